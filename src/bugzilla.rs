@@ -1,0 +1,14 @@
+//! Everything that speaks Bugzilla's REST dialect: wire types, errors and the
+//! client. Nothing outside this module sees Bugzilla's JSON shapes; callers
+//! get the typed values of [`types`].
+
+pub mod client;
+pub mod error;
+pub mod types;
+
+pub use client::{Client, SearchQuery, SearchResult};
+pub use error::BugzillaError;
+pub use types::{
+    Bug, BugId, BugUpdate, Comment, CommentId, Flag, FlagChange, FlagStatus, HistoryEntry,
+    NewComment, User,
+};

@@ -1,0 +1,364 @@
+//! Typed Bugzilla objects: bugs, comments, flags, users, history, and the
+//! bodies the bot writes.
+//!
+//! Bugzilla instances differ (stock 5.x, bugzilla.mozilla.org, Red Hat's), so
+//! every field that is not the object's id is optional or defaulted, unknown
+//! fields are kept rather than refused, and custom fields (`cf_*`) land in
+//! [`Bug::extra`]. All times are UTC.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+/// A bug's numeric id.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct BugId(pub u64);
+
+impl fmt::Display for BugId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A comment's id. Comment ids are global across the instance (not per bug);
+/// the per-bug index is [`Comment::count`].
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct CommentId(pub u64);
+
+impl fmt::Display for CommentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A flag's state as Bugzilla spells it: `?` requested, `+` granted,
+/// `-` denied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FlagStatus {
+    #[serde(rename = "?")]
+    Requested,
+    #[serde(rename = "+")]
+    Granted,
+    #[serde(rename = "-")]
+    Denied,
+}
+
+impl FlagStatus {
+    /// The one-character form used on the wire and in comments.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagStatus::Requested => "?",
+            FlagStatus::Granted => "+",
+            FlagStatus::Denied => "-",
+        }
+    }
+}
+
+/// A flag set on a bug (`webdev-signoff?`, `needinfo?(someone)`, …).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Flag {
+    #[serde(default)]
+    pub id: u64,
+    pub name: String,
+    #[serde(default)]
+    pub type_id: Option<u64>,
+    pub status: FlagStatus,
+    #[serde(default)]
+    pub setter: Option<String>,
+    /// Present only when the flag was requested from someone.
+    #[serde(default)]
+    pub requestee: Option<String>,
+    #[serde(default)]
+    pub creation_date: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub modification_date: Option<DateTime<Utc>>,
+}
+
+/// The `*_detail` object Bugzilla attaches to people fields.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct UserDetail {
+    #[serde(default)]
+    pub id: Option<u64>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub real_name: Option<String>,
+    /// BMO only.
+    #[serde(default)]
+    pub nick: Option<String>,
+}
+
+/// A bug as returned by `GET /rest/bug` and `GET /rest/bug/ID`.
+///
+/// Only `id` is required: searches with `include_fields` return a subset.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Bug {
+    pub id: BugId,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub status: String,
+    /// `""` while the bug is open.
+    #[serde(default)]
+    pub resolution: String,
+    #[serde(default)]
+    pub is_open: Option<bool>,
+    #[serde(default)]
+    pub product: String,
+    #[serde(default)]
+    pub component: String,
+    #[serde(default)]
+    pub assigned_to: String,
+    #[serde(default)]
+    pub assigned_to_detail: Option<UserDetail>,
+    #[serde(default)]
+    pub creator: String,
+    /// `""` when unset.
+    #[serde(default)]
+    pub qa_contact: String,
+    #[serde(default)]
+    pub whiteboard: String,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default)]
+    pub flags: Vec<Flag>,
+    /// Names of the groups that restrict who may see the bug.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// `"---"` when unset; Mozilla's web projects named milestones after
+    /// release dates (`2010-09-14`).
+    #[serde(default)]
+    pub target_milestone: String,
+    #[serde(default)]
+    pub creation_time: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub last_change_time: Option<DateTime<Utc>>,
+    /// Upstream 5.x sends an array, BMO a string or `null`: both become a list.
+    #[serde(default, deserialize_with = "alias_list")]
+    pub alias: Vec<String>,
+    /// Custom fields (`cf_*`) and any field this type does not name.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+impl Bug {
+    /// A custom field's value as text, if it is set. Bugzilla marks an unset
+    /// single-select as `"---"` and an unset date as `null`.
+    pub fn custom_field(&self, name: &str) -> Option<String> {
+        match self.extra.get(name)? {
+            Value::String(s) if s.is_empty() || s == "---" => None,
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    /// Whether the bug is still open; falls back to the resolution when the
+    /// server did not send `is_open`.
+    pub fn open(&self) -> bool {
+        self.is_open.unwrap_or(self.resolution.is_empty())
+    }
+}
+
+fn alias_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Alias {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Option::<Alias>::deserialize(deserializer)? {
+        None => Vec::new(),
+        Some(Alias::One(s)) if s.is_empty() => Vec::new(),
+        Some(Alias::One(s)) => vec![s],
+        Some(Alias::Many(v)) => v,
+    })
+}
+
+/// One comment of a bug.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comment {
+    pub id: CommentId,
+    #[serde(default)]
+    pub bug_id: Option<BugId>,
+    /// The per-bug index: 0 is the description.
+    #[serde(default)]
+    pub count: u32,
+    #[serde(default)]
+    pub text: String,
+    /// The author's login. BMO also sends it as `author`.
+    #[serde(default, alias = "author")]
+    pub creator: String,
+    #[serde(alias = "time")]
+    pub creation_time: DateTime<Utc>,
+    #[serde(default)]
+    pub is_private: bool,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub attachment_id: Option<u64>,
+}
+
+/// A group membership as returned by `GET /rest/user` (an object upstream,
+/// a plain name from BMO's `whoami`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UserGroup {
+    pub name: String,
+    pub id: Option<u64>,
+}
+
+impl<'de> Deserialize<'de> for UserGroup {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Name(String),
+            Object {
+                name: String,
+                #[serde(default)]
+                id: Option<u64>,
+            },
+        }
+        Ok(match Raw::deserialize(deserializer)? {
+            Raw::Name(name) => UserGroup { name, id: None },
+            Raw::Object { name, id } => UserGroup { name, id },
+        })
+    }
+}
+
+/// A Bugzilla account.
+///
+/// Careful: a caller that is not an admin sees `groups: []` for every other
+/// user, so an empty list says nothing about membership.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct User {
+    #[serde(default)]
+    pub id: Option<u64>,
+    /// The login.
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub real_name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub nick: Option<String>,
+    #[serde(default)]
+    pub can_login: Option<bool>,
+    #[serde(default)]
+    pub groups: Vec<UserGroup>,
+}
+
+/// One field change inside a [`HistoryEntry`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field_name: String,
+    #[serde(default)]
+    pub removed: String,
+    #[serde(default)]
+    pub added: String,
+    #[serde(default)]
+    pub attachment_id: Option<u64>,
+}
+
+/// One change set of a bug's history: who changed what, when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub who: String,
+    pub when: DateTime<Utc>,
+    #[serde(default)]
+    pub changes: Vec<FieldChange>,
+}
+
+/// A comment the bot posts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewComment {
+    pub text: String,
+    #[serde(default)]
+    pub is_private: bool,
+    /// Ask for markdown rendering (BMO); servers without it ignore the field.
+    #[serde(default)]
+    pub is_markdown: bool,
+}
+
+/// A flag change in a bug update: set, request, or clear (`X`) a flag by
+/// name (new flag) or by id (existing flag).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlagChange {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `?`, `+`, `-`, or `X` to clear.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requestee: Option<String>,
+}
+
+/// The fields of a bug the bot may change in one `PUT /rest/bug/ID`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct BugUpdate {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<FlagChange>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whiteboard: Option<String>,
+}
+
+impl BugUpdate {
+    /// True when the update would change nothing.
+    pub fn is_empty(&self) -> bool {
+        self.flags.is_empty() && self.assigned_to.is_none() && self.whiteboard.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alias_is_a_list_in_both_flavours() {
+        let up: Bug = serde_json::from_str(r#"{"id":1,"alias":[]}"#).unwrap();
+        assert!(up.alias.is_empty());
+        let bmo: Bug = serde_json::from_str(r#"{"id":2,"alias":"CVE-1"}"#).unwrap();
+        assert_eq!(bmo.alias, vec!["CVE-1".to_string()]);
+        let null: Bug = serde_json::from_str(r#"{"id":3,"alias":null}"#).unwrap();
+        assert!(null.alias.is_empty());
+    }
+
+    #[test]
+    fn custom_fields_are_kept() {
+        let bug: Bug = serde_json::from_str(
+            r#"{"id":1,"cf_push_date":"2026-12-01 16:00","cf_status":"---","unknown":true}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            bug.custom_field("cf_push_date").as_deref(),
+            Some("2026-12-01 16:00")
+        );
+        assert_eq!(bug.custom_field("cf_status"), None);
+        assert_eq!(bug.extra.get("unknown"), Some(&Value::Bool(true)));
+    }
+
+    #[test]
+    fn group_is_a_name_or_an_object() {
+        let user: User = serde_json::from_str(
+            r#"{"name":"a@x","groups":["editbugs",{"name":"admin","id":1,"description":"d"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(user.groups[0].name, "editbugs");
+        assert_eq!(user.groups[1].id, Some(1));
+    }
+}

@@ -1,0 +1,3 @@
+//! One module per subcommand. Each exposes `run(...) -> anyhow::Result<ExitCode>`.
+
+pub mod doctor;

@@ -1,0 +1,155 @@
+//! The actions the pure core decides on, and the marker line that makes each
+//! of them findable in Bugzilla.
+//!
+//! Bugzilla is the ledger (DESIGN.md, invariant 1): every comment the bot
+//! posts ends with a marker line such as `[pushbot no-owner 2026-W48]` built
+//! from the action's [`ActionKey`]. Before posting, the executor looks for
+//! that marker among the bug's comments, so losing the local state never
+//! causes a duplicate.
+//!
+//! Pure: no I/O, no clock.
+
+use std::fmt;
+
+use crate::bugzilla::{BugId, BugUpdate};
+
+/// What identifies one decision of the bot on one bug, stable across cycles
+/// and restarts: the rule (or command) and a discriminator such as the ISO
+/// week (`2026-W48`), a nag number (`nag-2`) or a command comment id
+/// (`c1234`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ActionKey {
+    pub bug: BugId,
+    /// The rule's or command's name, e.g. `no-owner`. Letters, digits and `-`.
+    pub rule: String,
+    /// Letters, digits, `-`, `_`, `.`, `:` (no spaces, no `]`).
+    pub discriminator: String,
+}
+
+impl ActionKey {
+    pub fn new(bug: BugId, rule: impl Into<String>, discriminator: impl Into<String>) -> Self {
+        ActionKey {
+            bug,
+            rule: sanitize(&rule.into()),
+            discriminator: sanitize(&discriminator.into()),
+        }
+    }
+
+    /// The marker line that ends the bot's comment for this action.
+    pub fn marker(&self) -> String {
+        format!("[pushbot {} {}]", self.rule, self.discriminator)
+    }
+
+    /// Whether a comment's text carries this action's marker. The marker
+    /// must stand on a line of its own, so a person quoting it (`> [pushbot
+    /// …]`) does not count.
+    pub fn is_marked_in(&self, comment_text: &str) -> bool {
+        let marker = self.marker();
+        comment_text.lines().any(|line| line.trim() == marker)
+    }
+}
+
+impl fmt::Display for ActionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "bug {} {}", self.bug, self.marker())
+    }
+}
+
+/// Keeps marker parts to a safe alphabet so that a marker can never span
+/// lines or close early.
+fn sanitize(part: &str) -> String {
+    let cleaned: String = part
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if cleaned.is_empty() {
+        "-".to_string()
+    } else {
+        cleaned
+    }
+}
+
+/// Every marker found in a comment (lines of the form `[pushbot RULE DISC]`),
+/// as `(rule, discriminator)` pairs.
+pub fn markers_in(comment_text: &str) -> Vec<(String, String)> {
+    comment_text
+        .lines()
+        .filter_map(|line| {
+            let inner = line.trim().strip_prefix("[pushbot ")?.strip_suffix(']')?;
+            let (rule, disc) = inner.split_once(' ')?;
+            if disc.contains(' ') {
+                return None;
+            }
+            Some((rule.to_string(), disc.to_string()))
+        })
+        .collect()
+}
+
+/// One write the bot wants to make on one bug: a comment (ending with the
+/// key's marker), field and flag changes, or both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    pub key: ActionKey,
+    /// The comment body without the marker line; the executor appends it.
+    pub comment: Option<String>,
+    /// Post the comment as private (a reply to a private comment is private).
+    pub private: bool,
+    /// Flag and field changes made together with the comment.
+    pub update: BugUpdate,
+}
+
+impl Action {
+    /// A comment-only action.
+    pub fn comment(key: ActionKey, text: impl Into<String>) -> Self {
+        Action {
+            key,
+            comment: Some(text.into()),
+            private: false,
+            update: BugUpdate::default(),
+        }
+    }
+
+    /// The full text to post: the body, a blank line, then the marker.
+    pub fn comment_text(&self) -> Option<String> {
+        self.comment
+            .as_ref()
+            .map(|body| format!("{}\n\n{}", body.trim_end(), self.key.marker()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marker_round_trips() {
+        let key = ActionKey::new(BugId(7), "no-owner", "2026-W48");
+        assert_eq!(key.marker(), "[pushbot no-owner 2026-W48]");
+        let action = Action::comment(key.clone(), "Who owns this push?\n");
+        let text = action.comment_text().unwrap();
+        assert!(key.is_marked_in(&text));
+        assert_eq!(
+            markers_in(&text),
+            vec![("no-owner".to_string(), "2026-W48".to_string())]
+        );
+    }
+
+    #[test]
+    fn quoted_marker_does_not_count() {
+        let key = ActionKey::new(BugId(7), "no-owner", "2026-W48");
+        assert!(!key.is_marked_in("> [pushbot no-owner 2026-W48]"));
+        assert!(!key.is_marked_in("see [pushbot no-owner 2026-W48] above"));
+    }
+
+    #[test]
+    fn odd_characters_cannot_break_a_marker() {
+        let key = ActionKey::new(BugId(1), "cmd]\nx", "a b");
+        assert_eq!(key.marker(), "[pushbot cmd--x a-b]");
+    }
+}
