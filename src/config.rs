@@ -95,6 +95,9 @@ pub struct Settings {
     pub rules: RulesSettings,
     #[serde(default)]
     pub web: WebSettings,
+    /// `[commands]`: comment commands (prefix, limits, who may run what).
+    #[serde(default)]
+    pub commands: crate::commands::CommandSettings,
     /// Make every read and decision, print the writes, make none.
     /// Default: false.
     #[serde(default)]
@@ -459,6 +462,7 @@ impl Settings {
             ));
         }
         self.team.tz()?;
+        self.commands.validate()?;
         Ok(self)
     }
 

@@ -8,9 +8,12 @@
 //!   shapes live only here.
 //! - [`plan`]: the actions the pure core decides on, and the marker line that
 //!   makes every bot comment findable in Bugzilla (the ledger).
+//! - [`commands`]: comment commands (`@pushbot check`, …): the parser, the
+//!   authorisation policy and the reply texts. Pure.
 //! - [`logging`]: tracing set-up (human or JSON) and secret redaction.
 
 pub mod bugzilla;
+pub mod commands;
 pub mod config;
 pub mod logging;
 pub mod plan;
