@@ -119,6 +119,12 @@ fn code_span(text: &str) -> String {
     }
 }
 
+/// Trusted text (from the rule files) kept on its one list line, so it
+/// cannot start a line of its own in the reply.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Zero-width and direction-control characters: invisible, and able to
 /// hide or reorder text around them.
 fn is_invisible_format(c: char) -> bool {
@@ -225,7 +231,7 @@ pub fn help(settings: &CommandSettings, leads: &[String], rules: &[String]) -> S
     } else {
         text.push_str("\nRules that apply to this bug:\n\n");
         for rule in rules {
-            text.push_str(&format!("- {}\n", rule.trim()));
+            text.push_str(&format!("- {}\n", one_line(rule)));
         }
     }
     text
@@ -332,7 +338,7 @@ pub fn checked(findings: &[String]) -> String {
     }
     let mut text = "I checked this bug against the rules:\n\n".to_string();
     for finding in findings {
-        text.push_str(&format!("- {}\n", finding.trim()));
+        text.push_str(&format!("- {}\n", one_line(finding)));
     }
     text
 }
