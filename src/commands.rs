@@ -404,6 +404,14 @@ mod tests {
     }
 
     #[test]
+    fn the_example_settings_file_ships_the_defaults() {
+        let example: toml::Table = toml::from_str(include_str!("../pushbot.example.toml")).unwrap();
+        let section = example.get("commands").cloned().unwrap();
+        let settings: CommandSettings = section.try_into().unwrap();
+        assert_eq!(settings, CommandSettings::default());
+    }
+
+    #[test]
     fn settings_refuse_unknown_keys_and_bad_permissions() {
         let unknown = toml::from_str::<CommandSettings>("prefx = \"@x\"");
         assert!(unknown.is_err());

@@ -192,7 +192,9 @@ fn logins(list: &[String], prefix: &str) -> String {
         .join(", ")
 }
 
-fn who_text(who: &Who, leads: &[String], prefix: &str) -> String {
+/// Who may run a command, in words: "anyone", "the app's lead (`x`)",
+/// "members of the `editbugs` group and the app's lead (`x`)".
+pub fn who_may(who: &Who, leads: &[String], prefix: &str) -> String {
     let named = logins(leads, prefix);
     let the_leads = if named.is_empty() {
         "the app's lead (none is configured)".to_string()
@@ -223,7 +225,7 @@ pub fn help(settings: &CommandSettings, leads: &[String], rules: &[String]) -> S
             "- {}: {} Who: {}.\n",
             example(settings, syntax(kind)),
             describe(kind, settings),
-            who_text(settings.allow.who(kind), leads, prefix)
+            who_may(settings.allow.who(kind), leads, prefix)
         ));
     }
     if rules.is_empty() {
