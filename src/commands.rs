@@ -422,6 +422,40 @@ mod tests {
     }
 
     #[test]
+    fn settings_file_and_environment_reach_the_commands_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pushbot.toml");
+        std::fs::write(
+            &path,
+            "[bugzilla]\nurl = \"https://bugzilla.example.org\"\napi_key = \"k\"\nbot_login = \"bot@example.org\"\n[commands]\nprefix = \"@relbot\"\n",
+        )
+        .unwrap();
+        let env = [
+            ("PUSHBOT__COMMANDS__MAX_SNOOZE_DAYS", "30"),
+            ("PUSHBOT__COMMANDS__ALLOW__NO_GO", "group:release"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        let settings = crate::config::Settings::load_with_env(&path, env).unwrap();
+        assert_eq!(settings.commands.prefix, "@relbot");
+        assert_eq!(settings.commands.max_snooze_days, 30);
+        assert_eq!(
+            settings.commands.allow.no_go,
+            Who::Group("release".to_string())
+        );
+        assert_eq!(settings.commands.allow.go, Who::Leads);
+
+        std::fs::write(
+            &path,
+            "[bugzilla]\nurl = \"https://bugzilla.example.org\"\napi_key = \"k\"\nbot_login = \"bot@example.org\"\n[commands]\nprefix = \"push bot\"\n",
+        )
+        .unwrap();
+        let err = crate::config::Settings::load_with_env(&path, Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("commands.prefix"), "{err}");
+    }
+
+    #[test]
     fn validate_names_the_bad_setting() {
         for (settings, name) in [
             (

@@ -28,6 +28,21 @@ pub enum Membership {
     Unknown,
 }
 
+impl Membership {
+    /// The answer of a per-group lookup such as
+    /// `Client::is_member(login, group)` (`/rest/user?names=LOGIN&groups=GROUP`,
+    /// which returns the user only if a member): `Ok(true)` is a member,
+    /// `Ok(false)` is not, and any error (e.g. 400/804 when the bot itself
+    /// is not in the group) is unknown.
+    pub fn from_lookup<E>(lookup: &Result<bool, E>) -> Membership {
+        match lookup {
+            Ok(true) => Membership::Member,
+            Ok(false) => Membership::NotMember,
+            Err(_) => Membership::Unknown,
+        }
+    }
+}
+
 /// The policy's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -285,6 +300,16 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_failed_lookup_is_unknown_membership() {
+        assert_eq!(Membership::from_lookup::<()>(&Ok(true)), Membership::Member);
+        assert_eq!(
+            Membership::from_lookup::<()>(&Ok(false)),
+            Membership::NotMember
+        );
+        assert_eq!(Membership::from_lookup(&Err("804")), Membership::Unknown);
     }
 
     #[test]

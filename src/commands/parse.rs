@@ -432,6 +432,11 @@ fn parse_email(word: &str) -> Result<OwnerArg, ParseError> {
 /// The known command closest to `word`, if it is close enough to be a
 /// typo: one edit for words of up to five letters, two for longer ones.
 fn suggest(word: &str) -> Option<CommandKind> {
+    // `@pushbot no` is a no-go cut short; the nearest word by spelling
+    // would be `go`, the opposite.
+    if word == "no" {
+        return Some(CommandKind::NoGo);
+    }
     if word.chars().count() > 20 {
         return None;
     }
@@ -620,6 +625,14 @@ mod tests {
             Err(unknown("snoze", Some(CommandKind::Snooze)))
         );
         assert_eq!(one("@pushbot deploy"), Err(unknown("deploy", None)));
+        assert_eq!(
+            one("@pushbot no"),
+            Err(unknown("no", Some(CommandKind::NoGo)))
+        );
+        assert_eq!(
+            one("@pushbot No!"),
+            Err(unknown("No", Some(CommandKind::NoGo)))
+        );
         assert_eq!(one("@pushbot"), Err(ParseError::Empty));
         assert_eq!(one("@pushbot ..."), Err(ParseError::Empty));
     }
