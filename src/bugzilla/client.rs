@@ -641,7 +641,7 @@ impl Client {
             };
             let list = out.entry(id).or_default();
             for value in bug.comments {
-                match serde_json::from_value::<Comment>(value) {
+                match parse_comment(value) {
                     Ok(comment) => list.push(comment),
                     Err(e) => {
                         tracing::warn!(bug = %id, error = %e, "skipping a comment that does not parse")
@@ -1012,6 +1012,7 @@ impl Client {
 fn collect_bugs(values: Vec<Value>, result: &mut SearchResult, seen: &mut HashSet<BugId>) {
     for value in values {
         let id = value.get("id").and_then(Value::as_u64).map(BugId);
+        let raw = value.clone();
         match serde_json::from_value::<Bug>(value) {
             Ok(bug) => {
                 if seen.insert(bug.id) {
@@ -1019,7 +1020,10 @@ fn collect_bugs(values: Vec<Value>, result: &mut SearchResult, seen: &mut HashSe
                 }
             }
             Err(e) => {
-                let reason = format!("bug does not parse: {e}");
+                let reason = match bad_field(&raw) {
+                    Some(field) => format!("field `{field}` does not parse: {e}"),
+                    None => format!("bug does not parse: {e}"),
+                };
                 match id {
                     Some(id) => tracing::warn!(bug = %id, reason = %reason, "skipping a bug"),
                     None => tracing::warn!(reason = %reason, "skipping a bug without an id"),
@@ -1028,6 +1032,39 @@ fn collect_bugs(values: Vec<Value>, result: &mut SearchResult, seen: &mut HashSe
             }
         }
     }
+}
+
+/// The first field that makes a bug unreadable on its own (tried with just
+/// the id), for a log line a person can act on.
+fn bad_field(bug: &Value) -> Option<String> {
+    let object = bug.as_object()?;
+    let id = object.get("id").cloned().unwrap_or(Value::Null);
+    if serde_json::from_value::<Bug>(json!({ "id": id })).is_err() {
+        return Some("id".to_string());
+    }
+    object
+        .iter()
+        .filter(|(key, _)| key.as_str() != "id")
+        .find(|(key, value)| {
+            serde_json::from_value::<Bug>(json!({ "id": id, key.as_str(): value })).is_err()
+        })
+        .map(|(key, _)| key.clone())
+}
+
+/// Bugzilla sends a comment's time as both `creation_time` and `time`, and
+/// BMO its author as both `creator` and `author`. [`Comment`] accepts either
+/// name (serde aliases), and serde refuses a field given twice, so the
+/// duplicate is dropped here before parsing.
+fn parse_comment(mut value: Value) -> Result<Comment, serde_json::Error> {
+    if let Some(object) = value.as_object_mut() {
+        if object.contains_key("creation_time") {
+            object.remove("time");
+        }
+        if object.contains_key("creator") {
+            object.remove("author");
+        }
+    }
+    serde_json::from_value(value)
 }
 
 fn is_missing_bug(err: &BugzillaError) -> bool {
