@@ -54,9 +54,16 @@ async fn doctor_reports_version_and_login() {
     let server = stock_5_2(recorded("54"), recorded("57")).await;
     let out = doctor(&server, "query", "qa@example.test").await;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("server version: 5.2"), "{stdout}");
-    assert!(stdout.contains("login: ok, the key acts as qa@example.test"), "{stdout}");
+    assert!(
+        stdout.contains("login: ok, the key acts as qa@example.test"),
+        "{stdout}"
+    );
     assert!(!stdout.contains(KEY));
 }
 

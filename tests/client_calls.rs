@@ -742,3 +742,26 @@ fn tuning_from_settings_uses_the_settings() {
     assert_eq!(t.max_retries, s.bugzilla.max_retries);
     assert_eq!(t.rate_limit_per_minute, 60);
 }
+
+#[tokio::test]
+async fn verify_login_treats_a_bare_404_whoami_as_stock() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/whoami"))
+        .respond_with(ResponseTemplate::new(404).set_body_string("Not Found"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/user"))
+        .respond_with(recorded("54"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/valid_login"))
+        .respond_with(recorded("57"))
+        .mount(&server)
+        .await;
+    let c = client_with(&server, "query", "qa@example.test", tuning());
+    assert_eq!(c.verify_login().await.unwrap().id, Some(4));
+    assert_eq!(c.request_count(), 3);
+}

@@ -58,9 +58,13 @@ const MAX_IDS_PER_BATCH: usize = 1000;
 /// `last_change_time` lower bound (inclusive, one-second precision).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchQuery {
+    /// `product=` (repeated: any of them).
     pub product: Vec<String>,
+    /// `component=` (repeated: any of them).
     pub component: Vec<String>,
+    /// `keywords=a,b`: all of them (Bugzilla's default `allwords`).
     pub keywords: Vec<String>,
+    /// `whiteboard=`: a substring of the status whiteboard.
     pub whiteboard: Option<String>,
     /// e.g. `__open__`; empty for any status.
     pub status: String,
@@ -113,6 +117,7 @@ impl SearchQuery {
 /// The result of a search, every page fetched.
 #[derive(Debug, Clone, Default)]
 pub struct SearchResult {
+    /// The bugs that parsed, in the server's order, each id once.
     pub bugs: Vec<Bug>,
     /// Bugs that came back but could not be read, with the reason; they are
     /// logged and skipped, never fatal.
@@ -349,7 +354,12 @@ impl Client {
                 }
                 return Ok(user);
             }
-            Err(err) if err.code() == Some(code::UNKNOWN_METHOD) => {
+            // Stock 5.x: 404 with code 32614; a bare 404 from a proxy in
+            // front of it means the same.
+            Err(err)
+                if err.code() == Some(code::UNKNOWN_METHOD)
+                    || matches!(err, BugzillaError::Unexpected { status: 404, .. }) =>
+            {
                 tracing::debug!(
                     "no /whoami on this server (stock Bugzilla); using /user and /valid_login"
                 );
