@@ -4,9 +4,11 @@
 
 pub mod client;
 pub mod error;
+mod limit;
+mod retry;
 pub mod types;
 
-pub use client::{Client, SearchQuery, SearchResult};
+pub use client::{Client, ClientTuning, SearchQuery, SearchResult};
 pub use error::BugzillaError;
 pub use types::{
     Bug, BugId, BugUpdate, Comment, CommentId, Flag, FlagChange, FlagStatus, HistoryEntry,

@@ -1,24 +1,70 @@
 //! The REST client: one `reqwest` client with the key in the right place, a
 //! rate limit, retries for reads, and no blind retries for writes.
 //!
-//! INTERFACE DRAFT: signatures are fixed for the other modules to build on;
-//! the bodies are being written (issue 2).
+//! Owns every HTTP request pushbot makes to Bugzilla and turns Bugzilla's
+//! JSON shapes into [`super::types`]. It must not decide anything about push
+//! bugs, and it must never put the API key into a log line, an error or a
+//! `Debug` string: URLs are logged and reported by path only, reqwest errors
+//! are stripped of their URL, and server text is scrubbed of the key.
+//!
+//! Flavours: stock Bugzilla 5.x and bugzilla.mozilla.org (BMO) both work.
+//! BMO-only features (`/whoami`, markdown comments) are used when the server
+//! shows it has them, never assumed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, DATE, RETRY_AFTER, USER_AGENT};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use url::Url;
 
+use super::error::code;
+use super::limit::Pacer;
+use super::retry::{backoff, parse_retry_after};
 use super::types::{Bug, BugId, BugUpdate, Comment, CommentId, HistoryEntry, NewComment, User};
 use super::BugzillaError;
-use crate::config::Settings;
+use crate::config::{AuthMethod, Secret, Settings};
+
+/// Sent with every request so that server admins can tell who is calling.
+pub const USER_AGENT_VALUE: &str = concat!(
+    "pushbot/",
+    env!("CARGO_PKG_VERSION"),
+    " (Bugzilla push-bug bot)"
+);
+
+/// The header BMO reads the key from (stock 5.2 ignores it).
+const API_KEY_HEADER: &str = "X-BUGZILLA-API-KEY";
+
+/// Request targets must stay under bugzilla.mozilla.org's 8 KiB Varnish
+/// limit (over it BMO answers 414, or 200 with its home page).
+pub const DEFAULT_MAX_URL_LEN: usize = 8000;
+
+/// Bugs per search page. Stock Bugzilla has no cap by default; BMO caps a
+/// search at 10,000 results.
+pub const DEFAULT_PAGE_SIZE: u32 = 500;
+
+/// Ids per `id=…` batch, whatever their length (BMO's general.rst: "about
+/// 1,000 ids" fit in 8 KiB).
+const MAX_IDS_PER_BATCH: usize = 1000;
 
 /// The search that selects bugs: criteria, fields, and an optional
 /// `last_change_time` lower bound (inclusive, one-second precision).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchQuery {
+    /// `product=` (repeated: any of them).
     pub product: Vec<String>,
+    /// `component=` (repeated: any of them).
     pub component: Vec<String>,
+    /// `keywords=a,b`: all of them (Bugzilla's default `allwords`).
     pub keywords: Vec<String>,
+    /// `whiteboard=`: a substring of the status whiteboard.
     pub whiteboard: Option<String>,
     /// e.g. `__open__`; empty for any status.
     pub status: String,
@@ -30,9 +76,48 @@ pub struct SearchQuery {
     pub changed_since: Option<DateTime<Utc>>,
 }
 
+impl SearchQuery {
+    /// The search's query parameters, without paging.
+    fn to_params(&self) -> Vec<(String, String)> {
+        let mut params = Vec::new();
+        for product in &self.product {
+            params.push(("product".to_string(), product.clone()));
+        }
+        for component in &self.component {
+            params.push(("component".to_string(), component.clone()));
+        }
+        if !self.keywords.is_empty() {
+            // Bugzilla's default keywords_type is `allwords`: all must be set.
+            params.push(("keywords".to_string(), self.keywords.join(",")));
+        }
+        if let Some(whiteboard) = &self.whiteboard {
+            params.push(("whiteboard".to_string(), whiteboard.clone()));
+        }
+        if !self.status.is_empty() {
+            params.push(("status".to_string(), self.status.clone()));
+        }
+        for (key, value) in &self.params {
+            params.push((key.clone(), value.clone()));
+        }
+        if !self.include_fields.is_empty() {
+            let mut fields = self.include_fields.clone();
+            // Without `id` a bug cannot be read at all.
+            if !fields.iter().any(|f| f == "id") {
+                fields.insert(0, "id".to_string());
+            }
+            params.push(("include_fields".to_string(), fields.join(",")));
+        }
+        if let Some(since) = self.changed_since {
+            params.push(("last_change_time".to_string(), bugzilla_time(since)));
+        }
+        params
+    }
+}
+
 /// The result of a search, every page fetched.
 #[derive(Debug, Clone, Default)]
 pub struct SearchResult {
+    /// The bugs that parsed, in the server's order, each id once.
     pub bugs: Vec<Bug>,
     /// Bugs that came back but could not be read, with the reason; they are
     /// logged and skipped, never fatal.
@@ -42,84 +127,1050 @@ pub struct SearchResult {
     pub server_time: Option<DateTime<Utc>>,
 }
 
-/// A Bugzilla REST client.
-#[derive(Debug, Clone)]
-pub struct Client {}
+/// The client's knobs. Production code gets them from the settings
+/// ([`ClientTuning::from_settings`]); tests shrink the waits to milliseconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientTuning {
+    /// Per-request timeout (`bugzilla.timeout_secs`, default 30 s).
+    pub timeout: Duration,
+    /// Retries of a failed read (`bugzilla.max_retries`, default 4).
+    pub max_retries: u32,
+    /// First back-off wait; doubles per retry, with jitter. Default 1 s.
+    pub backoff_base: Duration,
+    /// Longest back-off wait. Default 60 s.
+    pub backoff_cap: Duration,
+    /// Longest `Retry-After` the client waits out inside one call; a longer
+    /// one is returned as [`BugzillaError::RateLimited`]. Default 120 s.
+    pub retry_after_cap: Duration,
+    /// How long every request is refused after a 429 without `Retry-After`
+    /// (`bugzilla.block_minutes`, default 65 minutes).
+    pub block: Duration,
+    /// Requests per minute (`bugzilla.rate_limit_per_minute`, default 60).
+    pub rate_limit_per_minute: u32,
+    /// Bugs per search page. Default [`DEFAULT_PAGE_SIZE`].
+    pub page_size: u32,
+    /// Longest request URL, API key included. Default
+    /// [`DEFAULT_MAX_URL_LEN`].
+    pub max_url_len: usize,
+    /// Send `is_markdown` with comments: `Some(true)`/`Some(false)` forces
+    /// it; `None` (default) sends it only once [`Client::verify_login`] has
+    /// found a server with `/whoami` (bugzilla.mozilla.org, whose comments
+    /// support markdown). Stock 5.x has neither.
+    pub markdown: Option<bool>,
+}
+
+impl ClientTuning {
+    /// The production values, from `[bugzilla]`.
+    pub fn from_settings(settings: &Settings) -> ClientTuning {
+        let b = &settings.bugzilla;
+        ClientTuning {
+            timeout: Duration::from_secs(b.timeout_secs),
+            max_retries: b.max_retries,
+            backoff_base: Duration::from_secs(1),
+            backoff_cap: Duration::from_secs(60),
+            retry_after_cap: Duration::from_secs(120),
+            block: Duration::from_secs(b.block_minutes.saturating_mul(60)),
+            rate_limit_per_minute: b.rate_limit_per_minute,
+            page_size: DEFAULT_PAGE_SIZE,
+            max_url_len: DEFAULT_MAX_URL_LEN,
+            markdown: None,
+        }
+    }
+}
+
+/// A Bugzilla REST client. Cheap to clone: clones share the connection
+/// pool, the rate limit, the block and the request count.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    /// `bugzilla.url` + `bugzilla.rest_path`, e.g. `https://host/rest`.
+    base: Url,
+    auth: AuthMethod,
+    key: Secret,
+    bot_login: String,
+    tuning: ClientTuning,
+    pacer: Pacer,
+    /// Every request sent (retries included), for metrics.
+    requests: AtomicU64,
+    /// Set when `/whoami` answered: a BMO-style server with markdown.
+    has_whoami: AtomicBool,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.inner.base.as_str())
+            .field("auth", &self.inner.auth)
+            .field("key", &self.inner.key)
+            .field("bot_login", &self.inner.bot_login)
+            .field("requests", &self.request_count())
+            .finish()
+    }
+}
+
+/// One HTTP exchange that produced a status and a body.
+struct Reply {
+    status: u16,
+    retry_after: Option<Duration>,
+    date: Option<DateTime<Utc>>,
+    body: Vec<u8>,
+}
+
+/// What one attempt gave: an answer, or a lost exchange (connection error,
+/// timeout, unreadable body) with a key-free reason.
+enum Attempt {
+    Reply(Reply),
+    Lost(String),
+}
+
+#[derive(Deserialize)]
+struct BugList {
+    bugs: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+struct CommentsReply {
+    bugs: BTreeMap<String, BugComments>,
+}
+
+#[derive(Deserialize)]
+struct BugComments {
+    #[serde(default)]
+    comments: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+struct NewCommentReply {
+    id: CommentId,
+}
+
+#[derive(Deserialize)]
+struct UserList {
+    users: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+struct HistoryReply {
+    bugs: Vec<BugHistory>,
+}
+
+#[derive(Deserialize)]
+struct BugHistory {
+    #[serde(default)]
+    id: Option<BugId>,
+    #[serde(default)]
+    history: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+struct VersionReply {
+    version: String,
+}
+
+#[derive(Deserialize)]
+struct BoolResult {
+    result: bool,
+}
 
 impl Client {
     /// Builds a client from validated settings. Makes no request.
-    pub fn new(_settings: &Settings) -> Result<Client, BugzillaError> {
-        todo!()
+    pub fn new(settings: &Settings) -> Result<Client, BugzillaError> {
+        Client::with_tuning(settings, ClientTuning::from_settings(settings))
+    }
+
+    /// Builds a client with explicit knobs (tests use millisecond waits).
+    pub fn with_tuning(settings: &Settings, tuning: ClientTuning) -> Result<Client, BugzillaError> {
+        let setup = |reason: String| BugzillaError::Unexpected {
+            what: "client set-up".to_string(),
+            status: 0,
+            reason,
+        };
+        let base = settings
+            .rest_base()
+            .map_err(|e| setup(format!("{e}; fix `bugzilla.url` / `bugzilla.rest_path`")))?;
+        let key = match &settings.bugzilla.api_key {
+            Some(key) if !key.is_empty() => key.clone(),
+            _ => {
+                return Err(setup(
+                    "no API key; set `bugzilla.api_key_file` or PUSHBOT__BUGZILLA__API_KEY"
+                        .to_string(),
+                ))
+            }
+        };
+        let http = reqwest::Client::builder()
+            .timeout(tuning.timeout)
+            .connect_timeout(tuning.timeout)
+            .build()
+            .map_err(|e| setup(format!("cannot build the HTTP client: {}", describe(e))))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                auth: settings.bugzilla.auth,
+                key,
+                bot_login: settings.bugzilla.bot_login.trim().to_string(),
+                pacer: Pacer::new(tuning.rate_limit_per_minute),
+                tuning,
+                requests: AtomicU64::new(0),
+                has_whoami: AtomicBool::new(false),
+            }),
+        })
     }
 
     /// `GET /version`.
     pub async fn version(&self) -> Result<String, BugzillaError> {
-        todo!()
+        let url = self.url("/version", &[]);
+        let reply: VersionReply = self.get(&url).await?;
+        Ok(reply.version)
     }
 
     /// Proves the key works and belongs to `bugzilla.bot_login`; returns the
     /// bot's user record.
+    ///
+    /// BMO: `GET /whoami`. Stock 5.x has no whoami (404, code 32614), so:
+    /// `GET /user?names=BOT` and `GET /valid_login?login=BOT`. Stock 5.2
+    /// silently ignores the `X-BUGZILLA-API-KEY` header and answers as an
+    /// anonymous caller; that shows as `valid_login` false together with the
+    /// logged-out user shape (no `email`, `can_login` or `groups`, which a
+    /// user always sees on their own record), and is reported with the fix:
+    /// `bugzilla.auth = "query"`.
     pub async fn verify_login(&self) -> Result<User, BugzillaError> {
-        todo!()
+        let bot = self.inner.bot_login.clone();
+        let whoami_url = self.url("/whoami", &[]);
+        match self.get::<User>(&whoami_url).await {
+            Ok(user) => {
+                self.inner.has_whoami.store(true, Ordering::Relaxed);
+                if !user.name.eq_ignore_ascii_case(&bot) {
+                    return Err(BugzillaError::Login {
+                        reason: format!(
+                            "the API key belongs to `{}`, not to `bugzilla.bot_login` = `{bot}`; use the bot account's key or fix `bugzilla.bot_login`",
+                            user.name
+                        ),
+                    });
+                }
+                return Ok(user);
+            }
+            // Stock 5.x: 404 with code 32614; a bare 404 from a proxy in
+            // front of it means the same.
+            Err(err)
+                if err.code() == Some(code::UNKNOWN_METHOD)
+                    || matches!(err, BugzillaError::Unexpected { status: 404, .. }) =>
+            {
+                tracing::debug!(
+                    "no /whoami on this server (stock Bugzilla); using /user and /valid_login"
+                );
+            }
+            Err(err) => return Err(err),
+        }
+
+        let users = self.users(std::slice::from_ref(&bot)).await?;
+        let user = users
+            .into_iter()
+            .find(|u| u.name.eq_ignore_ascii_case(&bot))
+            .ok_or_else(|| BugzillaError::Login {
+                reason: format!("Bugzilla has no account `{bot}`; fix `bugzilla.bot_login`"),
+            })?;
+        let valid_url = self.url("/valid_login", &[("login".to_string(), bot.clone())]);
+        let valid: BoolResult = self.get(&valid_url).await?;
+        if valid.result {
+            return Ok(user);
+        }
+        let anonymous_shape = user.email.is_none() && user.can_login.is_none();
+        let reason = match (anonymous_shape, self.inner.auth) {
+            (true, AuthMethod::Header | AuthMethod::Bearer) => format!(
+                "the server ignored the API key sent as {} and answered as an anonymous user (stock Bugzilla 5.x reads the key only from the query string); set `bugzilla.auth = \"query\"`",
+                match self.inner.auth {
+                    AuthMethod::Bearer => "`Authorization: Bearer`",
+                    _ => "the X-BUGZILLA-API-KEY header",
+                }
+            ),
+            (true, AuthMethod::Query) => format!(
+                "the server answered as an anonymous user although the key was sent as `api_key`; check `bugzilla.rest_path` and that `{bot}` owns the key"
+            ),
+            (false, _) => format!(
+                "the API key does not belong to `bugzilla.bot_login` = `{bot}`; use the bot account's key or fix `bugzilla.bot_login`"
+            ),
+        };
+        Err(BugzillaError::Login { reason })
     }
 
-    /// Pages through a search until exhausted.
-    pub async fn search(&self, _query: &SearchQuery) -> Result<SearchResult, BugzillaError> {
-        todo!()
+    /// Pages through a search until exhausted (`limit`/`offset`,
+    /// `order=bug_id`, until a page is shorter than the page size).
+    pub async fn search(&self, query: &SearchQuery) -> Result<SearchResult, BugzillaError> {
+        let base_params = query.to_params();
+        let page_size = self.inner.tuning.page_size.max(1);
+        let mut result = SearchResult::default();
+        let mut seen = HashSet::new();
+        let mut offset: u64 = 0;
+        loop {
+            let mut params = base_params.clone();
+            params.push(("limit".to_string(), page_size.to_string()));
+            params.push(("offset".to_string(), offset.to_string()));
+            params.push(("order".to_string(), "bug_id".to_string()));
+            let url = self.url("/bug", &params);
+            let (page, date): (BugList, _) = self.get_dated(&url).await?;
+            if result.server_time.is_none() {
+                result.server_time = date;
+            }
+            let count = page.bugs.len();
+            collect_bugs(page.bugs, &mut result, &mut seen);
+            // A page longer than asked means the server ignored `limit`:
+            // everything is here already.
+            if count != page_size as usize {
+                break;
+            }
+            offset += u64::from(page_size);
+        }
+        Ok(result)
     }
 
     /// Full bugs by id, batched under the URL limit; invisible or missing
     /// ids are left out.
-    pub async fn get_bugs(&self, _ids: &[BugId]) -> Result<SearchResult, BugzillaError> {
-        todo!()
+    pub async fn get_bugs(&self, ids: &[BugId]) -> Result<SearchResult, BugzillaError> {
+        let mut result = SearchResult::default();
+        let mut seen = HashSet::new();
+        let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+        let fixed = self.url("/bug", &[("id".to_string(), String::new())]);
+        for batch in self.batches(&ids, fixed.as_str().len(), 3) {
+            let url = self.url("/bug", &[("id".to_string(), batch.join(","))]);
+            let (page, date): (BugList, _) = self.get_dated(&url).await?;
+            if result.server_time.is_none() {
+                result.server_time = date;
+            }
+            collect_bugs(page.bugs, &mut result, &mut seen);
+        }
+        Ok(result)
     }
 
     /// Comments of many bugs, newer than `new_since` (strict), one request
-    /// per batch.
+    /// per batch: `GET /bug/FIRST/comment?ids=OTHERS&new_since=…`.
+    ///
+    /// A batch that fails because one bug is missing or hidden (codes 100,
+    /// 101, 102) is fetched again bug by bug, and those bugs are left out
+    /// with a warning: one bad bug must not hide the others' comments.
     pub async fn comments(
         &self,
-        _ids: &[BugId],
-        _new_since: Option<DateTime<Utc>>,
+        ids: &[BugId],
+        new_since: Option<DateTime<Utc>>,
     ) -> Result<BTreeMap<BugId, Vec<Comment>>, BugzillaError> {
-        todo!()
+        let mut out = BTreeMap::new();
+        let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+        let longest = ids.iter().map(String::len).max().unwrap_or(0);
+        let mut fixed = self.comments_url(&[], new_since).as_str().len();
+        fixed += "&ids=".len() + longest;
+        for batch in self.batches(&ids, fixed, 3) {
+            match self.comment_batch(batch, new_since, &mut out).await {
+                Ok(()) => {}
+                Err(err) if batch.len() > 1 && is_missing_bug(&err) => {
+                    tracing::warn!(error = %err, "a bug of a comment batch is missing or hidden; fetching one by one");
+                    for one in batch {
+                        match self
+                            .comment_batch(std::slice::from_ref(one), new_since, &mut out)
+                            .await
+                        {
+                            Ok(()) => {}
+                            Err(err) if is_missing_bug(&err) => {
+                                tracing::warn!(bug = %one, error = %err, "skipping the comments of a missing or hidden bug");
+                            }
+                            Err(err) => return Err(err),
+                        }
+                    }
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(out)
     }
 
     /// Posts a comment; never retried (see `BugzillaError::OutcomeUnknown`).
+    /// `is_markdown` is sent only where the server supports it (see
+    /// [`ClientTuning::markdown`]).
     pub async fn post_comment(
         &self,
-        _bug: BugId,
-        _comment: &NewComment,
+        bug: BugId,
+        comment: &NewComment,
     ) -> Result<CommentId, BugzillaError> {
-        todo!()
+        let mut body = json!({ "comment": comment.text, "is_private": comment.is_private });
+        if comment.is_markdown && self.supports_markdown() {
+            body["is_markdown"] = Value::Bool(true);
+        }
+        let url = self.url(&format!("/bug/{bug}/comment"), &[]);
+        let reply: NewCommentReply = self.write(Method::POST, &url, &body).await?;
+        Ok(reply.id)
     }
 
-    /// Updates flags and fields of a bug; never retried.
-    pub async fn update_bug(&self, _bug: BugId, _update: &BugUpdate) -> Result<(), BugzillaError> {
-        todo!()
+    /// Updates flags and fields of a bug; never retried. An empty update
+    /// makes no request.
+    pub async fn update_bug(&self, bug: BugId, update: &BugUpdate) -> Result<(), BugzillaError> {
+        if update.is_empty() {
+            return Ok(());
+        }
+        let body = serde_json::to_value(update).map_err(|e| BugzillaError::Unexpected {
+            what: format!("update of bug {bug}"),
+            status: 0,
+            reason: format!("cannot encode the update: {e}"),
+        })?;
+        let url = self.url(&format!("/bug/{bug}"), &[]);
+        let _: Value = self.write(Method::PUT, &url, &body).await?;
+        Ok(())
     }
 
-    /// Users by login.
-    pub async fn users(&self, _logins: &[String]) -> Result<Vec<User>, BugzillaError> {
-        todo!()
+    /// Users by login (`GET /user?names=…`, batched under the URL limit).
+    /// Unknown logins are left out; a user record that does not parse is
+    /// logged and skipped.
+    pub async fn users(&self, logins: &[String]) -> Result<Vec<User>, BugzillaError> {
+        let mut out = Vec::new();
+        let fixed = self.url("/user", &[]).as_str().len();
+        for batch in self.batches(logins, fixed, "&names=".len()) {
+            let params: Vec<(String, String)> = batch
+                .iter()
+                .map(|login| ("names".to_string(), login.clone()))
+                .collect();
+            let url = self.url("/user", &params);
+            let list: UserList = self.get(&url).await?;
+            for value in list.users {
+                match serde_json::from_value::<User>(value) {
+                    Ok(user) => out.push(user),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "skipping a user record that does not parse")
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Whether `login` is in `group`, asked the way that works for a bot
-    /// that is not an admin (`/user?names=LOGIN&groups=GROUP`).
-    pub async fn is_member(&self, _login: &str, _group: &str) -> Result<bool, BugzillaError> {
-        todo!()
+    /// that is not an admin (`/user?names=LOGIN&groups=GROUP`): the user
+    /// comes back only if a member. If the bot itself is not in the group,
+    /// Bugzilla answers 400/804 and this is that error, not "no".
+    pub async fn is_member(&self, login: &str, group: &str) -> Result<bool, BugzillaError> {
+        let params = [
+            ("names".to_string(), login.to_string()),
+            ("groups".to_string(), group.to_string()),
+            ("include_fields".to_string(), "id,name".to_string()),
+        ];
+        let url = self.url("/user", &params);
+        let list: UserList = self.get(&url).await?;
+        Ok(list.users.iter().any(|u| {
+            u.get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|name| name.eq_ignore_ascii_case(login))
+        }))
     }
 
-    /// A bug's history, newer than `new_since` (strict).
+    /// A bug's history, newer than `new_since` (strict). An entry that does
+    /// not parse is logged and skipped.
     pub async fn history(
         &self,
-        _bug: BugId,
-        _new_since: Option<DateTime<Utc>>,
+        bug: BugId,
+        new_since: Option<DateTime<Utc>>,
     ) -> Result<Vec<HistoryEntry>, BugzillaError> {
-        todo!()
+        let mut params = Vec::new();
+        if let Some(since) = new_since {
+            params.push(("new_since".to_string(), bugzilla_time(since)));
+        }
+        let url = self.url(&format!("/bug/{bug}/history"), &params);
+        let reply: HistoryReply = self.get(&url).await?;
+        let mut out = Vec::new();
+        for entry in reply.bugs {
+            if entry.id.is_some_and(|id| id != bug) {
+                continue;
+            }
+            for value in entry.history {
+                match serde_json::from_value::<HistoryEntry>(value) {
+                    Ok(h) => out.push(h),
+                    Err(e) => {
+                        tracing::warn!(bug = %bug, error = %e, "skipping a history entry that does not parse")
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
-    /// Requests made so far (for metrics and "requests per cycle").
+    /// Requests made so far (for metrics and "requests per cycle"),
+    /// retries included.
     pub fn request_count(&self) -> u64 {
-        todo!()
+        self.inner.requests.load(Ordering::Relaxed)
+    }
+
+    /// Whether comments are posted with `is_markdown`.
+    pub fn supports_markdown(&self) -> bool {
+        self.inner
+            .tuning
+            .markdown
+            .unwrap_or_else(|| self.inner.has_whoami.load(Ordering::Relaxed))
+    }
+
+    // ---- building requests ----
+
+    /// `base + path` with the query parameters (the key is added at send
+    /// time, and only there).
+    fn url(&self, path: &str, params: &[(String, String)]) -> Url {
+        let mut url = self.inner.base.clone();
+        let full = format!("{}{}", url.path().trim_end_matches('/'), path);
+        url.set_path(&full);
+        if !params.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (key, value) in params {
+                pairs.append_pair(key, value);
+            }
+        }
+        url
+    }
+
+    fn comments_url(&self, batch: &[String], new_since: Option<DateTime<Utc>>) -> Url {
+        let first = batch.first().map(String::as_str).unwrap_or("0");
+        let mut params = Vec::new();
+        if batch.len() > 1 {
+            params.push(("ids".to_string(), batch[1..].join(",")));
+        }
+        if let Some(since) = new_since {
+            params.push(("new_since".to_string(), bugzilla_time(since)));
+        }
+        self.url(&format!("/bug/{first}/comment"), &params)
+    }
+
+    async fn comment_batch(
+        &self,
+        batch: &[String],
+        new_since: Option<DateTime<Utc>>,
+        out: &mut BTreeMap<BugId, Vec<Comment>>,
+    ) -> Result<(), BugzillaError> {
+        let url = self.comments_url(batch, new_since);
+        let reply: CommentsReply = self.get(&url).await?;
+        for (raw_id, bug) in reply.bugs {
+            let Ok(id) = raw_id.parse::<u64>().map(BugId) else {
+                tracing::warn!(key = %raw_id, "skipping comments under a key that is not a bug id");
+                continue;
+            };
+            let list = out.entry(id).or_default();
+            for value in bug.comments {
+                match parse_comment(value) {
+                    Ok(comment) => list.push(comment),
+                    Err(e) => {
+                        tracing::warn!(bug = %id, error = %e, "skipping a comment that does not parse")
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Splits `items` into batches whose URL stays under the limit:
+    /// `fixed` is the URL length without items, `per_item` the separator
+    /// cost of each item. The key's length is reserved for `query` auth.
+    fn batches<'a>(&self, items: &'a [String], fixed: usize, per_item: usize) -> Vec<&'a [String]> {
+        let reserve = match self.inner.auth {
+            AuthMethod::Query => "&api_key=".len() + self.inner.key.expose().len(),
+            _ => 0,
+        };
+        let budget = self
+            .inner
+            .tuning
+            .max_url_len
+            .saturating_sub(fixed + reserve);
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut used = 0;
+        for (i, item) in items.iter().enumerate() {
+            let cost = encoded_len(item) + per_item;
+            let full = i - start >= MAX_IDS_PER_BATCH || used + cost > budget;
+            if i > start && full {
+                out.push(&items[start..i]);
+                start = i;
+                used = 0;
+            }
+            used += cost;
+        }
+        if start < items.len() {
+            out.push(&items[start..]);
+        }
+        out
+    }
+
+    // ---- sending ----
+
+    /// One request, no retry: checks the block, waits for the rate limit,
+    /// sends with the key where the server reads it, logs by path only.
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<&Value>,
+        what: &str,
+    ) -> Result<Attempt, BugzillaError> {
+        self.check_block(what)?;
+        self.inner.pacer.ready().await;
+        self.check_block(what)?;
+        self.inner.requests.fetch_add(1, Ordering::Relaxed);
+
+        let mut target = url.clone();
+        let mut request_headers = Vec::new();
+        let key = self.inner.key.expose();
+        match self.inner.auth {
+            AuthMethod::Query => {
+                target.query_pairs_mut().append_pair("api_key", key);
+            }
+            AuthMethod::Header => request_headers.push((API_KEY_HEADER, sensitive(key))),
+            AuthMethod::Bearer => {
+                request_headers.push((AUTHORIZATION.as_str(), sensitive(&format!("Bearer {key}"))))
+            }
+        }
+        let mut request = self
+            .inner
+            .http
+            .request(method.clone(), target)
+            .header(USER_AGENT, USER_AGENT_VALUE)
+            .header(ACCEPT, "application/json");
+        for (name, value) in request_headers {
+            request = request.header(name, value);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+
+        let started = Instant::now();
+        let path = url.path();
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => {
+                let reason = describe(e);
+                tracing::debug!(method = %method, path, elapsed_ms = elapsed_ms(started), error = %reason, "bugzilla request failed");
+                return Ok(Attempt::Lost(reason));
+            }
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers();
+        let retry_after = headers
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let date = headers
+            .get(DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
+            .map(|d| d.with_timezone(&Utc));
+        let body = match response.bytes().await {
+            Ok(bytes) => bytes.to_vec(),
+            Err(e) => {
+                let reason = format!("HTTP {status}, but the body was lost: {}", describe(e));
+                tracing::debug!(method = %method, path, status, elapsed_ms = elapsed_ms(started), error = %reason, "bugzilla request failed");
+                return Ok(Attempt::Lost(reason));
+            }
+        };
+        tracing::debug!(method = %method, path, status, elapsed_ms = elapsed_ms(started), "bugzilla request");
+        Ok(Attempt::Reply(Reply {
+            status,
+            retry_after,
+            date,
+            body,
+        }))
+    }
+
+    fn check_block(&self, what: &str) -> Result<(), BugzillaError> {
+        match self.inner.pacer.blocked_for() {
+            Some(remaining) => Err(BugzillaError::Blocked {
+                what: what.to_string(),
+                remaining,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Starts the block after BMO's 429 without `Retry-After` (or its
+    /// "rate limit exceeded" error, the request that arms the block).
+    fn start_block(&self, what: &str) -> BugzillaError {
+        let period = self.inner.tuning.block;
+        self.inner.pacer.block(period);
+        tracing::error!(
+            what,
+            block_secs = period.as_secs(),
+            "Bugzilla blocked this client (rate limit); ALL requests are paused. Lower `bugzilla.rate_limit_per_minute` or poll less often"
+        );
+        BugzillaError::Blocked {
+            what: what.to_string(),
+            remaining: period,
+        }
+    }
+
+    /// A read with retries (connection errors, timeouts, 5xx; 429/503 with
+    /// `Retry-After` wait that long). Returns the decoded body and the
+    /// server's `Date`.
+    async fn get_dated<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+    ) -> Result<(T, Option<DateTime<Utc>>), BugzillaError> {
+        let what = format!("GET {}", url.path());
+        let tuning = &self.inner.tuning;
+        let mut attempt = 0u32;
+        loop {
+            let (wait, failure) = match self.attempt(&Method::GET, url, None, &what).await? {
+                Attempt::Lost(reason) => (
+                    None,
+                    BugzillaError::Transport {
+                        what: what.clone(),
+                        reason,
+                    },
+                ),
+                Attempt::Reply(reply) => {
+                    if reply.status == 429 && reply.retry_after.is_none() {
+                        return Err(self.start_block(&what));
+                    }
+                    if let Some(retry_after) = reply
+                        .retry_after
+                        .filter(|_| reply.status == 429 || reply.status == 503)
+                    {
+                        let failure = BugzillaError::RateLimited {
+                            what: what.clone(),
+                            retry_after,
+                        };
+                        if retry_after > tuning.retry_after_cap {
+                            return Err(failure);
+                        }
+                        (Some(retry_after), failure)
+                    } else if reply.status >= 500 {
+                        (None, self.error_of(&what, &reply))
+                    } else {
+                        let value = self.decode::<T>(&what, &reply)?;
+                        return Ok((value, reply.date));
+                    }
+                }
+            };
+            if attempt >= tuning.max_retries {
+                return Err(failure);
+            }
+            let wait =
+                wait.unwrap_or_else(|| backoff(tuning.backoff_base, tuning.backoff_cap, attempt));
+            tracing::warn!(what = %what, retry = attempt + 1, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), error = %failure, "retrying a Bugzilla read");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn get<T: DeserializeOwned>(&self, url: &Url) -> Result<T, BugzillaError> {
+        Ok(self.get_dated(url).await?.0)
+    }
+
+    /// A write: exactly one request. A lost answer, a 5xx or an unreadable
+    /// success body is [`BugzillaError::OutcomeUnknown`].
+    async fn write<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: &Url,
+        body: &Value,
+    ) -> Result<T, BugzillaError> {
+        let what = format!("{method} {}", url.path());
+        let reply = match self.attempt(&method, url, Some(body), &what).await? {
+            Attempt::Lost(reason) => return Err(BugzillaError::OutcomeUnknown { what, reason }),
+            Attempt::Reply(reply) => reply,
+        };
+        if reply.status == 429 {
+            return Err(match reply.retry_after {
+                None => self.start_block(&what),
+                Some(retry_after) => BugzillaError::RateLimited { what, retry_after },
+            });
+        }
+        if reply.status >= 500 {
+            let reason = format!("HTTP {}: {}", reply.status, self.error_of(&what, &reply));
+            return Err(BugzillaError::OutcomeUnknown { what, reason });
+        }
+        match self.decode::<T>(&what, &reply) {
+            Err(BugzillaError::Unexpected { reason, .. }) if is_success(reply.status) => {
+                Err(BugzillaError::OutcomeUnknown { what, reason })
+            }
+            other => other,
+        }
+    }
+
+    // ---- reading answers ----
+
+    /// Reads a body: Bugzilla's error envelope becomes a typed error; a
+    /// success body must be JSON of the expected shape.
+    fn decode<T: DeserializeOwned>(&self, what: &str, reply: &Reply) -> Result<T, BugzillaError> {
+        let value: Value = match serde_json::from_slice(&reply.body) {
+            Ok(value) => value,
+            Err(e) => {
+                return Err(BugzillaError::Unexpected {
+                    what: what.to_string(),
+                    status: reply.status,
+                    reason: self.not_json_reason(&reply.body, &e),
+                })
+            }
+        };
+        if let Some(err) = self.envelope_error(what, reply.status, &value) {
+            return Err(err);
+        }
+        if !is_success(reply.status) {
+            return Err(BugzillaError::Unexpected {
+                what: what.to_string(),
+                status: reply.status,
+                reason: "an HTTP error without Bugzilla's error object".to_string(),
+            });
+        }
+        serde_json::from_value(value).map_err(|e| BugzillaError::Unexpected {
+            what: what.to_string(),
+            status: reply.status,
+            reason: format!("the JSON does not have the expected shape: {e}"),
+        })
+    }
+
+    /// The error a failed reply stands for (envelope, or a description of
+    /// the body).
+    fn error_of(&self, what: &str, reply: &Reply) -> BugzillaError {
+        match serde_json::from_slice::<Value>(&reply.body) {
+            Ok(value) => self
+                .envelope_error(what, reply.status, &value)
+                .unwrap_or_else(|| BugzillaError::Unexpected {
+                    what: what.to_string(),
+                    status: reply.status,
+                    reason: "an HTTP error without Bugzilla's error object".to_string(),
+                }),
+            Err(e) => BugzillaError::Unexpected {
+                what: what.to_string(),
+                status: reply.status,
+                reason: self.not_json_reason(&reply.body, &e),
+            },
+        }
+    }
+
+    /// `{"error": true, "code": N, "message": "…"}` → a typed error.
+    fn envelope_error(&self, what: &str, status: u16, value: &Value) -> Option<BugzillaError> {
+        let object = value.as_object()?;
+        let flagged = match object.get("error") {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::Null) | None => false,
+            Some(_) => true,
+        };
+        let has_code = object.get("code").is_some_and(Value::is_i64);
+        let bare_error = has_code && !is_success(status) && object.contains_key("message");
+        if !(flagged || bare_error) {
+            return None;
+        }
+        // A missing code is reported as 0 (never a real Bugzilla code).
+        let code = object.get("code").and_then(Value::as_i64).unwrap_or(0);
+        let message = object
+            .get("message")
+            .and_then(Value::as_str)
+            .map(|m| self.scrub(m))
+            .unwrap_or_else(|| "(no message)".to_string());
+        if code == code::API_KEY_INVALID {
+            return Some(BugzillaError::BadApiKey {
+                what: what.to_string(),
+            });
+        }
+        // BMO: the request that trips the rate limit gets code 32000
+        // "You have exceeded the rate limit." and arms the one-hour block.
+        if code == 32000 && message.to_ascii_lowercase().contains("rate limit") {
+            return Some(self.start_block(what));
+        }
+        Some(BugzillaError::Api {
+            what: what.to_string(),
+            status,
+            code,
+            message,
+        })
+    }
+
+    fn not_json_reason(&self, body: &[u8], error: &serde_json::Error) -> String {
+        let text = String::from_utf8_lossy(body);
+        let trimmed = text.trim_start();
+        if trimmed.is_empty() {
+            "an empty body where JSON was expected".to_string()
+        } else if trimmed.starts_with('<') {
+            format!(
+                "an HTML page instead of JSON (a proxy, login or error page; bugzilla.mozilla.org answers an over-long URL with its home page): {}",
+                self.snippet(trimmed)
+            )
+        } else if trimmed.starts_with('{') || trimmed.starts_with('[') {
+            format!("truncated or malformed JSON ({error})")
+        } else {
+            format!("not JSON: {}", self.snippet(trimmed))
+        }
+    }
+
+    /// The start of a body for an error message, on one line, key removed.
+    fn snippet(&self, text: &str) -> String {
+        let short: String = text
+            .chars()
+            .take(120)
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        self.scrub(&short)
+    }
+
+    /// Removes the API key from server-provided text (a server may echo the
+    /// request URL).
+    fn scrub(&self, text: &str) -> String {
+        let key = self.inner.key.expose();
+        if key.is_empty() {
+            text.to_string()
+        } else {
+            text.replace(key, "[redacted]")
+        }
+    }
+}
+
+/// Parses each bug on its own: one bad bug is skipped with its id and the
+/// reason, never failing the whole search. Bugs seen on an earlier page
+/// (the result set can shift while paging) are not repeated.
+fn collect_bugs(values: Vec<Value>, result: &mut SearchResult, seen: &mut HashSet<BugId>) {
+    for value in values {
+        let id = value.get("id").and_then(Value::as_u64).map(BugId);
+        let raw = value.clone();
+        match serde_json::from_value::<Bug>(value) {
+            Ok(bug) => {
+                if seen.insert(bug.id) {
+                    result.bugs.push(bug);
+                }
+            }
+            Err(e) => {
+                let reason = match bad_field(&raw) {
+                    Some(field) => format!("field `{field}` does not parse: {e}"),
+                    None => format!("bug does not parse: {e}"),
+                };
+                match id {
+                    Some(id) => tracing::warn!(bug = %id, reason = %reason, "skipping a bug"),
+                    None => tracing::warn!(reason = %reason, "skipping a bug without an id"),
+                }
+                result.skipped.push((id, reason));
+            }
+        }
+    }
+}
+
+/// The first field that makes a bug unreadable on its own (tried with just
+/// the id), for a log line a person can act on.
+fn bad_field(bug: &Value) -> Option<String> {
+    let object = bug.as_object()?;
+    let id = object.get("id").cloned().unwrap_or(Value::Null);
+    if serde_json::from_value::<Bug>(json!({ "id": id })).is_err() {
+        return Some("id".to_string());
+    }
+    object
+        .iter()
+        .filter(|(key, _)| key.as_str() != "id")
+        .find(|(key, value)| {
+            serde_json::from_value::<Bug>(json!({ "id": id, key.as_str(): value })).is_err()
+        })
+        .map(|(key, _)| key.clone())
+}
+
+/// Bugzilla sends a comment's time as both `creation_time` and `time`, and
+/// BMO its author as both `creator` and `author`. [`Comment`] accepts either
+/// name (serde aliases), and serde refuses a field given twice, so the
+/// duplicate is dropped here before parsing.
+fn parse_comment(mut value: Value) -> Result<Comment, serde_json::Error> {
+    if let Some(object) = value.as_object_mut() {
+        if object.contains_key("creation_time") {
+            object.remove("time");
+        }
+        if object.contains_key("creator") {
+            object.remove("author");
+        }
+    }
+    serde_json::from_value(value)
+}
+
+fn is_missing_bug(err: &BugzillaError) -> bool {
+    matches!(
+        err.code(),
+        Some(code::INVALID_BUG_ID | code::BUG_NOT_FOUND | code::ACCESS_DENIED)
+    )
+}
+
+fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+/// Bugzilla's time format for parameters: always UTC with `Z`.
+fn bugzilla_time(time: DateTime<Utc>) -> String {
+    time.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn sensitive(value: &str) -> HeaderValue {
+    match HeaderValue::from_str(value) {
+        Ok(mut v) => {
+            v.set_sensitive(true);
+            v
+        }
+        // A key with characters a header cannot carry: send nothing usable;
+        // the server answers "not logged in", which verify_login reports.
+        Err(_) => HeaderValue::from_static("invalid-key"),
+    }
+}
+
+fn encoded_len(item: &str) -> usize {
+    url::form_urlencoded::byte_serialize(item.as_bytes())
+        .map(str::len)
+        .sum()
+}
+
+fn elapsed_ms(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A reqwest error as text without its URL (which may carry `api_key`),
+/// with its causes.
+fn describe(error: reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else if error.is_body() || error.is_decode() {
+        "the body could not be read"
+    } else {
+        "the request failed"
+    };
+    let error = error.without_url();
+    let mut text = kind.to_string();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn times_always_end_in_z() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 26, 3, 49, 26).unwrap();
+        assert_eq!(bugzilla_time(t), "2026-11-26T03:49:26Z");
+    }
+
+    #[test]
+    fn search_params_add_id_to_fields() {
+        let q = SearchQuery {
+            product: vec!["Websites".into(), "Other".into()],
+            keywords: vec!["push".into(), "prod".into()],
+            status: "__open__".into(),
+            include_fields: vec!["summary".into()],
+            changed_since: Some(Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap()),
+            ..SearchQuery::default()
+        };
+        let params = q.to_params();
+        let get = |k: &str| -> Vec<&str> {
+            params
+                .iter()
+                .filter(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+                .collect()
+        };
+        assert_eq!(get("product"), vec!["Websites", "Other"]);
+        assert_eq!(get("keywords"), vec!["push,prod"]);
+        assert_eq!(get("status"), vec!["__open__"]);
+        assert_eq!(get("include_fields"), vec!["id,summary"]);
+        assert_eq!(get("last_change_time"), vec!["2026-01-02T03:04:05Z"]);
     }
 }

@@ -78,6 +78,11 @@ pub enum BugzillaError {
     /// action's marker before trying again; the client never retries it.
     #[error("the outcome of {what} is unknown ({reason}); re-read the bug before trying again")]
     OutcomeUnknown { what: String, reason: String },
+    /// The key works but does not act as `bugzilla.bot_login` (another
+    /// account, or the server ignored the key and answered anonymously).
+    /// The reason says which setting to change.
+    #[error("cannot act as the bot account: {reason}")]
+    Login { reason: String },
 }
 
 impl BugzillaError {

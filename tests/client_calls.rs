@@ -1,0 +1,767 @@
+//! Every client call over wiremock: what it sends (path, parameters, body,
+//! key placement, User-Agent) and what it makes of the answer.
+
+mod common;
+
+use chrono::{TimeZone, Utc};
+use common::{client, client_with, received, recorded, tuning, KEY};
+use pushbot::bugzilla::{
+    BugId, BugUpdate, BugzillaError, CommentId, FlagChange, FlagStatus, NewComment, SearchQuery,
+};
+use serde_json::json;
+use wiremock::matchers::{body_json, header, method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+#[tokio::test]
+async fn version_sends_key_in_query_and_names_pushbot() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/version"))
+        .and(query_param("api_key", KEY))
+        .respond_with(recorded("01"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    assert_eq!(c.version().await.unwrap(), "5.2");
+    let requests = server.received_requests().await.unwrap();
+    let agent = requests[0]
+        .headers
+        .get("user-agent")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        agent.starts_with(&format!("pushbot/{}", env!("CARGO_PKG_VERSION"))),
+        "{agent}"
+    );
+    assert_eq!(c.request_count(), 1);
+}
+
+#[tokio::test]
+async fn header_and_bearer_keys_stay_out_of_the_url() {
+    for (auth, name, value) in [
+        ("header", "X-BUGZILLA-API-KEY", KEY.to_string()),
+        ("bearer", "Authorization", format!("Bearer {KEY}")),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/rest/version"))
+            .and(header(name, value.as_str()))
+            .and(query_param_is_missing("api_key"))
+            .respond_with(recorded("01"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let c = client_with(&server, auth, "pushbot@example.test", tuning());
+        assert_eq!(c.version().await.unwrap(), "5.2", "{auth}");
+    }
+}
+
+#[tokio::test]
+async fn rest_path_is_a_setting() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/bugzilla/rest.cgi/version"))
+        .respond_with(recorded("02"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut settings = common::settings(
+        &format!("{}/bugzilla", server.uri()),
+        "query",
+        "pushbot@example.test",
+    );
+    settings.bugzilla.rest_path = "/rest.cgi".to_string();
+    let c = pushbot::bugzilla::Client::with_tuning(&settings, tuning()).unwrap();
+    assert_eq!(c.version().await.unwrap(), "5.2");
+}
+
+#[tokio::test]
+async fn search_pages_until_a_short_page() {
+    let server = MockServer::start().await;
+    let page = |offset: &str| {
+        Mock::given(method("GET"))
+            .and(path("/rest/bug"))
+            .and(query_param("product", "Websites"))
+            .and(query_param("status", "__open__"))
+            .and(query_param("include_fields", "id"))
+            .and(query_param("limit", "2"))
+            .and(query_param("order", "bug_id"))
+            .and(query_param("last_change_time", "2026-11-26T03:49:00Z"))
+            .and(query_param("offset", offset.to_string()))
+    };
+    page("0")
+        .respond_with(recorded("15"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    page("2")
+        .respond_with(recorded("16"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    page("4")
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs":[{"id":5}]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut t = tuning();
+    t.page_size = 2;
+    let c = client_with(&server, "query", "pushbot@example.test", t);
+    let query = SearchQuery {
+        product: vec!["Websites".into()],
+        status: "__open__".into(),
+        include_fields: vec!["id".into()],
+        changed_since: Some(Utc.with_ymd_and_hms(2026, 11, 26, 3, 49, 0).unwrap()),
+        ..SearchQuery::default()
+    };
+    let result = c.search(&query).await.unwrap();
+    let ids: Vec<u64> = result.bugs.iter().map(|b| b.id.0).collect();
+    assert_eq!(ids, vec![1, 2, 3, 4, 5]);
+    assert!(result.skipped.is_empty());
+    // The first page's Date header (recording 15).
+    assert_eq!(
+        result.server_time,
+        Some(Utc.with_ymd_and_hms(2026, 11, 26, 3, 49, 18).unwrap())
+    );
+    assert_eq!(c.request_count(), 3);
+}
+
+#[tokio::test]
+async fn search_skips_bad_bugs_and_keeps_unknown_fields() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/bug"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs":[
+            {"id": 1, "summary": "ok", "cf_push_date": "2026-12-01", "brand_new_field": [1]},
+            {"id": 2, "flags": "not a list"},
+            {"summary": "no id at all"},
+            {"id": 3}
+        ]})))
+        .mount(&server)
+        .await;
+    let result = client(&server)
+        .search(&SearchQuery::default())
+        .await
+        .unwrap();
+    let ids: Vec<u64> = result.bugs.iter().map(|b| b.id.0).collect();
+    assert_eq!(ids, vec![1, 3]);
+    assert_eq!(
+        result.bugs[0].custom_field("cf_push_date").as_deref(),
+        Some("2026-12-01")
+    );
+    assert_eq!(
+        result.bugs[0].extra.get("brand_new_field"),
+        Some(&json!([1]))
+    );
+    // Missing fields get their defaults.
+    assert_eq!(result.bugs[1].summary, "");
+    assert!(result.bugs[1].flags.is_empty());
+    assert_eq!(result.skipped.len(), 2);
+    assert_eq!(result.skipped[0].0, Some(BugId(2)));
+    assert!(
+        result.skipped[0].1.contains("flags"),
+        "{}",
+        result.skipped[0].1
+    );
+    assert_eq!(result.skipped[1].0, None);
+}
+
+/// Answers `/bug?id=…` with one bug per requested id.
+struct EchoIds;
+
+impl Respond for EchoIds {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let ids: Vec<serde_json::Value> = request
+            .url
+            .query_pairs()
+            .filter(|(k, _)| k == "id")
+            .flat_map(|(_, v)| {
+                v.split(',')
+                    .map(|id| json!({"id": id.parse::<u64>().unwrap()}))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        ResponseTemplate::new(200).set_body_json(json!({ "bugs": ids }))
+    }
+}
+
+#[tokio::test]
+async fn get_bugs_batches_under_the_url_limit() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/bug"))
+        .respond_with(EchoIds)
+        .mount(&server)
+        .await;
+    let mut t = tuning();
+    t.max_url_len = 300;
+    let c = client_with(&server, "query", "pushbot@example.test", t);
+    let ids: Vec<BugId> = (1_000_000..1_000_100).map(BugId).collect();
+    let result = c.get_bugs(&ids).await.unwrap();
+    let got: Vec<BugId> = result.bugs.iter().map(|b| b.id).collect();
+    assert_eq!(got, ids);
+    let requests = server.received_requests().await.unwrap();
+    assert!(requests.len() > 3, "{} requests", requests.len());
+    for r in &requests {
+        assert!(r.url.as_str().len() <= 300, "{}", r.url.as_str().len());
+    }
+    // No ids, no request.
+    assert!(c.get_bugs(&[]).await.unwrap().bugs.is_empty());
+    assert_eq!(received(&server).await, requests.len());
+}
+
+#[tokio::test]
+async fn get_bugs_leaves_out_missing_ids() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/bug"))
+        .and(query_param("id", "1,2,99999"))
+        .respond_with(recorded("19"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let result = client(&server)
+        .get_bugs(&[BugId(1), BugId(2), BugId(99999)])
+        .await
+        .unwrap();
+    let ids: Vec<u64> = result.bugs.iter().map(|b| b.id.0).collect();
+    assert_eq!(ids, vec![1, 2]);
+}
+
+#[tokio::test]
+async fn comments_of_many_bugs_in_one_request() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/bug/1/comment"))
+        .and(query_param("ids", "2"))
+        .and(query_param("new_since", "2026-11-26T03:49:00Z"))
+        .respond_with(recorded("34"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let since = Utc.with_ymd_and_hms(2026, 11, 26, 3, 49, 0).unwrap();
+    let map = client(&server)
+        .comments(&[BugId(1), BugId(2)], Some(since))
+        .await
+        .unwrap();
+    let ids = |bug: u64| -> Vec<u64> { map[&BugId(bug)].iter().map(|c| c.id.0).collect() };
+    assert_eq!(ids(1), vec![1, 6, 8]);
+    assert_eq!(ids(2), vec![2, 7]);
+    let c7 = &map[&BugId(2)][1];
+    assert_eq!(c7.creator, "qa@example.test");
+    assert_eq!(c7.count, 1);
+    assert_eq!(c7.text, "QA is verifying on stage.");
+    assert_eq!(
+        c7.creation_time,
+        Utc.with_ymd_and_hms(2026, 11, 26, 3, 49, 23).unwrap()
+    );
+}
+
+#[tokio::test]
+async fn comments_batch_falls_back_when_one_bug_is_hidden() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/bug/1/comment"))
+        .and(query_param("ids", "4"))
+        .respond_with(recorded("76"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/bug/1/comment"))
+        .and(query_param_is_missing("ids"))
+        .respond_with(recorded("26"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/bug/4/comment"))
+        .respond_with(recorded("76"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let map = client(&server)
+        .comments(&[BugId(1), BugId(4)], None)
+        .await
+        .unwrap();
+    assert_eq!(map.keys().copied().collect::<Vec<_>>(), vec![BugId(1)]);
+    assert_eq!(map[&BugId(1)][0].id, CommentId(1));
+}
+
+#[tokio::test]
+async fn comments_batches_under_the_url_limit() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs":{},"comments":{}})))
+        .mount(&server)
+        .await;
+    let mut t = tuning();
+    t.max_url_len = 250;
+    let c = client_with(&server, "query", "pushbot@example.test", t);
+    let ids: Vec<BugId> = (1_000_000..1_000_060).map(BugId).collect();
+    c.comments(&ids, None).await.unwrap();
+    let requests = server.received_requests().await.unwrap();
+    assert!(requests.len() > 2, "{}", requests.len());
+    let mut asked = Vec::new();
+    for r in &requests {
+        assert!(r.url.as_str().len() <= 250, "{}", r.url.as_str().len());
+        let first = r
+            .url
+            .path()
+            .trim_start_matches("/rest/bug/")
+            .trim_end_matches("/comment");
+        asked.push(first.parse::<u64>().unwrap());
+        for (k, v) in r.url.query_pairs() {
+            if k == "ids" {
+                asked.extend(v.split(',').map(|x| x.parse::<u64>().unwrap()));
+            }
+        }
+    }
+    asked.sort();
+    assert_eq!(asked, ids.iter().map(|b| b.0).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn post_comment_returns_the_new_id() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/bug/1/comment"))
+        .and(query_param("api_key", KEY))
+        .and(body_json(
+            json!({"comment": "Tag is ready.", "is_private": false}),
+        ))
+        .respond_with(recorded("27"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let comment = NewComment {
+        text: "Tag is ready.".into(),
+        is_private: false,
+        // Asked for, but this server has not shown markdown support.
+        is_markdown: true,
+    };
+    let id = client(&server)
+        .post_comment(BugId(1), &comment)
+        .await
+        .unwrap();
+    assert_eq!(id, CommentId(6));
+}
+
+#[tokio::test]
+async fn markdown_is_sent_where_supported() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/bug/2/comment"))
+        .and(body_json(
+            json!({"comment": "**go**", "is_private": false, "is_markdown": true}),
+        ))
+        .respond_with(recorded("28"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut t = tuning();
+    t.markdown = Some(true);
+    let c = client_with(&server, "header", "pushbot@example.test", t);
+    let comment = NewComment {
+        text: "**go**".into(),
+        is_private: false,
+        is_markdown: true,
+    };
+    assert_eq!(
+        c.post_comment(BugId(2), &comment).await.unwrap(),
+        CommentId(7)
+    );
+}
+
+#[tokio::test]
+async fn update_bug_sends_flags_assignee_and_whiteboard() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/rest/bug/1"))
+        .and(body_json(json!({"flags":[
+            {"name":"qa-signoff","status":"?","requestee":"qa@example.test"}
+        ]})))
+        .respond_with(recorded("35"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/rest/bug/3"))
+        .and(body_json(json!({
+            "flags":[{"name":"needinfo","status":"?","requestee":"dev@example.test"},
+                     {"id": 4, "status": "X"}],
+            "assigned_to":"dev@example.test",
+            "whiteboard":"[push:amo] [ready]"
+        })))
+        .respond_with(recorded("39"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let signoff = BugUpdate {
+        flags: vec![FlagChange {
+            id: None,
+            name: Some("qa-signoff".into()),
+            status: FlagStatus::Requested.as_str().into(),
+            requestee: Some("qa@example.test".into()),
+        }],
+        ..BugUpdate::default()
+    };
+    c.update_bug(BugId(1), &signoff).await.unwrap();
+    let several = BugUpdate {
+        flags: vec![
+            FlagChange {
+                id: None,
+                name: Some("needinfo".into()),
+                status: "?".into(),
+                requestee: Some("dev@example.test".into()),
+            },
+            FlagChange {
+                id: Some(4),
+                name: None,
+                status: "X".into(),
+                requestee: None,
+            },
+        ],
+        assigned_to: Some("dev@example.test".into()),
+        whiteboard: Some("[push:amo] [ready]".into()),
+    };
+    c.update_bug(BugId(3), &several).await.unwrap();
+    // An empty update makes no request.
+    c.update_bug(BugId(1), &BugUpdate::default()).await.unwrap();
+    assert_eq!(received(&server).await, 2);
+}
+
+#[tokio::test]
+async fn users_by_login_with_groups() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/user"))
+        .and(query_param("names", "lead@example.test"))
+        .respond_with(recorded("52"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let users = client(&server)
+        .users(&["lead@example.test".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].name, "lead@example.test");
+    assert_eq!(users[0].id, Some(3));
+    let groups: Vec<&str> = users[0].groups.iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(
+        groups,
+        vec!["bz_canusewhines", "editbugs", "websites-security"]
+    );
+    assert_eq!(users[0].groups[2].id, Some(15));
+}
+
+#[tokio::test]
+async fn users_sends_every_login() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"users":[]})))
+        .mount(&server)
+        .await;
+    let logins = vec!["a@example.test".to_string(), "b@example.test".to_string()];
+    assert!(client(&server).users(&logins).await.unwrap().is_empty());
+    let requests = server.received_requests().await.unwrap();
+    let names: Vec<String> = requests[0]
+        .url
+        .query_pairs()
+        .filter(|(k, _)| k == "names")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    assert_eq!(names, logins);
+}
+
+#[tokio::test]
+async fn is_member_asks_with_names_and_groups() {
+    let server = MockServer::start().await;
+    let ask = |login: &str| {
+        Mock::given(method("GET"))
+            .and(path("/rest/user"))
+            .and(query_param("names", login.to_string()))
+            .and(query_param("groups", "editbugs"))
+    };
+    ask("lead@example.test")
+        .respond_with(recorded("93"))
+        .mount(&server)
+        .await;
+    ask("outsider@example.test")
+        .respond_with(recorded("94"))
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    assert!(c.is_member("lead@example.test", "editbugs").await.unwrap());
+    assert!(!c
+        .is_member("outsider@example.test", "editbugs")
+        .await
+        .unwrap());
+}
+
+#[tokio::test]
+async fn is_member_is_an_error_when_the_bot_is_not_in_the_group() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/user"))
+        .respond_with(recorded("95"))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .is_member("lead@example.test", "editbugs")
+        .await
+        .unwrap_err();
+    match err {
+        BugzillaError::Api { status, code, .. } => {
+            assert_eq!((status, code), (400, 804));
+        }
+        other => panic!("expected Api 804, got {other:?}"),
+    }
+    assert_eq!(received(&server).await, 1);
+}
+
+#[tokio::test]
+async fn history_since_a_time() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/bug/1/history"))
+        .and(query_param("new_since", "2026-11-26T03:49:26Z"))
+        .respond_with(recorded("42"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let since = Utc.with_ymd_and_hms(2026, 11, 26, 3, 49, 26).unwrap();
+    let history = client(&server)
+        .history(BugId(1), Some(since))
+        .await
+        .unwrap();
+    let whos: Vec<&str> = history.iter().map(|h| h.who.as_str()).collect();
+    assert_eq!(
+        whos,
+        vec!["lead@example.test", "qa@example.test", "dev@example.test"]
+    );
+    assert_eq!(
+        history[1].when,
+        Utc.with_ymd_and_hms(2026, 11, 26, 3, 49, 31).unwrap()
+    );
+    assert_eq!(history[1].changes[0].field_name, "flagtypes.name");
+    assert_eq!(
+        history[1].changes[0].removed,
+        "qa-signoff?(qa@example.test)"
+    );
+    assert_eq!(history[1].changes[0].added, "qa-signoff+");
+}
+
+// ---- verify_login ----
+
+fn whoami_missing() -> ResponseTemplate {
+    recorded("88")
+}
+
+#[tokio::test]
+async fn verify_login_on_bmo_uses_whoami() {
+    let server = MockServer::start().await;
+    // Shape from BMO's User.pm `whoami` (REST.md §1); not recorded.
+    Mock::given(method("GET"))
+        .and(path("/rest/whoami"))
+        .and(header("X-BUGZILLA-API-KEY", KEY))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": 42, "name": "pushbot@example.test", "real_name": "Push Bot [:pushbot]",
+            "nick": "pushbot", "groups": ["editbugs", "everyone"], "mfa_status": false
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client_with(&server, "header", "pushbot@example.test", tuning());
+    assert!(!c.supports_markdown());
+    let user = c.verify_login().await.unwrap();
+    assert_eq!(user.id, Some(42));
+    assert_eq!(user.groups[0].name, "editbugs");
+    assert!(
+        c.supports_markdown(),
+        "a whoami server gets markdown comments"
+    );
+}
+
+#[tokio::test]
+async fn verify_login_on_bmo_refuses_another_account() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/whoami"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": 7, "name": "someone@example.test", "real_name": "Someone"
+        })))
+        .mount(&server)
+        .await;
+    let err = client_with(&server, "header", "pushbot@example.test", tuning())
+        .verify_login()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("someone@example.test"), "{err}");
+    assert!(err.contains("bugzilla.bot_login"), "{err}");
+}
+
+#[tokio::test]
+async fn verify_login_on_stock_5_2_with_query_key() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/whoami"))
+        .respond_with(whoami_missing())
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/user"))
+        .and(query_param("names", "qa@example.test"))
+        .and(query_param("api_key", KEY))
+        .respond_with(recorded("54"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/valid_login"))
+        .and(query_param("login", "qa@example.test"))
+        .respond_with(recorded("57"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client_with(&server, "query", "qa@example.test", tuning());
+    let user = c.verify_login().await.unwrap();
+    assert_eq!(user.name, "qa@example.test");
+    assert_eq!(user.email.as_deref(), Some("qa@example.test"));
+    assert!(!c.supports_markdown());
+}
+
+#[tokio::test]
+async fn verify_login_detects_the_ignored_header_on_stock_5_2() {
+    for auth in ["header", "bearer"] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/rest/whoami"))
+            .respond_with(whoami_missing())
+            .mount(&server)
+            .await;
+        // Recording 65: the header was ignored, the answer is the
+        // logged-out user shape (id, name, real_name only).
+        Mock::given(method("GET"))
+            .and(path("/rest/user"))
+            .respond_with(recorded("65"))
+            .mount(&server)
+            .await;
+        // valid_login for an anonymous caller (not recorded: 57 is the
+        // logged-in `true`).
+        Mock::given(method("GET"))
+            .and(path("/rest/valid_login"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": false})))
+            .mount(&server)
+            .await;
+        let err = client_with(&server, auth, "lead@example.test", tuning())
+            .verify_login()
+            .await
+            .unwrap_err();
+        assert!(matches!(err, BugzillaError::Login { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(text.contains("bugzilla.auth = \"query\""), "{auth}: {text}");
+        assert!(text.contains("anonymous"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn verify_login_refuses_a_key_of_another_account_on_stock() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/whoami"))
+        .respond_with(whoami_missing())
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/user"))
+        .respond_with(recorded("52"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/valid_login"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": false})))
+        .mount(&server)
+        .await;
+    let text = client_with(&server, "query", "lead@example.test", tuning())
+        .verify_login()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("does not belong"), "{text}");
+    assert!(!text.contains("bugzilla.auth"), "{text}");
+}
+
+#[tokio::test]
+async fn verify_login_with_a_bad_key_makes_one_request() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(recorded("70"))
+        .mount(&server)
+        .await;
+    let err = client(&server).verify_login().await.unwrap_err();
+    assert!(matches!(err, BugzillaError::BadApiKey { .. }), "{err:?}");
+    assert_eq!(err.code(), Some(306));
+    assert_eq!(received(&server).await, 1);
+}
+
+#[tokio::test]
+async fn verify_login_unknown_bot_account() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/whoami"))
+        .respond_with(whoami_missing())
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"users": []})))
+        .mount(&server)
+        .await;
+    let text = client(&server)
+        .verify_login()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("no account `pushbot@example.test`"), "{text}");
+}
+
+#[test]
+fn tuning_from_settings_uses_the_settings() {
+    let s = common::settings("https://bugzilla.example.org", "query", "b@example.test");
+    let t = pushbot::bugzilla::ClientTuning::from_settings(&s);
+    assert_eq!(t.timeout.as_secs(), s.bugzilla.timeout_secs);
+    assert_eq!(t.block.as_secs(), s.bugzilla.block_minutes * 60);
+    assert_eq!(t.max_retries, s.bugzilla.max_retries);
+    assert_eq!(t.rate_limit_per_minute, 60);
+}
+
+#[tokio::test]
+async fn verify_login_treats_a_bare_404_whoami_as_stock() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/whoami"))
+        .respond_with(ResponseTemplate::new(404).set_body_string("Not Found"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/user"))
+        .respond_with(recorded("54"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/valid_login"))
+        .respond_with(recorded("57"))
+        .mount(&server)
+        .await;
+    let c = client_with(&server, "query", "qa@example.test", tuning());
+    assert_eq!(c.verify_login().await.unwrap().id, Some(4));
+    assert_eq!(c.request_count(), 3);
+}

@@ -1,0 +1,526 @@
+//! Faults: throttling, blocks, server errors, timeouts, resets, broken
+//! bodies, Bugzilla's error envelope, and writes whose outcome is unknown.
+//! Every test counts the requests the client made.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{client, client_with, received, recorded, tuning};
+use pushbot::bugzilla::{BugId, BugUpdate, BugzillaError, Client, NewComment, SearchQuery};
+use serde_json::json;
+use tokio::net::TcpListener;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn ok_version() -> ResponseTemplate {
+    recorded("01")
+}
+
+/// Mounts `first` for the first `times` requests, then the recorded
+/// version answer.
+async fn fail_then_succeed(server: &MockServer, first: ResponseTemplate, times: u64) {
+    Mock::given(method("GET"))
+        .respond_with(first)
+        .up_to_n_times(times)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ok_version())
+        .with_priority(2)
+        .mount(server)
+        .await;
+}
+
+fn comment() -> NewComment {
+    NewComment {
+        text: "hello".into(),
+        is_private: false,
+        is_markdown: false,
+    }
+}
+
+fn update() -> BugUpdate {
+    BugUpdate {
+        whiteboard: Some("[push:amo]".into()),
+        ..BugUpdate::default()
+    }
+}
+
+#[tokio::test]
+async fn too_many_requests_with_retry_after_is_waited_out() {
+    let server = MockServer::start().await;
+    fail_then_succeed(
+        &server,
+        ResponseTemplate::new(429).insert_header("Retry-After", "0"),
+        1,
+    )
+    .await;
+    assert_eq!(client(&server).version().await.unwrap(), "5.2");
+    assert_eq!(received(&server).await, 2);
+}
+
+#[tokio::test]
+async fn a_long_retry_after_is_returned_not_slept() {
+    let server = MockServer::start().await;
+    fail_then_succeed(
+        &server,
+        ResponseTemplate::new(429).insert_header("Retry-After", "120"),
+        1,
+    )
+    .await;
+    let err = client(&server).version().await.unwrap_err();
+    match &err {
+        BugzillaError::RateLimited { retry_after, .. } => {
+            assert_eq!(*retry_after, Duration::from_secs(120))
+        }
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
+    assert!(err.is_retryable());
+    assert_eq!(received(&server).await, 1);
+}
+
+#[tokio::test]
+async fn too_many_requests_without_retry_after_blocks_every_call() {
+    let server = MockServer::start().await;
+    fail_then_succeed(
+        &server,
+        ResponseTemplate::new(429).set_body_string("<html>blocked</html>"),
+        1,
+    )
+    .await;
+    let c = client(&server);
+    let err = c.version().await.unwrap_err();
+    match &err {
+        BugzillaError::Blocked { remaining, .. } => {
+            assert_eq!(*remaining, Duration::from_secs(3600))
+        }
+        other => panic!("expected Blocked, got {other:?}"),
+    }
+    assert!(err.to_string().contains("rate_limit_per_minute"), "{err}");
+    // Every further call, read or write, by this client or a clone, is
+    // refused without a request: each request would re-arm BMO's block.
+    let clone = c.clone();
+    assert!(matches!(
+        clone.version().await,
+        Err(BugzillaError::Blocked { .. })
+    ));
+    assert!(matches!(
+        c.search(&SearchQuery::default()).await,
+        Err(BugzillaError::Blocked { .. })
+    ));
+    assert!(matches!(
+        c.post_comment(BugId(1), &comment()).await,
+        Err(BugzillaError::Blocked { .. })
+    ));
+    assert_eq!(received(&server).await, 1);
+    assert_eq!(c.request_count(), 1);
+}
+
+#[tokio::test]
+async fn the_block_ends_after_the_block_period() {
+    let server = MockServer::start().await;
+    fail_then_succeed(&server, ResponseTemplate::new(429), 1).await;
+    let mut t = tuning();
+    t.block = Duration::from_millis(20);
+    let c = client_with(&server, "query", "pushbot@example.test", t);
+    assert!(matches!(
+        c.version().await,
+        Err(BugzillaError::Blocked { .. })
+    ));
+    tokio::time::sleep(Duration::from_millis(40)).await;
+    assert_eq!(c.version().await.unwrap(), "5.2");
+    assert_eq!(received(&server).await, 2);
+}
+
+#[tokio::test]
+async fn bmo_rate_limit_error_starts_the_block() {
+    let server = MockServer::start().await;
+    fail_then_succeed(
+        &server,
+        ResponseTemplate::new(400).set_body_json(json!({
+            "error": true, "code": 32000, "message": "You have exceeded the rate limit."
+        })),
+        1,
+    )
+    .await;
+    let c = client(&server);
+    assert!(matches!(
+        c.version().await,
+        Err(BugzillaError::Blocked { .. })
+    ));
+    assert!(matches!(
+        c.version().await,
+        Err(BugzillaError::Blocked { .. })
+    ));
+    assert_eq!(received(&server).await, 1);
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_then_succeed() {
+    for status in [500u16, 502, 503] {
+        let server = MockServer::start().await;
+        fail_then_succeed(&server, ResponseTemplate::new(status), 2).await;
+        assert_eq!(client(&server).version().await.unwrap(), "5.2", "{status}");
+        assert_eq!(received(&server).await, 3, "{status}");
+    }
+}
+
+#[tokio::test]
+async fn service_unavailable_with_retry_after_is_waited_out() {
+    let server = MockServer::start().await;
+    fail_then_succeed(
+        &server,
+        ResponseTemplate::new(503).insert_header("Retry-After", "0"),
+        1,
+    )
+    .await;
+    assert_eq!(client(&server).version().await.unwrap(), "5.2");
+    assert_eq!(received(&server).await, 2);
+}
+
+#[tokio::test]
+async fn persistent_server_errors_give_up_after_max_retries() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(502).set_body_string("Bad Gateway"))
+        .mount(&server)
+        .await;
+    let err = client(&server).version().await.unwrap_err();
+    match &err {
+        BugzillaError::Unexpected {
+            status,
+            reason,
+            what,
+        } => {
+            assert_eq!(*status, 502);
+            assert!(reason.contains("Bad Gateway"), "{reason}");
+            assert_eq!(what, "GET /rest/version");
+        }
+        other => panic!("expected Unexpected, got {other:?}"),
+    }
+    assert!(err.is_retryable());
+    // max_retries = 3: one try and three retries.
+    assert_eq!(received(&server).await, 4);
+}
+
+#[tokio::test]
+async fn a_timeout_is_retried_then_reported() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ok_version().set_delay(Duration::from_secs(3)))
+        .mount(&server)
+        .await;
+    let mut t = tuning();
+    t.timeout = Duration::from_millis(100);
+    t.max_retries = 1;
+    let c = client_with(&server, "query", "pushbot@example.test", t);
+    let err = c.version().await.unwrap_err();
+    match &err {
+        BugzillaError::Transport { reason, .. } => {
+            assert!(reason.contains("timed out"), "{reason}")
+        }
+        other => panic!("expected Transport, got {other:?}"),
+    }
+    assert_eq!(c.request_count(), 2);
+}
+
+#[tokio::test]
+async fn a_timeout_then_success() {
+    let server = MockServer::start().await;
+    fail_then_succeed(&server, ok_version().set_delay(Duration::from_secs(3)), 1).await;
+    let mut t = tuning();
+    t.timeout = Duration::from_millis(100);
+    let c = client_with(&server, "query", "pushbot@example.test", t);
+    assert_eq!(c.version().await.unwrap(), "5.2");
+    assert_eq!(c.request_count(), 2);
+}
+
+#[tokio::test]
+async fn a_write_that_times_out_has_an_unknown_outcome_and_is_sent_once() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(recorded("27").set_delay(Duration::from_secs(3)))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(recorded("35").set_delay(Duration::from_secs(3)))
+        .mount(&server)
+        .await;
+    let mut t = tuning();
+    t.timeout = Duration::from_millis(100);
+    let c = client_with(&server, "query", "pushbot@example.test", t);
+    let err = c.post_comment(BugId(1), &comment()).await.unwrap_err();
+    assert!(
+        matches!(err, BugzillaError::OutcomeUnknown { .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("re-read the bug"), "{err}");
+    assert!(!err.is_retryable());
+    let err = c.update_bug(BugId(1), &update()).await.unwrap_err();
+    assert!(
+        matches!(err, BugzillaError::OutcomeUnknown { .. }),
+        "{err:?}"
+    );
+    assert_eq!(received(&server).await, 2);
+}
+
+#[tokio::test]
+async fn a_write_answered_with_a_server_error_has_an_unknown_outcome() {
+    for status in [500u16, 502, 503] {
+        let server = MockServer::start().await;
+        Mock::given(method("PUT"))
+            .respond_with(ResponseTemplate::new(status))
+            .mount(&server)
+            .await;
+        let err = client(&server)
+            .update_bug(BugId(1), &update())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, BugzillaError::OutcomeUnknown { .. }),
+            "{status}: {err:?}"
+        );
+        assert_eq!(received(&server).await, 1, "{status}");
+    }
+}
+
+#[tokio::test]
+async fn a_write_with_an_unreadable_success_body_has_an_unknown_outcome() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_body_string("{\"id\":"))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .post_comment(BugId(1), &comment())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, BugzillaError::OutcomeUnknown { .. }),
+        "{err:?}"
+    );
+    assert_eq!(received(&server).await, 1);
+}
+
+/// A server on 127.0.0.1 that accepts connections and drops them at once,
+/// counting them.
+async fn resetting_server() -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else {
+                return;
+            };
+            seen.fetch_add(1, Ordering::SeqCst);
+            drop(socket);
+        }
+    });
+    (format!("http://{addr}"), count)
+}
+
+fn client_for(base: &str) -> Client {
+    Client::with_tuning(
+        &common::settings(base, "query", "pushbot@example.test"),
+        tuning(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_connection_reset_is_retried_for_reads() {
+    let (base, count) = resetting_server().await;
+    let c = client_for(&base);
+    let err = c.version().await.unwrap_err();
+    assert!(matches!(err, BugzillaError::Transport { .. }), "{err:?}");
+    assert!(err.is_retryable());
+    assert_eq!(c.request_count(), 4);
+    assert_eq!(count.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn a_connection_reset_on_a_write_is_not_retried() {
+    let (base, count) = resetting_server().await;
+    let c = client_for(&base);
+    let err = c.post_comment(BugId(1), &comment()).await.unwrap_err();
+    assert!(
+        matches!(err, BugzillaError::OutcomeUnknown { .. }),
+        "{err:?}"
+    );
+    assert_eq!(c.request_count(), 1);
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn connection_refused_is_a_transport_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let c = client_for(&format!("http://{addr}"));
+    let err = c.version().await.unwrap_err();
+    assert!(matches!(err, BugzillaError::Transport { .. }), "{err:?}");
+    assert!(err.to_string().contains("GET /rest/version"), "{err}");
+}
+
+async fn unexpected_for(body: ResponseTemplate) -> (u16, String, usize) {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(body)
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .search(&SearchQuery::default())
+        .await
+        .unwrap_err();
+    let n = received(&server).await;
+    match err {
+        BugzillaError::Unexpected {
+            status,
+            reason,
+            what,
+        } => {
+            assert_eq!(what, "GET /rest/bug");
+            (status, reason, n)
+        }
+        other => panic!("expected Unexpected, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn malformed_truncated_and_non_json_bodies_are_clear_errors() {
+    let (status, reason, n) =
+        unexpected_for(ResponseTemplate::new(200).set_body_string("{\"bugs\":[{\"id\":1,")).await;
+    assert_eq!((status, n), (200, 1));
+    assert!(reason.contains("truncated or malformed JSON"), "{reason}");
+
+    let (_, reason, _) =
+        unexpected_for(ResponseTemplate::new(200).set_body_string("{bugs: nope}")).await;
+    assert!(reason.contains("malformed JSON"), "{reason}");
+
+    let (_, reason, _) = unexpected_for(
+        ResponseTemplate::new(200).set_body_string("<!DOCTYPE html><html><title>Bugzilla</title>"),
+    )
+    .await;
+    assert!(reason.contains("HTML page"), "{reason}");
+
+    let (status, reason, _) = unexpected_for(ResponseTemplate::new(401)).await;
+    assert_eq!(status, 401);
+    assert!(reason.contains("empty body"), "{reason}");
+
+    let (_, reason, _) =
+        unexpected_for(ResponseTemplate::new(200).set_body_json(json!({"bug_count": 2}))).await;
+    assert!(reason.contains("expected shape"), "{reason}");
+    assert!(reason.contains("bugs"), "{reason}");
+
+    let (status, reason, _) =
+        unexpected_for(ResponseTemplate::new(414).set_body_string("URI Too Long")).await;
+    assert_eq!(status, 414);
+    assert!(reason.contains("URI Too Long"), "{reason}");
+}
+
+#[tokio::test]
+async fn error_envelopes_keep_their_code_and_are_not_retried() {
+    // (recording, HTTP status, Bugzilla code)
+    let cases = [
+        ("72", 404, 101),
+        ("74", 401, 102),
+        ("64", 401, 410),
+        ("84", 404, 51),
+        ("88", 404, 32614),
+        ("77", 400, 100),
+        ("78", 400, 50),
+        ("79", 400, 56),
+        ("83", 400, 129),
+        ("90", 401, 115),
+        ("95", 400, 804),
+        ("89", 400, 32000),
+    ];
+    for (number, want_status, want_code) in cases {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(recorded(number))
+            .mount(&server)
+            .await;
+        let err = client(&server).get_bugs(&[BugId(1)]).await.unwrap_err();
+        match &err {
+            BugzillaError::Api {
+                status,
+                code,
+                message,
+                ..
+            } => {
+                assert_eq!((*status, *code), (want_status, want_code), "{number}");
+                assert!(!message.is_empty());
+            }
+            other => panic!("{number}: expected Api, got {other:?}"),
+        }
+        assert_eq!(err.code(), Some(want_code));
+        assert!(!err.is_retryable(), "{number}");
+        assert_eq!(received(&server).await, 1, "{number}");
+    }
+}
+
+#[tokio::test]
+async fn a_bad_api_key_is_never_retried() {
+    for number in ["70", "71"] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(recorded(number))
+            .mount(&server)
+            .await;
+        let c = client(&server);
+        let err = c.search(&SearchQuery::default()).await.unwrap_err();
+        assert!(matches!(err, BugzillaError::BadApiKey { .. }), "{err:?}");
+        assert!(err.to_string().contains("bugzilla.api_key"), "{err}");
+        assert_eq!(received(&server).await, 1);
+        // The same on a write.
+        Mock::given(method("POST"))
+            .respond_with(recorded(number))
+            .mount(&server)
+            .await;
+        let err = c.post_comment(BugId(1), &comment()).await.unwrap_err();
+        assert!(matches!(err, BugzillaError::BadApiKey { .. }), "{err:?}");
+        assert_eq!(received(&server).await, 2);
+    }
+}
+
+#[tokio::test]
+async fn write_refusals_are_typed() {
+    for (number, verb, want) in [
+        ("86", "POST", (401, 410)),
+        ("87", "POST", (400, 50)),
+        ("89", "POST", (400, 32000)),
+        ("83", "PUT", (400, 129)),
+        ("84", "PUT", (404, 51)),
+        ("85", "PUT", (404, 51)),
+        ("90", "PUT", (401, 115)),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method(verb))
+            .and(path(if verb == "POST" {
+                "/rest/bug/1/comment"
+            } else {
+                "/rest/bug/1"
+            }))
+            .respond_with(recorded(number))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let c = client(&server);
+        let err = if verb == "POST" {
+            c.post_comment(BugId(1), &comment()).await.unwrap_err()
+        } else {
+            c.update_bug(BugId(1), &update()).await.unwrap_err()
+        };
+        match err {
+            BugzillaError::Api { status, code, .. } => assert_eq!((status, code), want, "{number}"),
+            other => panic!("{number}: expected Api, got {other:?}"),
+        }
+    }
+}

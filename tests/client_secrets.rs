@@ -1,0 +1,215 @@
+//! The API key never shows: not in any log line (captured at TRACE, the
+//! `log` records of reqwest/hyper included), not in any error message, not
+//! in any `Debug` output, for all three auth modes and every kind of
+//! failure. The server even echoes the key in an error message; the client
+//! scrubs it.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use common::{client_with, recorded, tuning, KEY};
+use pushbot::bugzilla::{BugId, BugUpdate, BugzillaError, Client, NewComment, SearchQuery};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::util::SubscriberInitExt;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// Every formatted log line of this test binary.
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Buffer {
+    type Writer = Buffer;
+    fn make_writer(&'a self) -> Buffer {
+        self.clone()
+    }
+}
+
+fn logs() -> &'static Buffer {
+    static LOGS: OnceLock<Buffer> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Buffer::default();
+        // The mock server's own logs are not ours: they print the request
+        // line it received, key and all, as any server log would.
+        let filter = tracing_subscriber::EnvFilter::new("trace,wiremock=off");
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(buffer.clone())
+            .with_ansi(false)
+            .finish()
+            .try_init()
+            .expect("the only subscriber of this test binary");
+        buffer
+    })
+}
+
+fn comment() -> NewComment {
+    NewComment {
+        text: "hello".into(),
+        is_private: false,
+        is_markdown: true,
+    }
+}
+
+/// Runs every kind of call and failure with `auth`, returning the texts
+/// (Display and Debug) of every error and of the client.
+async fn exercise(auth: &str) -> Vec<String> {
+    let mut texts = Vec::new();
+    fn keep_in(texts: &mut Vec<String>, err: BugzillaError) {
+        texts.push(err.to_string());
+        texts.push(format!("{err:?}"));
+    }
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/version"))
+        .respond_with(recorded("01"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/bug"))
+        .respond_with(ResponseTemplate::new(500).set_body_string(format!(
+            "<html>Internal error for /rest/bug?api_key={KEY}</html>"
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/bug/1/comment"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "error": true, "code": 51,
+            "message": format!("Invalid value for api_key: {KEY}")
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/whoami"))
+        .respond_with(recorded("88"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/user"))
+        .respond_with(recorded("65"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/valid_login"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": false})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(recorded("27").set_delay(Duration::from_secs(3)))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(recorded("70"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/bug/9/history"))
+        .respond_with(ResponseTemplate::new(429))
+        .mount(&server)
+        .await;
+
+    let mut t = tuning();
+    t.timeout = Duration::from_millis(150);
+    let c = client_with(&server, auth, "lead@example.test", t.clone());
+    texts.push(format!("{c:?}"));
+    assert_eq!(c.version().await.unwrap(), "5.2");
+    keep_in(
+        &mut texts,
+        c.search(&SearchQuery::default()).await.unwrap_err(),
+    );
+    keep_in(&mut texts, c.comments(&[BugId(1)], None).await.unwrap_err());
+    keep_in(&mut texts, c.verify_login().await.unwrap_err());
+    keep_in(
+        &mut texts,
+        c.post_comment(BugId(1), &comment()).await.unwrap_err(),
+    );
+    let update = BugUpdate {
+        assigned_to: Some("dev@example.test".into()),
+        ..BugUpdate::default()
+    };
+    keep_in(
+        &mut texts,
+        c.update_bug(BugId(1), &update).await.unwrap_err(),
+    );
+    keep_in(&mut texts, c.history(BugId(9), None).await.unwrap_err());
+    keep_in(&mut texts, c.version().await.unwrap_err()); // blocked now
+
+    // A connection that is reset, and one that is refused.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            drop(socket);
+        }
+    });
+    let reset = Client::with_tuning(
+        &common::settings(&format!("http://{addr}"), auth, "lead@example.test"),
+        t.clone(),
+    )
+    .unwrap();
+    keep_in(&mut texts, reset.version().await.unwrap_err());
+    keep_in(
+        &mut texts,
+        reset.post_comment(BugId(1), &comment()).await.unwrap_err(),
+    );
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let closed_addr = closed.local_addr().unwrap();
+    drop(closed);
+    let refused = Client::with_tuning(
+        &common::settings(&format!("http://{closed_addr}"), auth, "lead@example.test"),
+        t,
+    )
+    .unwrap();
+    keep_in(&mut texts, refused.version().await.unwrap_err());
+    texts.push(format!("{refused:?}"));
+    texts.push(format!(
+        "{:?}",
+        common::settings("http://127.0.0.1:1", auth, "lead@example.test")
+    ));
+    texts
+}
+
+#[tokio::test]
+async fn the_key_is_never_shown() {
+    let buffer = logs();
+    for auth in ["query", "header", "bearer"] {
+        let texts = exercise(auth).await;
+        assert!(texts.len() > 20, "{auth}: {}", texts.len());
+        for text in &texts {
+            assert!(!text.contains(KEY), "{auth}: key in {text}");
+        }
+        // The echoed key was scrubbed, not dropped with the message.
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("Invalid value for api_key: [redacted]")),
+            "{auth}"
+        );
+    }
+    let logged = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    // The capture works: request lines and the block alarm are there.
+    assert!(logged.contains("bugzilla request"), "{logged}");
+    assert!(logged.contains("/rest/version"), "{logged}");
+    assert!(logged.contains("retrying a Bugzilla read"), "{logged}");
+    assert!(logged.contains("ALL requests are paused"), "{logged}");
+    // reqwest's and hyper's own (`log`) records are captured too.
+    assert!(logged.contains("hyper_util::client"), "{logged}");
+    assert!(!logged.contains(KEY), "key in the logs:\n{logged}");
+}
