@@ -1065,15 +1065,7 @@ fn bad_field(bug: &Value) -> Option<String> {
 /// BMO its author as both `creator` and `author`. [`Comment`] accepts either
 /// name (serde aliases), and serde refuses a field given twice, so the
 /// duplicate is dropped here before parsing.
-fn parse_comment(mut value: Value) -> Result<Comment, serde_json::Error> {
-    if let Some(object) = value.as_object_mut() {
-        if object.contains_key("creation_time") {
-            object.remove("time");
-        }
-        if object.contains_key("creator") {
-            object.remove("author");
-        }
-    }
+fn parse_comment(value: Value) -> Result<Comment, serde_json::Error> {
     serde_json::from_value(value)
 }
 

@@ -187,27 +187,72 @@ fn alias_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>,
 }
 
 /// One comment of a bug.
+///
+/// Bugzilla sends the time twice (`creation_time` and `time`) and BMO the
+/// author twice (`creator` and `author`); serde aliases would reject such a
+/// body as a duplicate field, so [`Comment`] deserializes through
+/// [`RawComment`] and takes whichever is present.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "RawComment")]
 pub struct Comment {
     pub id: CommentId,
-    #[serde(default)]
     pub bug_id: Option<BugId>,
     /// The per-bug index: 0 is the description.
-    #[serde(default)]
     pub count: u32,
-    #[serde(default)]
     pub text: String,
-    /// The author's login. BMO also sends it as `author`.
-    #[serde(default, alias = "author")]
+    /// The author's login.
     pub creator: String,
-    #[serde(alias = "time")]
     pub creation_time: DateTime<Utc>,
-    #[serde(default)]
     pub is_private: bool,
-    #[serde(default)]
     pub tags: Vec<String>,
-    #[serde(default)]
     pub attachment_id: Option<u64>,
+}
+
+/// The wire shape of a comment, with both spellings of the doubled fields.
+#[derive(Deserialize)]
+struct RawComment {
+    id: CommentId,
+    #[serde(default)]
+    bug_id: Option<BugId>,
+    #[serde(default)]
+    count: u32,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    creator: Option<String>,
+    #[serde(default)]
+    author: Option<String>,
+    #[serde(default)]
+    creation_time: Option<DateTime<Utc>>,
+    #[serde(default)]
+    time: Option<DateTime<Utc>>,
+    #[serde(default)]
+    is_private: bool,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    attachment_id: Option<u64>,
+}
+
+impl From<RawComment> for Comment {
+    fn from(raw: RawComment) -> Self {
+        Comment {
+            id: raw.id,
+            bug_id: raw.bug_id,
+            count: raw.count,
+            text: raw.text,
+            creator: raw.creator.or(raw.author).unwrap_or_default(),
+            // A comment without any time is not one Bugzilla sends; the
+            // epoch keeps it parseable and sorts it first.
+            creation_time: raw
+                .creation_time
+                .or(raw.time)
+                .unwrap_or(DateTime::<Utc>::UNIX_EPOCH),
+            is_private: raw.is_private,
+            tags: raw.tags,
+            attachment_id: raw.attachment_id,
+        }
+    }
 }
 
 /// A group membership as returned by `GET /rest/user` (an object upstream,
@@ -350,6 +395,22 @@ mod tests {
         );
         assert_eq!(bug.custom_field("cf_status"), None);
         assert_eq!(bug.extra.get("unknown"), Some(&Value::Bool(true)));
+    }
+
+    #[test]
+    fn comment_with_doubled_fields_parses() {
+        let c: Comment = serde_json::from_str(
+            r#"{"id":6,"bug_id":1,"count":1,"text":"hi","creator":"a@x","author":"a@x",
+                "creation_time":"2026-11-26T03:49:22Z","time":"2026-11-26T03:49:22Z",
+                "is_private":false,"tags":[],"attachment_id":null}"#,
+        )
+        .unwrap();
+        assert_eq!(c.creator, "a@x");
+        assert_eq!(c.creation_time.to_rfc3339(), "2026-11-26T03:49:22+00:00");
+        let only_time: Comment =
+            serde_json::from_str(r#"{"id":7,"author":"b@x","time":"2026-11-26T03:49:23Z"}"#)
+                .unwrap();
+        assert_eq!(only_time.creator, "b@x");
     }
 
     #[test]
