@@ -8,9 +8,12 @@
 //!   shapes live only here.
 //! - [`plan`]: the actions the pure core decides on, and the marker line that
 //!   makes every bot comment findable in Bugzilla (the ledger).
+//! - [`store`]: the local SQLite state (watermark, action log, commands,
+//!   snoozes, cycles): history and speed, never the ledger.
 //! - [`logging`]: tracing set-up (human or JSON) and secret redaction.
 
 pub mod bugzilla;
 pub mod config;
 pub mod logging;
 pub mod plan;
+pub mod store;
