@@ -8,12 +8,15 @@
 //!   shapes live only here.
 //! - [`plan`]: the actions the pure core decides on, and the marker line that
 //!   makes every bot comment findable in Bugzilla (the ledger).
+//! - [`execute`]: applies planned actions through the client: marker check,
+//!   write cap, dry-run, no blind retry of writes; records them in the store.
 //! - [`store`]: the local SQLite state (watermark, action log, commands,
 //!   snoozes, cycles): history and speed, never the ledger.
 //! - [`logging`]: tracing set-up (human or JSON) and secret redaction.
 
 pub mod bugzilla;
 pub mod config;
+pub mod execute;
 pub mod logging;
 pub mod plan;
 pub mod store;
