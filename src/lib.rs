@@ -10,6 +10,9 @@
 //!   makes every bot comment findable in Bugzilla (the ledger).
 //! - [`execute`]: applies planned actions through the client: marker check,
 //!   write cap, dry-run, no blind retry of writes; records them in the store.
+//! - [`poll`]: the cycle: incremental polling into an in-memory snapshot of
+//!   open push bugs, planning on all of it, executing, saving the watermark;
+//!   the daemon loop and its metrics.
 //! - [`store`]: the local SQLite state (watermark, action log, commands,
 //!   snoozes, cycles): history and speed, never the ledger.
 //! - [`logging`]: tracing set-up (human or JSON) and secret redaction.
@@ -19,4 +22,5 @@ pub mod config;
 pub mod execute;
 pub mod logging;
 pub mod plan;
+pub mod poll;
 pub mod store;
