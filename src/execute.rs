@@ -217,22 +217,37 @@ impl<'a> Executor<'a> {
 
     async fn settle(&self, action: &Action, now: DateTime<Utc>, report: &mut ExecutionReport) {
         let key = &action.key;
-        // Step 3: the ledger.
-        match self.find_marker(key.bug, key).await {
-            Ok(Some(comment_id)) => {
-                self.record(key, Some(comment_id), now, Outcome::FoundMarker, report);
-                return;
-            }
-            Ok(None) => {}
-            Err(e) => {
-                report
-                    .errors
-                    .push(format!("bug {}: cannot read comments: {e}", key.bug));
-                return;
+        // Step 3: the ledger (an update-only action has no marker).
+        if action.comment.is_some() {
+            match self.find_marker(key.bug, key).await {
+                Ok(Some(comment_id)) => {
+                    self.record(key, Some(comment_id), now, Outcome::FoundMarker, report);
+                    return;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    report
+                        .errors
+                        .push(format!("bug {}: cannot read comments: {e}", key.bug));
+                    return;
+                }
             }
         }
         if self.options.dry_run {
-            report.dry_run_text.push_str(&render(action));
+            // The same read as a real run, so the printout shows only the
+            // changes that would really be made.
+            let mut shown = action.clone();
+            if !action.update.is_empty() {
+                match self.read_applied(key.bug, &action.update).await {
+                    Ok(true) => shown.update = BugUpdate::default(),
+                    Ok(false) => {}
+                    Err(e) => {
+                        report.errors.push(e);
+                        return;
+                    }
+                }
+            }
+            report.dry_run_text.push_str(&render(&shown));
             self.record(key, None, now, Outcome::DryRun, report);
             return;
         }
