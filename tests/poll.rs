@@ -71,6 +71,13 @@ async fn mount_cold_start(server: &MockServer) {
         .await;
 }
 
+/// Moves a comment after the recorded ones (03:49:24).
+fn later(mut comment: serde_json::Value) -> serde_json::Value {
+    comment["creation_time"] = json!("2026-11-26T03:52:00Z");
+    comment["time"] = json!("2026-11-26T03:52:00Z");
+    comment
+}
+
 fn poller(server: &MockServer, dir: &std::path::Path, planner: Planner) -> Poller {
     let s = settings(server, &dir.join("state.sqlite"), 10, false);
     let client = Client::new(&s).expect("client builds");
@@ -179,7 +186,7 @@ async fn changes_are_merged_and_closed_bugs_dropped() {
             1,
             vec![
                 comment(8, 1, 2, "lead@example.test", "already known"),
-                comment(20, 1, 3, "qa@example.test", "QA done"),
+                later(comment(20, 1, 3, "qa@example.test", "QA done")),
             ],
         )))
         .mount(&server)
