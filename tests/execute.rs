@@ -357,3 +357,77 @@ async fn dry_run_reads_prints_and_never_writes() {
         Outcome::DryRun
     );
 }
+
+#[tokio::test]
+async fn update_goes_first_then_the_marked_comment_and_commands_are_recorded() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path_regex(COMMENTS))
+        .respond_with(ResponseTemplate::new(200).set_body_json(comments_body(1, vec![])))
+        .mount(&server)
+        .await;
+    // Bug 1 before the update: no qa-signoff flag.
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/rest/bug(/\d+)?$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs": [
+            {"id": 1, "status": "CONFIRMED", "resolution": "", "is_open": true, "flags": []}
+        ]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path_regex(r"^/rest/bug/1$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(support::fixture(
+            "bugzilla-5.2/35-put-bug1-set-qa-signoff-requestee.raw.json",
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(COMMENTS))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 321})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (client, opts) = options(&server, dir.path(), 10, false);
+    let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    // A reply to the command in comment 500 that also requests sign-off.
+    let mut reply = Action::comment(
+        ActionKey::new(BugId(1), "check", "c500"),
+        "Requested QA sign-off.",
+    );
+    reply.update.flags.push(pushbot::bugzilla::FlagChange {
+        id: None,
+        name: Some("qa-signoff".to_string()),
+        status: "?".to_string(),
+        requestee: Some("qa@example.test".to_string()),
+    });
+
+    let report = Executor::new(&client, &store, opts)
+        .execute(&[reply], now())
+        .await;
+
+    assert_eq!(report.taken.len(), 1, "{:?}", report.errors);
+    assert_eq!(report.writes, 2);
+    let writes: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.method.as_str() != "GET")
+        .map(|r| r.method.to_string())
+        .collect();
+    assert_eq!(writes, vec!["PUT", "POST"], "update first, then the marker");
+    let put = &requests(&server, "PUT", |_| true).await[0];
+    let body = String::from_utf8_lossy(&put.body).to_string();
+    assert!(body.contains("qa-signoff"), "{body}");
+    let answered = store
+        .command(CommentId(500))
+        .unwrap()
+        .expect("command recorded");
+    assert_eq!(answered.reply_comment_id, Some(CommentId(321)));
+    assert_eq!(
+        store.nag_count(BugId(1), "check").unwrap().map(|n| n.count),
+        Some(1)
+    );
+}
