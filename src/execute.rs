@@ -253,10 +253,14 @@ impl<'a> Executor<'a> {
         }
 
         // Step 4: update first, then the marked comment.
+        let mut wrote = false;
         if !action.update.is_empty() {
-            if let Err(e) = self.apply_update(key.bug, &action.update, report).await {
-                report.errors.push(e);
-                return;
+            match self.apply_update(key.bug, &action.update, report).await {
+                Ok(made) => wrote = made,
+                Err(e) => {
+                    report.errors.push(e);
+                    return;
+                }
             }
         }
         let comment_id = match action.comment_text() {
@@ -267,8 +271,10 @@ impl<'a> Executor<'a> {
                     is_markdown: false,
                 };
                 match self.post_comment(key, &comment, report).await {
-                    Ok(Posted::New(id)) => Some(id),
-                    Ok(Posted::Found(id)) => Some(id),
+                    Ok(Posted::New(id) | Posted::Found(id)) => {
+                        wrote = true;
+                        Some(id)
+                    }
                     Err(e) => {
                         report.errors.push(e);
                         return;
@@ -277,7 +283,14 @@ impl<'a> Executor<'a> {
             }
             None => None,
         };
-        self.record(key, comment_id, now, Outcome::Posted, report);
+        // An update-only action whose change was already in effect wrote
+        // nothing: a duplicate, not a nag.
+        let outcome = if wrote {
+            Outcome::Posted
+        } else {
+            Outcome::FoundMarker
+        };
+        self.record(key, comment_id, now, outcome, report);
     }
 
     /// Records a settled action in the store and the report. A store failure
@@ -389,26 +402,27 @@ impl<'a> Executor<'a> {
         ))
     }
 
-    /// Makes the update unless it is already in effect; settles an unknown
-    /// outcome by re-reading the bug's flags and fields.
+    /// Makes the update unless it is already in effect (then returns
+    /// false); settles an unknown outcome by re-reading the bug's flags and
+    /// fields.
     async fn apply_update(
         &self,
         bug: BugId,
         update: &BugUpdate,
         report: &mut ExecutionReport,
-    ) -> Result<(), String> {
+    ) -> Result<bool, String> {
         if self.read_applied(bug, update).await? {
-            return Ok(());
+            return Ok(false);
         }
         for attempt in 1..=2 {
             report.writes += 1;
             match self.client.update_bug(bug, update).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(true),
                 Err(BugzillaError::OutcomeUnknown { reason, .. }) => {
                     tracing::warn!(bug = %bug, attempt, reason, "update outcome unknown; re-reading the bug");
                     tokio::time::sleep(self.options.settle_delay).await;
                     if self.read_applied(bug, update).await? {
-                        return Ok(());
+                        return Ok(true);
                     }
                 }
                 Err(e) => return Err(format!("bug {bug}: update failed: {e}")),

@@ -431,3 +431,48 @@ async fn update_goes_first_then_the_marked_comment_and_commands_are_recorded() {
         Some(1)
     );
 }
+
+#[tokio::test]
+async fn an_update_already_in_effect_is_not_made_again() {
+    let server = MockServer::start().await;
+    // The flag is already requested (e.g. made before the state was lost).
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/rest/bug(/\d+)?$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs": [
+            {"id": 1, "status": "CONFIRMED", "resolution": "", "is_open": true, "flags": [
+                {"id": 4, "name": "qa-signoff", "type_id": 2, "status": "?",
+                 "requestee": "qa@example.test", "setter": "pushbot@example.test"}
+            ]}
+        ]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs": []})))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (client, opts) = options(&server, dir.path(), 10, false);
+    let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    let mut request = Action::comment(ActionKey::new(BugId(1), "signoff", "2026-W48"), "");
+    request.comment = None;
+    request.update.flags.push(pushbot::bugzilla::FlagChange {
+        id: None,
+        name: Some("qa-signoff".to_string()),
+        status: "?".to_string(),
+        requestee: Some("qa@example.test".to_string()),
+    });
+
+    let report = Executor::new(&client, &store, opts)
+        .execute(&[request], now())
+        .await;
+
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.writes, 0);
+    assert_eq!(report.duplicates.len(), 1);
+    assert_eq!(
+        count(&server, "GET", is_comment_path).await,
+        0,
+        "no marker to look for"
+    );
+}
