@@ -337,3 +337,83 @@ async fn the_daemon_stops_when_told() {
     assert!(!seen.lock().unwrap().is_empty());
     assert!(poller.metrics().lock().unwrap().cycles >= 1);
 }
+
+#[tokio::test]
+async fn a_dry_run_cycle_reads_and_prints_but_never_writes() {
+    let server = MockServer::start().await;
+    mount_cold_start(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/rest/bug/1/comment"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(comments_body(1, vec![])))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 1})))
+        .expect(0)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs": []})))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings(&server, &dir.path().join("state.sqlite"), 10, true);
+    let client = Client::new(&s).expect("client builds");
+    let store = Store::open(&s.state.path).expect("store opens");
+    let mut options = PollerOptions::from_settings(&s);
+    options.execute.print_dry_run = false;
+    let nag = Action::comment(
+        ActionKey::new(BugId(1), "no-owner", "2026-W48"),
+        "Who owns this push?",
+    );
+    let (planner, _) = recording_planner(vec![nag]);
+    let mut poller = Poller::new(client, store, planner, options);
+
+    let report = poller.run_once(now()).await;
+
+    assert_eq!(report.writes, 0);
+    assert_eq!(report.taken, 1, "{:?}", report.errors);
+    assert!(report.dry_run_text.contains("Who owns this push?"));
+    assert!(report.dry_run_text.contains("[pushbot no-owner 2026-W48]"));
+}
+
+#[tokio::test]
+async fn a_bug_that_cannot_be_read_is_skipped_and_named() {
+    let server = MockServer::start().await;
+    let mut bugs = fixture("bugzilla-5.2/08-search-websites-include_fields-as-lead.raw.json");
+    bugs["bugs"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": 9, "flags": "not a list", "creation_time": "yesterday"}));
+    Mock::given(method("GET"))
+        .and(path("/rest/bug"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("Date", SEARCH_DATE)
+                .set_body_json(bugs),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/rest/bug/\d+/comment$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture(
+            "bugzilla-5.2/34-get-comments-multiple-bugs.raw.json",
+        )))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (planner, seen) = recording_planner(Vec::new());
+    let mut poller = poller(&server, dir.path(), planner);
+
+    let report = poller.run_once(now()).await;
+
+    assert!(!report.outage);
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    assert!(report.errors[0].contains("bug 9"), "{:?}", report.errors);
+    assert_eq!(
+        seen.lock().unwrap()[0].len(),
+        4,
+        "the others are planned on"
+    );
+}
