@@ -10,10 +10,20 @@
 //!   makes every bot comment findable in Bugzilla (the ledger).
 //! - [`commands`]: comment commands (`@pushbot check`, …): the parser, the
 //!   authorisation policy and the reply texts. Pure.
+//! - [`execute`]: applies planned actions through the client: marker check,
+//!   write cap, dry-run, no blind retry of writes; records them in the store.
+//! - [`poll`]: the cycle: incremental polling into an in-memory snapshot of
+//!   open push bugs, planning on all of it, executing, saving the watermark;
+//!   the daemon loop and its metrics.
+//! - [`store`]: the local SQLite state (watermark, action log, commands,
+//!   snoozes, cycles): history and speed, never the ledger.
 //! - [`logging`]: tracing set-up (human or JSON) and secret redaction.
 
 pub mod bugzilla;
 pub mod commands;
 pub mod config;
+pub mod execute;
 pub mod logging;
 pub mod plan;
+pub mod poll;
+pub mod store;

@@ -1,0 +1,546 @@
+//! The polling cycle: keeps every open push bug and its comments in memory
+//! (the [`Snapshot`]), refreshes it incrementally from Bugzilla, runs the
+//! planner on the whole snapshot and hands the actions to the executor.
+//!
+//! One cycle ([`Poller::run_once`]), after REST.md §12:
+//!
+//! 1. Search. A cold start (nothing in memory, or no watermark) and the
+//!    periodic full resync load every open push bug. Otherwise the search
+//!    asks for bugs changed since the stored watermark minus
+//!    `poll.overlap_secs` (the bound is inclusive with one-second precision
+//!    and bugzilla.mozilla.org searches a replica). With the default
+//!    `__open__` status, the incremental search leaves the status out, so a
+//!    bug that was just closed comes back and is dropped from memory.
+//! 2. Comments of the changed bugs, one request per batch: all of them for
+//!    a bug new to memory, else those newer than the same bound (`new_since`
+//!    is strict), de-duplicated by comment id.
+//! 3. The planner runs on the full snapshot (rules depend on time and on
+//!    other bugs of the same week), then the executor.
+//! 4. Only then the new watermark is saved: the server's clock from the
+//!    search's `Date` header, never ours.
+//!
+//! A Bugzilla outage ends the cycle early with everything kept as it was;
+//! the next cycle tries again. A bug the client could not read is logged
+//! with its id and skipped.
+//!
+//! Bugs that leave the query without changing (moved to another product,
+//! say) are only noticed by the full resync, every
+//! [`PollerOptions::full_sync_every`].
+//!
+//! Must not: decide what to write (the planner does) or write to Bugzilla
+//! itself (the executor does).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use crate::bugzilla::{Bug, BugId, BugzillaError, Client, Comment, SearchQuery};
+use crate::config::Settings;
+use crate::execute::{ExecuteOptions, Executor};
+use crate::plan::Action;
+use crate::store::{CycleRecord, Store};
+
+/// A push bug and all its comments, oldest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackedBug {
+    pub bug: Bug,
+    pub comments: Vec<Comment>,
+}
+
+impl TrackedBug {
+    /// The newest comment not written by the bot (invariant 4: the bot never
+    /// reacts to itself), for "no human activity since …" rules.
+    pub fn last_human_comment(&self, bot_login: &str) -> Option<&Comment> {
+        self.comments
+            .iter()
+            .rev()
+            .find(|c| !c.creator.eq_ignore_ascii_case(bot_login))
+    }
+
+    /// Adds comments not seen yet (by id) and keeps the list in order.
+    fn merge_comments(&mut self, new: Vec<Comment>) {
+        let known: BTreeSet<_> = self.comments.iter().map(|c| c.id).collect();
+        self.comments
+            .extend(new.into_iter().filter(|c| !known.contains(&c.id)));
+        self.comments.sort_by_key(|c| (c.creation_time, c.id));
+    }
+}
+
+/// Every open push bug the bot knows of, by id: what the planner sees.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    pub bugs: BTreeMap<BugId, TrackedBug>,
+}
+
+/// The decision step: a pure function of the snapshot and "now".
+pub type Planner = Box<dyn Fn(&Snapshot, DateTime<Utc>) -> Vec<Action> + Send + Sync>;
+
+/// What one cycle did; also kept in [`Metrics::last_cycle`].
+#[derive(Debug, Clone, Default)]
+pub struct CycleReport {
+    /// The cycle's "now".
+    pub started_at: DateTime<Utc>,
+    pub duration: Duration,
+    /// HTTP requests made to Bugzilla during the cycle.
+    pub requests: u64,
+    /// True when this cycle loaded every open push bug.
+    pub full_load: bool,
+    /// Bugs in memory after the cycle.
+    pub tracked_bugs: usize,
+    /// Bugs the search returned this cycle.
+    pub changed_bugs: usize,
+    pub planned: usize,
+    /// Actions written (or rendered, in dry-run), by rule.
+    pub taken_by_rule: BTreeMap<String, usize>,
+    pub taken: usize,
+    /// Planned actions that were already done.
+    pub duplicates: usize,
+    /// POST and PUT requests made.
+    pub writes: usize,
+    /// Problems, each naming the bug or request.
+    pub errors: Vec<String>,
+    /// True when Bugzilla could not be read; nothing was planned.
+    pub outage: bool,
+    /// Set when the write cap stopped the cycle's writes.
+    pub alert: Option<String>,
+    /// Dry-run: the writes that would have been made.
+    pub dry_run_text: String,
+    /// The watermark saved by this cycle, if any.
+    pub watermark: Option<DateTime<Utc>>,
+    /// True when shutdown stopped the cycle's writes part-way.
+    pub interrupted: bool,
+}
+
+/// Running totals for the status page and `/metrics`; read through
+/// [`Poller::metrics`].
+#[derive(Debug, Clone, Default)]
+pub struct Metrics {
+    pub cycles: u64,
+    /// Cycles that could not read Bugzilla.
+    pub outages: u64,
+    pub requests_total: u64,
+    pub errors_total: u64,
+    pub writes_total: u64,
+    /// Actions taken since start, by rule.
+    pub actions_by_rule: BTreeMap<String, u64>,
+    pub duplicates_total: u64,
+    /// End of the last cycle that read Bugzilla and made its writes.
+    pub last_success: Option<DateTime<Utc>>,
+    /// The write-cap alert of the latest cycle, if it had one: the health
+    /// endpoint shows it until a cycle passes without.
+    pub alert: Option<String>,
+    pub last_cycle: Option<CycleReport>,
+}
+
+/// Shared, read-mostly handle to the [`Metrics`].
+pub type SharedMetrics = Arc<Mutex<Metrics>>;
+
+/// How the poller behaves; [`PollerOptions::from_settings`] gives the
+/// production values.
+#[derive(Debug, Clone)]
+pub struct PollerOptions {
+    /// The search's criteria (from `[query]`), without `changed_since`.
+    pub query: SearchQuery,
+    /// `poll.interval_secs`: pause between cycles.
+    pub interval: Duration,
+    /// `poll.overlap_secs`: how far before the watermark to search.
+    pub overlap: chrono::Duration,
+    /// How often to reload everything, to notice bugs that left the query
+    /// without changing. Default: 24 hours.
+    pub full_sync_every: chrono::Duration,
+    /// How long shutdown waits for the current cycle's write to finish
+    /// before abandoning it (safe: the next start checks the marker).
+    /// Default: 30 s.
+    pub shutdown_grace: Duration,
+    pub execute: ExecuteOptions,
+}
+
+impl PollerOptions {
+    pub fn from_settings(settings: &Settings) -> PollerOptions {
+        let q = &settings.query;
+        PollerOptions {
+            query: SearchQuery {
+                product: q.product.clone(),
+                component: q.component.clone(),
+                keywords: q.keywords.clone(),
+                whiteboard: q.whiteboard.clone(),
+                status: q.status.clone(),
+                params: q.params.clone(),
+                include_fields: Vec::new(),
+                changed_since: None,
+            },
+            interval: Duration::from_secs(settings.poll.interval_secs),
+            overlap: chrono::Duration::seconds(
+                i64::try_from(settings.poll.overlap_secs).unwrap_or(i64::MAX / 1000),
+            ),
+            full_sync_every: chrono::Duration::hours(24),
+            shutdown_grace: Duration::from_secs(30),
+            execute: ExecuteOptions::from_settings(settings),
+        }
+    }
+}
+
+/// The status meaning "every open bug"; the incremental search drops it to
+/// see closures (see the module doc).
+const OPEN_STATUS: &str = "__open__";
+
+/// The polling loop and its in-memory snapshot.
+pub struct Poller {
+    client: Client,
+    store: Store,
+    planner: Planner,
+    options: PollerOptions,
+    snapshot: Snapshot,
+    /// When the snapshot was last loaded in full (the cycle's "now"); `None`
+    /// until the first load, which makes the next cycle a cold start.
+    loaded_at: Option<DateTime<Utc>>,
+    metrics: SharedMetrics,
+    /// Set on shutdown; the executor stops between two writes.
+    stop: Arc<AtomicBool>,
+}
+
+impl Poller {
+    pub fn new(client: Client, store: Store, planner: Planner, options: PollerOptions) -> Poller {
+        Poller {
+            client,
+            store,
+            planner,
+            options,
+            snapshot: Snapshot::default(),
+            loaded_at: None,
+            metrics: SharedMetrics::default(),
+            stop: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// The open push bugs in memory.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// The state store (for the web page and commands).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// A handle the web server keeps to read the metrics.
+    pub fn metrics(&self) -> SharedMetrics {
+        Arc::clone(&self.metrics)
+    }
+
+    /// One cycle: refresh, plan, execute, save the watermark. Never fails:
+    /// problems are in the report (and the log).
+    pub async fn run_once(&mut self, now: DateTime<Utc>) -> CycleReport {
+        let clock = Instant::now();
+        let requests_before = self.client.request_count();
+        let mut report = CycleReport {
+            started_at: now,
+            ..CycleReport::default()
+        };
+
+        let server_time = match self.refresh(now, &mut report).await {
+            Ok(server_time) => Some(server_time),
+            Err(e) => {
+                tracing::warn!(error = %e, "Bugzilla unreachable; keeping state, trying again next cycle");
+                report.outage = true;
+                report
+                    .errors
+                    .push(format!("reading Bugzilla failed, retrying next cycle: {e}"));
+                None
+            }
+        };
+        report.tracked_bugs = self.snapshot.bugs.len();
+
+        if let Some(server_time) = server_time {
+            let actions = (self.planner)(&self.snapshot, now);
+            let executor = Executor::new(&self.client, &self.store, self.options.execute.clone())
+                .with_stop(Arc::clone(&self.stop));
+            let done = executor.execute(&actions, now).await;
+            report.planned = done.planned;
+            report.taken = done.taken.len();
+            for settled in &done.taken {
+                *report
+                    .taken_by_rule
+                    .entry(settled.key.rule.clone())
+                    .or_default() += 1;
+            }
+            report.duplicates = done.duplicates.len();
+            report.writes = done.writes;
+            report.errors.extend(done.errors);
+            report.alert = done.alert;
+            report.dry_run_text = done.dry_run_text;
+            report.interrupted = done.interrupted;
+            // The writes are done: now the watermark may move.
+            if !done.interrupted {
+                if let Some(t) = server_time {
+                    match self.store.set_watermark(t) {
+                        Ok(()) => report.watermark = Some(t),
+                        Err(e) => report.errors.push(format!("saving the watermark: {e}")),
+                    }
+                }
+            }
+        }
+
+        report.duration = clock.elapsed();
+        report.requests = self.client.request_count().saturating_sub(requests_before);
+        self.finish(&report);
+        report
+    }
+
+    /// Brings the snapshot up to date; returns the server's time of the
+    /// search (`None` if the server sent no `Date`). On error the snapshot is
+    /// unchanged.
+    async fn refresh(
+        &mut self,
+        now: DateTime<Utc>,
+        report: &mut CycleReport,
+    ) -> Result<Option<DateTime<Utc>>, BugzillaError> {
+        let watermark = match self.store.watermark() {
+            Ok(mark) => mark,
+            Err(e) => {
+                report.errors.push(format!("reading the watermark: {e}"));
+                None
+            }
+        };
+        let since = match (self.loaded_at, watermark) {
+            (Some(loaded), Some(mark)) if now - loaded < self.options.full_sync_every => {
+                Some(mark - self.options.overlap)
+            }
+            _ => None,
+        };
+        report.full_load = since.is_none();
+
+        let mut query = self.options.query.clone();
+        let drop_closed = query.status == OPEN_STATUS;
+        if since.is_some() && drop_closed {
+            query.status = String::new();
+        }
+        query.changed_since = since;
+        let found = self.client.search(&query).await?;
+        for (id, reason) in &found.skipped {
+            let bug = id.map_or_else(|| "?".to_string(), |id| id.to_string());
+            tracing::warn!(bug, reason, "bug skipped: could not be read");
+            report
+                .errors
+                .push(format!("bug {bug}: skipped, could not be read: {reason}"));
+        }
+        if found.server_time.is_none() {
+            tracing::warn!(
+                "the search answer had no Date header; the watermark stays where it was"
+            );
+        }
+        report.changed_bugs = found.bugs.len();
+
+        let (open, closed): (Vec<Bug>, Vec<Bug>) = found
+            .bugs
+            .into_iter()
+            .partition(|b| !drop_closed || b.open());
+
+        if since.is_none() {
+            let ids: Vec<BugId> = open.iter().map(|b| b.id).collect();
+            let mut comments = if ids.is_empty() {
+                BTreeMap::new()
+            } else {
+                self.client.comments(&ids, None).await?
+            };
+            let mut fresh = Snapshot::default();
+            for bug in open {
+                let mut tracked = TrackedBug {
+                    comments: Vec::new(),
+                    bug,
+                };
+                tracked.merge_comments(comments.remove(&tracked.bug.id).unwrap_or_default());
+                fresh.bugs.insert(tracked.bug.id, tracked);
+            }
+            self.snapshot = fresh;
+            self.loaded_at = Some(now);
+            return Ok(found.server_time);
+        }
+
+        // Incremental: read every comment first, change memory after, so an
+        // error leaves the snapshot as it was.
+        let (known, new): (Vec<BugId>, Vec<BugId>) = open
+            .iter()
+            .map(|b| b.id)
+            .partition(|id| self.snapshot.bugs.contains_key(id));
+        let mut new_comments = if new.is_empty() {
+            BTreeMap::new()
+        } else {
+            self.client.comments(&new, None).await?
+        };
+        let mut known_comments = if known.is_empty() {
+            BTreeMap::new()
+        } else {
+            self.client.comments(&known, since).await?
+        };
+        for bug in closed {
+            if self.snapshot.bugs.remove(&bug.id).is_some() {
+                tracing::info!(bug = %bug.id, "bug left the query; no longer tracked");
+            }
+        }
+        for bug in open {
+            let id = bug.id;
+            let comments = new_comments
+                .remove(&id)
+                .or_else(|| known_comments.remove(&id))
+                .unwrap_or_default();
+            let tracked = self.snapshot.bugs.entry(id).or_insert_with(|| TrackedBug {
+                bug: bug.clone(),
+                comments: Vec::new(),
+            });
+            tracked.bug = bug;
+            tracked.merge_comments(comments);
+        }
+        Ok(found.server_time)
+    }
+
+    /// Records the cycle in the store and the metrics.
+    fn finish(&self, report: &CycleReport) {
+        let record = CycleRecord {
+            started_at: report.started_at,
+            duration_ms: u64::try_from(report.duration.as_millis()).unwrap_or(u64::MAX),
+            requests: report.requests,
+            planned: report.planned as u64,
+            taken: report.taken as u64,
+            duplicates: report.duplicates as u64,
+            errors: report.errors.len() as u64,
+            alert: report.alert.clone(),
+            watermark: report.watermark,
+        };
+        if let Err(e) = self.store.record_cycle(&record) {
+            tracing::error!(error = %e, "could not record the cycle");
+        }
+        let mut m = self
+            .metrics
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        m.cycles += 1;
+        if report.outage {
+            m.outages += 1;
+        }
+        m.requests_total += report.requests;
+        m.errors_total += report.errors.len() as u64;
+        m.writes_total += report.writes as u64;
+        m.duplicates_total += report.duplicates as u64;
+        for (rule, n) in &report.taken_by_rule {
+            *m.actions_by_rule.entry(rule.clone()).or_default() += *n as u64;
+        }
+        if !report.outage && !report.interrupted {
+            m.last_success = Some(report.started_at);
+        }
+        m.alert = report.alert.clone();
+        m.last_cycle = Some(report.clone());
+    }
+
+    /// The daemon: a cycle every `poll.interval_secs` until `shutdown`
+    /// completes. On shutdown during a cycle the write in progress is
+    /// finished (for at most `shutdown_grace`), the remaining writes are
+    /// left for the next start, and the watermark is not moved.
+    pub async fn run(&mut self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        self.stop.store(false, Ordering::SeqCst);
+        let stop = Arc::clone(&self.stop);
+        let grace = self.options.shutdown_grace;
+        let interval = self.options.interval;
+        loop {
+            {
+                let cycle = self.run_once(Utc::now());
+                tokio::pin!(cycle);
+                tokio::select! {
+                    report = &mut cycle => log_cycle(&report),
+                    () = &mut shutdown => {
+                        stop.store(true, Ordering::SeqCst);
+                        match tokio::time::timeout(grace, cycle).await {
+                            Ok(report) => log_cycle(&report),
+                            Err(_) => tracing::warn!("shutdown: abandoned the cycle in progress; the next start re-checks its markers"),
+                        }
+                        tracing::info!("shutdown: stopped");
+                        return;
+                    }
+                }
+            }
+            tokio::select! {
+                () = &mut shutdown => {
+                    tracing::info!("shutdown: stopped");
+                    return;
+                }
+                () = tokio::time::sleep(interval) => {}
+            }
+        }
+    }
+}
+
+fn log_cycle(report: &CycleReport) {
+    tracing::info!(
+        duration_ms = u64::try_from(report.duration.as_millis()).unwrap_or(u64::MAX),
+        requests = report.requests,
+        tracked = report.tracked_bugs,
+        changed = report.changed_bugs,
+        planned = report.planned,
+        taken = report.taken,
+        duplicates = report.duplicates,
+        errors = report.errors.len(),
+        outage = report.outage,
+        "cycle done"
+    );
+    if let Some(alert) = &report.alert {
+        tracing::error!(alert, "write cap reached");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bugzilla::CommentId;
+    use chrono::TimeZone;
+
+    fn comment(id: u64, minute: u32, who: &str) -> Comment {
+        Comment {
+            id: CommentId(id),
+            bug_id: Some(BugId(1)),
+            count: 0,
+            text: format!("comment {id}"),
+            creator: who.to_string(),
+            creation_time: Utc.with_ymd_and_hms(2026, 11, 24, 10, minute, 0).unwrap(),
+            is_private: false,
+            tags: Vec::new(),
+            attachment_id: None,
+        }
+    }
+
+    /// The daemon is spawned on tokio's multi-threaded runtime, so a cycle
+    /// must be `Send` (this fails to compile otherwise).
+    #[expect(dead_code, reason = "compile-time check only")]
+    fn cycle_is_send(poller: &mut Poller) {
+        fn is_send<T: Send>(_: T) {}
+        is_send(poller.run_once(Utc::now()));
+        is_send(poller.run(std::future::pending::<()>()));
+    }
+
+    #[test]
+    fn merging_dedupes_by_id_and_keeps_order() {
+        let mut tracked = TrackedBug {
+            bug: Bug::default(),
+            comments: vec![comment(1, 0, "a@x"), comment(3, 5, "pushbot@x")],
+        };
+        tracked.merge_comments(vec![comment(3, 5, "pushbot@x"), comment(2, 2, "b@x")]);
+        let ids: Vec<u64> = tracked.comments.iter().map(|c| c.id.0).collect();
+        assert_eq!(ids, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn the_bots_own_comments_are_not_human() {
+        let tracked = TrackedBug {
+            bug: Bug::default(),
+            comments: vec![comment(1, 0, "a@x"), comment(2, 5, "PushBot@x")],
+        };
+        assert_eq!(
+            tracked.last_human_comment("pushbot@x").map(|c| c.id),
+            Some(CommentId(1))
+        );
+    }
+}

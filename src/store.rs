@@ -1,0 +1,933 @@
+//! The local state: one SQLite file (`state.path`, WAL mode) holding the
+//! polling watermark, the actions taken, nag counts, answered command
+//! comments, snoozes and a record of every cycle.
+//!
+//! Bugzilla is the ledger (DESIGN.md, invariant 1); this store is history
+//! and speed. Deleting the file loses nothing that matters: the executor
+//! finds the bot's markers in Bugzilla and records them again, and posts no
+//! duplicate.
+//!
+//! The schema carries a version (`PRAGMA user_version`) and an application
+//! id (`PRAGMA application_id`), so that opening a file from a newer pushbot
+//! or a file that is not pushbot's fails with a message saying what to do,
+//! and older files are migrated in place, one step at a time.
+//!
+//! Must not: talk to Bugzilla, decide anything, or hold a lock across an
+//! `await` (every method is synchronous and short).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
+use thiserror::Error;
+
+use crate::bugzilla::{BugId, CommentId};
+use crate::plan::ActionKey;
+
+/// Marks a SQLite file as pushbot's (`PSHB` in ASCII).
+pub const APPLICATION_ID: i32 = 0x5053_4842;
+
+/// How long a statement waits for another connection's write lock before
+/// failing with [`StoreError::Locked`]. Writes are tiny, so a few seconds
+/// means something is wrong (another bot running on the same file).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The schema, one step per entry: entry `i` takes the file from version `i`
+/// to version `i + 1`. Never edit a released step; add a new one.
+const MIGRATIONS: &[&str] = &[
+    // 0 → 1: the first schema: watermark, action log, answered commands.
+    "
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY NOT NULL,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE actions (
+        id            INTEGER PRIMARY KEY,
+        bug           INTEGER NOT NULL,
+        rule          TEXT NOT NULL,
+        discriminator TEXT NOT NULL,
+        comment_id    INTEGER,
+        taken_at      TEXT NOT NULL,
+        dry_run       INTEGER NOT NULL
+    );
+    CREATE INDEX actions_by_key ON actions (bug, rule, discriminator);
+    CREATE TABLE commands (
+        comment_id       INTEGER PRIMARY KEY NOT NULL,
+        bug              INTEGER NOT NULL,
+        reply_comment_id INTEGER,
+        answered_at      TEXT NOT NULL
+    );
+    ",
+    // 1 → 2: how each action was settled, nag counts, snoozes, cycles.
+    "
+    ALTER TABLE actions ADD COLUMN outcome TEXT NOT NULL DEFAULT 'posted';
+    CREATE TABLE nags (
+        bug     INTEGER NOT NULL,
+        rule    TEXT NOT NULL,
+        count   INTEGER NOT NULL,
+        last_at TEXT NOT NULL,
+        PRIMARY KEY (bug, rule)
+    );
+    CREATE TABLE snoozes (
+        bug    INTEGER PRIMARY KEY NOT NULL,
+        until  TEXT NOT NULL,
+        by     TEXT NOT NULL,
+        set_at TEXT NOT NULL
+    );
+    CREATE TABLE cycles (
+        id          INTEGER PRIMARY KEY,
+        started_at  TEXT NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        requests    INTEGER NOT NULL,
+        planned     INTEGER NOT NULL,
+        taken       INTEGER NOT NULL,
+        duplicates  INTEGER NOT NULL,
+        errors      INTEGER NOT NULL,
+        alert       TEXT,
+        watermark   TEXT
+    );
+    ",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// A problem with the state file. Every message names the file and says
+/// what to do.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// Another process holds the write lock for longer than the busy timeout.
+    #[error("state file {path} is locked by another process; is another pushbot running on it? Stop it, or give this one its own `state.path`")]
+    Locked { path: PathBuf },
+    /// The file is not SQLite, or is SQLite written by something else.
+    #[error("{path} is not a pushbot state file ({reason}); point `state.path` at a new file, or move this one away")]
+    NotPushbot { path: PathBuf, reason: String },
+    /// The file was written by a newer pushbot.
+    #[error("state file {path} has schema version {found}, newer than this pushbot's {supported}; upgrade pushbot, or move the file away (the bot rebuilds what it needs from Bugzilla)")]
+    NewerSchema {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    /// A stored value could not be read back (hand-edited or damaged file).
+    #[error("state file {path} holds a bad value in {table}: {reason}; move the file away (the bot rebuilds what it needs from Bugzilla)")]
+    Corrupt {
+        path: PathBuf,
+        table: &'static str,
+        reason: String,
+    },
+    /// The file's directory could not be created.
+    #[error("cannot create the directory of state file {path}: {source}; create it, or set `state.path` to a writable place")]
+    Directory {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Any other SQLite failure (disk full, permissions, …).
+    #[error("state file {path}: {source}; check the file's permissions and free disk space")]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+}
+
+/// How an action was settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The bot made the write (comment and/or update).
+    Posted,
+    /// The marker was already in Bugzilla (an earlier run, or a write whose
+    /// outcome was unknown and turned out to have succeeded).
+    FoundMarker,
+    /// Dry-run: the write was printed, not made.
+    DryRun,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Posted => "posted",
+            Outcome::FoundMarker => "found-marker",
+            Outcome::DryRun => "dry-run",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Outcome> {
+        match text {
+            "posted" => Some(Outcome::Posted),
+            "found-marker" => Some(Outcome::FoundMarker),
+            "dry-run" => Some(Outcome::DryRun),
+            _ => None,
+        }
+    }
+}
+
+/// One row of the action log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionRecord {
+    pub key: ActionKey,
+    /// The bot's comment carrying the marker, when known.
+    pub comment_id: Option<CommentId>,
+    /// When the action was settled (the cycle's "now").
+    pub at: DateTime<Utc>,
+    /// True when nothing was written (dry-run).
+    pub dry_run: bool,
+    pub outcome: Outcome,
+}
+
+/// How often the bot has spoken on one bug for one rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NagCount {
+    pub count: u32,
+    pub last_at: DateTime<Utc>,
+}
+
+/// A command comment that has been answered (invariant 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandRecord {
+    /// The comment holding the command.
+    pub comment_id: CommentId,
+    pub bug: BugId,
+    /// The bot's reply, when known.
+    pub reply_comment_id: Option<CommentId>,
+    pub answered_at: DateTime<Utc>,
+}
+
+/// The bot is quiet on a bug until a time, at someone's request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snooze {
+    pub bug: BugId,
+    pub until: DateTime<Utc>,
+    /// The login of whoever asked.
+    pub by: String,
+    pub set_at: DateTime<Utc>,
+}
+
+/// One finished cycle, for the status page and `/metrics`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CycleRecord {
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: u64,
+    /// HTTP requests made to Bugzilla.
+    pub requests: u64,
+    pub planned: u64,
+    pub taken: u64,
+    /// Planned actions already done (store or marker in Bugzilla).
+    pub duplicates: u64,
+    pub errors: u64,
+    /// Set when the write cap stopped the cycle's writes.
+    pub alert: Option<String>,
+    /// The watermark saved at the end of the cycle, if any.
+    pub watermark: Option<DateTime<Utc>>,
+}
+
+/// The state file. Cheap to share behind `&`: the connection sits behind a
+/// mutex because `rusqlite::Connection` is not `Sync` and the poller's
+/// future must be `Send`; no method holds it for long.
+#[derive(Debug)]
+pub struct Store {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+impl Store {
+    /// Opens the state file, creating it (and its directory) on first run,
+    /// and migrates it to [`SCHEMA_VERSION`].
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        }
+        Self::open_upto(path, SCHEMA_VERSION)
+    }
+
+    /// Opens and migrates up to `target` (tests build older files with it).
+    fn open_upto(path: &Path, target: u32) -> Result<Store, StoreError> {
+        let conn = Connection::open(path).map_err(|e| classify(path, e))?;
+        let store = Store {
+            path: path.to_path_buf(),
+            conn: Mutex::new(conn),
+        };
+        store.prepare(target)?;
+        Ok(store)
+    }
+
+    /// The file this store writes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves a connection that is still
+        // consistent (SQLite rolls back the open statement), so keep going.
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        classify(&self.path, e)
+    }
+
+    fn corrupt(&self, table: &'static str, reason: impl Into<String>) -> StoreError {
+        StoreError::Corrupt {
+            path: self.path.clone(),
+            table,
+            reason: reason.into(),
+        }
+    }
+
+    fn prepare(&self, target: u32) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| classify(&self.path, e))?;
+        let app_id: i32 = conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| classify(&self.path, e))?;
+        let version: u32 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| classify(&self.path, e))?;
+        let tables: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(|e| classify(&self.path, e))?;
+        let fresh = app_id == 0 && version == 0 && tables == 0;
+        if !fresh && app_id != APPLICATION_ID {
+            return Err(StoreError::NotPushbot {
+                path: self.path.clone(),
+                reason: format!("application id {app_id:#x}, tables {tables}"),
+            });
+        }
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path: self.path.clone(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        // WAL lets the web page read while the poller writes.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(|e| classify(&self.path, e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(path = %self.path.display(), mode, "state file is not in WAL mode");
+        }
+        for step in version..target {
+            let tx = conn.transaction().map_err(|e| classify(&self.path, e))?;
+            // Re-read inside the transaction: another process may have
+            // migrated the file meanwhile.
+            let now: u32 = tx
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(|e| classify(&self.path, e))?;
+            if now > step {
+                continue;
+            }
+            tx.execute_batch(MIGRATIONS[step as usize])
+                .map_err(|e| classify(&self.path, e))?;
+            tx.execute_batch(&format!(
+                "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {};",
+                step + 1
+            ))
+            .map_err(|e| classify(&self.path, e))?;
+            tx.commit().map_err(|e| classify(&self.path, e))?;
+            tracing::info!(path = %self.path.display(), version = step + 1, "state file migrated");
+        }
+        Ok(())
+    }
+
+    /// The schema version of the open file.
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        self.conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// The server time of the last complete cycle, if any.
+    pub fn watermark(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let text: Option<String> = self
+            .conn()
+            .query_row("SELECT value FROM meta WHERE key = 'watermark'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.err(e))?;
+        text.map(|t| self.parse_time("meta", &t)).transpose()
+    }
+
+    /// Saves the watermark; call only once the cycle's writes are done.
+    pub fn set_watermark(&self, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ('watermark', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![ts(at)],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn parse_time(&self, table: &'static str, text: &str) -> Result<DateTime<Utc>, StoreError> {
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| self.corrupt(table, format!("time `{text}`: {e}")))
+    }
+
+    /// Appends one row to the action log.
+    pub fn record_action(&self, record: &ActionRecord) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO actions (bug, rule, discriminator, comment_id, taken_at, dry_run, outcome)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    record.key.bug.0 as i64,
+                    record.key.rule,
+                    record.key.discriminator,
+                    record.comment_id.map(|c| c.0 as i64),
+                    ts(record.at),
+                    record.dry_run,
+                    record.outcome.as_str(),
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Whether the action is known to be in Bugzilla (a real write or a
+    /// marker found there; dry-run rows do not count).
+    pub fn is_done(&self, key: &ActionKey) -> Result<bool, StoreError> {
+        let found: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM actions
+                 WHERE bug = ?1 AND rule = ?2 AND discriminator = ?3 AND dry_run = 0
+                 LIMIT 1",
+                params![key.bug.0 as i64, key.rule, key.discriminator],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(found.is_some())
+    }
+
+    /// The action log of one bug, oldest first.
+    pub fn actions_for_bug(&self, bug: BugId) -> Result<Vec<ActionRecord>, StoreError> {
+        self.select_actions(
+            "SELECT bug, rule, discriminator, comment_id, taken_at, dry_run, outcome
+             FROM actions WHERE bug = ?1 ORDER BY id",
+            bug.0 as i64,
+        )
+    }
+
+    /// The newest `limit` actions, newest first.
+    pub fn recent_actions(&self, limit: u32) -> Result<Vec<ActionRecord>, StoreError> {
+        self.select_actions(
+            "SELECT bug, rule, discriminator, comment_id, taken_at, dry_run, outcome
+             FROM actions ORDER BY id DESC LIMIT ?1",
+            i64::from(limit),
+        )
+    }
+
+    fn select_actions(&self, sql: &str, arg: i64) -> Result<Vec<ActionRecord>, StoreError> {
+        type Row = (i64, String, String, Option<i64>, String, bool, String);
+        let rows: Vec<Row> = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare(sql).map_err(|e| self.err(e))?;
+            let mapped = stmt
+                .query_map(params![arg], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                })
+                .map_err(|e| self.err(e))?;
+            mapped.collect::<Result<_, _>>().map_err(|e| self.err(e))?
+        };
+        rows.into_iter()
+            .map(|(bug, rule, disc, comment, at, dry_run, outcome)| {
+                Ok(ActionRecord {
+                    key: ActionKey::new(BugId(bug as u64), rule, disc),
+                    comment_id: comment.map(|c| CommentId(c as u64)),
+                    at: self.parse_time("actions", &at)?,
+                    dry_run,
+                    outcome: Outcome::parse(&outcome)
+                        .ok_or_else(|| self.corrupt("actions", format!("outcome `{outcome}`")))?,
+                })
+            })
+            .collect()
+    }
+
+    /// Counts one more nag of `rule` on `bug`; returns the new count.
+    pub fn bump_nag(&self, bug: BugId, rule: &str, at: DateTime<Utc>) -> Result<u32, StoreError> {
+        self.conn()
+            .query_row(
+                "INSERT INTO nags (bug, rule, count, last_at) VALUES (?1, ?2, 1, ?3)
+                 ON CONFLICT (bug, rule) DO UPDATE SET count = count + 1, last_at = excluded.last_at
+                 RETURNING count",
+                params![bug.0 as i64, rule, ts(at)],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// How often the bot has spoken on `bug` for `rule`, if ever.
+    pub fn nag_count(&self, bug: BugId, rule: &str) -> Result<Option<NagCount>, StoreError> {
+        let row: Option<(u32, String)> = self
+            .conn()
+            .query_row(
+                "SELECT count, last_at FROM nags WHERE bug = ?1 AND rule = ?2",
+                params![bug.0 as i64, rule],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        row.map(|(count, last)| {
+            Ok(NagCount {
+                count,
+                last_at: self.parse_time("nags", &last)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Records that a command comment was answered. Recording the same
+    /// command twice keeps the first answer (and fills in a reply id that
+    /// was unknown).
+    pub fn record_command(&self, record: &CommandRecord) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO commands (comment_id, bug, reply_comment_id, answered_at)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (comment_id) DO UPDATE
+                 SET reply_comment_id = coalesce(reply_comment_id, excluded.reply_comment_id)",
+                params![
+                    record.comment_id.0 as i64,
+                    record.bug.0 as i64,
+                    record.reply_comment_id.map(|c| c.0 as i64),
+                    ts(record.answered_at),
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The answer to a command comment, if it was answered.
+    pub fn command(&self, comment_id: CommentId) -> Result<Option<CommandRecord>, StoreError> {
+        let row: Option<(i64, Option<i64>, String)> = self
+            .conn()
+            .query_row(
+                "SELECT bug, reply_comment_id, answered_at FROM commands WHERE comment_id = ?1",
+                params![comment_id.0 as i64],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        row.map(|(bug, reply, at)| {
+            Ok(CommandRecord {
+                comment_id,
+                bug: BugId(bug as u64),
+                reply_comment_id: reply.map(|c| CommentId(c as u64)),
+                answered_at: self.parse_time("commands", &at)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Sets (or replaces) the snooze of a bug.
+    pub fn set_snooze(&self, snooze: &Snooze) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO snoozes (bug, until, by, set_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (bug) DO UPDATE
+                 SET until = excluded.until, by = excluded.by, set_at = excluded.set_at",
+                params![
+                    snooze.bug.0 as i64,
+                    ts(snooze.until),
+                    snooze.by,
+                    ts(snooze.set_at)
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Removes a bug's snooze; returns whether there was one.
+    pub fn clear_snooze(&self, bug: BugId) -> Result<bool, StoreError> {
+        let n = self
+            .conn()
+            .execute("DELETE FROM snoozes WHERE bug = ?1", params![bug.0 as i64])
+            .map_err(|e| self.err(e))?;
+        Ok(n > 0)
+    }
+
+    /// Snoozes still running at `now`, by bug.
+    pub fn active_snoozes(&self, now: DateTime<Utc>) -> Result<Vec<Snooze>, StoreError> {
+        let rows: Vec<(i64, String, String, String)> = {
+            let conn = self.conn();
+            let mut stmt = conn
+                .prepare("SELECT bug, until, by, set_at FROM snoozes ORDER BY bug")
+                .map_err(|e| self.err(e))?;
+            let mapped = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .map_err(|e| self.err(e))?;
+            mapped.collect::<Result<_, _>>().map_err(|e| self.err(e))?
+        };
+        let mut out = Vec::new();
+        for (bug, until, by, set_at) in rows {
+            let snooze = Snooze {
+                bug: BugId(bug as u64),
+                until: self.parse_time("snoozes", &until)?,
+                by,
+                set_at: self.parse_time("snoozes", &set_at)?,
+            };
+            if snooze.until > now {
+                out.push(snooze);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Appends a cycle record.
+    pub fn record_cycle(&self, cycle: &CycleRecord) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "INSERT INTO cycles (started_at, duration_ms, requests, planned, taken,
+                                     duplicates, errors, alert, watermark)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    ts(cycle.started_at),
+                    cycle.duration_ms as i64,
+                    cycle.requests as i64,
+                    cycle.planned as i64,
+                    cycle.taken as i64,
+                    cycle.duplicates as i64,
+                    cycle.errors as i64,
+                    cycle.alert,
+                    cycle.watermark.map(ts),
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The newest `limit` cycles, newest first.
+    pub fn recent_cycles(&self, limit: u32) -> Result<Vec<CycleRecord>, StoreError> {
+        type Row = (
+            String,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = {
+            let conn = self.conn();
+            let mut stmt = conn
+                .prepare(
+                    "SELECT started_at, duration_ms, requests, planned, taken, duplicates,
+                            errors, alert, watermark
+                     FROM cycles ORDER BY id DESC LIMIT ?1",
+                )
+                .map_err(|e| self.err(e))?;
+            let mapped = stmt
+                .query_map(params![i64::from(limit)], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
+                        r.get(8)?,
+                    ))
+                })
+                .map_err(|e| self.err(e))?;
+            mapped.collect::<Result<_, _>>().map_err(|e| self.err(e))?
+        };
+        rows.into_iter()
+            .map(
+                |(started, ms, requests, planned, taken, dups, errors, alert, mark)| {
+                    Ok(CycleRecord {
+                        started_at: self.parse_time("cycles", &started)?,
+                        duration_ms: ms as u64,
+                        requests: requests as u64,
+                        planned: planned as u64,
+                        taken: taken as u64,
+                        duplicates: dups as u64,
+                        errors: errors as u64,
+                        alert,
+                        watermark: mark.map(|m| self.parse_time("cycles", &m)).transpose()?,
+                    })
+                },
+            )
+            .collect()
+    }
+}
+
+/// Turns SQLite's error codes into the errors a person can act on.
+fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
+    let path = path.to_path_buf();
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
+            StoreError::Locked { path }
+        }
+        Some(ErrorCode::NotADatabase) => StoreError::NotPushbot {
+            path,
+            reason: "not an SQLite database".to_string(),
+        },
+        _ => StoreError::Sqlite { path, source: e },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, h, m, 0).unwrap()
+    }
+
+    fn key(bug: u64, rule: &str, disc: &str) -> ActionKey {
+        ActionKey::new(BugId(bug), rule, disc)
+    }
+
+    #[test]
+    fn creates_then_reopens_with_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/state.sqlite");
+        {
+            let store = Store::open(&path).unwrap();
+            assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+            assert_eq!(store.watermark().unwrap(), None);
+            store.set_watermark(at(10, 0)).unwrap();
+            store.set_watermark(at(10, 5)).unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.watermark().unwrap(), Some(at(10, 5)));
+        let mode: String = store
+            .conn()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn migrates_a_version_1_file_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        {
+            let old = Store::open_upto(&path, 1).unwrap();
+            assert_eq!(old.schema_version().unwrap(), 1);
+            old.conn()
+                .execute(
+                    "INSERT INTO actions (bug, rule, discriminator, comment_id, taken_at, dry_run)
+                     VALUES (7, 'no-owner', '2026-W48', 99, '2026-11-24T10:00:00Z', 0)",
+                    [],
+                )
+                .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let rows = store.actions_for_bug(BugId(7)).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].outcome, Outcome::Posted);
+        assert_eq!(rows[0].comment_id, Some(CommentId(99)));
+        assert!(store.is_done(&key(7, "no-owner", "2026-W48")).unwrap());
+        // The tables of version 2 exist and work.
+        assert_eq!(store.bump_nag(BugId(7), "no-owner", at(11, 0)).unwrap(), 1);
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        {
+            let store = Store::open(&path).unwrap();
+            store
+                .conn()
+                .execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1))
+                .unwrap();
+        }
+        let err = Store::open(&path).unwrap_err();
+        assert!(
+            matches!(err, StoreError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1)
+        );
+        let text = err.to_string();
+        assert!(text.contains("state.sqlite"), "{text}");
+        assert!(text.contains("upgrade pushbot"), "{text}");
+    }
+
+    #[test]
+    fn refuses_files_that_are_not_pushbots() {
+        let dir = tempfile::tempdir().unwrap();
+        let text_file = dir.path().join("notes.txt");
+        std::fs::write(
+            &text_file,
+            "this is not a database, just some text\n".repeat(200),
+        )
+        .unwrap();
+        let err = Store::open(&text_file).unwrap_err();
+        assert!(matches!(err, StoreError::NotPushbot { .. }), "{err}");
+        assert!(err.to_string().contains("notes.txt"));
+
+        let other = dir.path().join("other.sqlite");
+        Connection::open(&other)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x INTEGER)")
+            .unwrap();
+        let err = Store::open(&other).unwrap_err();
+        assert!(matches!(err, StoreError::NotPushbot { .. }), "{err}");
+        assert!(err.to_string().contains("state.path"));
+    }
+
+    #[test]
+    fn actions_round_trip_and_dry_runs_do_not_count_as_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.sqlite")).unwrap();
+        let dry = ActionRecord {
+            key: key(5, "signoff", "2026-W49"),
+            comment_id: None,
+            at: at(9, 0),
+            dry_run: true,
+            outcome: Outcome::DryRun,
+        };
+        store.record_action(&dry).unwrap();
+        assert!(!store.is_done(&dry.key).unwrap());
+        let real = ActionRecord {
+            comment_id: Some(CommentId(1234)),
+            at: at(9, 5),
+            dry_run: false,
+            outcome: Outcome::Posted,
+            ..dry.clone()
+        };
+        store.record_action(&real).unwrap();
+        assert!(store.is_done(&real.key).unwrap());
+        assert!(!store.is_done(&key(5, "signoff", "2026-W50")).unwrap());
+        assert_eq!(
+            store.actions_for_bug(BugId(5)).unwrap(),
+            vec![dry.clone(), real.clone()]
+        );
+        assert_eq!(store.recent_actions(1).unwrap(), vec![real]);
+        assert!(store.actions_for_bug(BugId(6)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn nag_counts_commands_snoozes_and_cycles() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.sqlite")).unwrap();
+
+        assert_eq!(store.nag_count(BugId(1), "no-owner").unwrap(), None);
+        assert_eq!(store.bump_nag(BugId(1), "no-owner", at(8, 0)).unwrap(), 1);
+        assert_eq!(store.bump_nag(BugId(1), "no-owner", at(9, 0)).unwrap(), 2);
+        assert_eq!(
+            store.nag_count(BugId(1), "no-owner").unwrap(),
+            Some(NagCount {
+                count: 2,
+                last_at: at(9, 0)
+            })
+        );
+
+        let cmd = CommandRecord {
+            comment_id: CommentId(500),
+            bug: BugId(1),
+            reply_comment_id: None,
+            answered_at: at(9, 1),
+        };
+        assert_eq!(store.command(CommentId(500)).unwrap(), None);
+        store.record_command(&cmd).unwrap();
+        store
+            .record_command(&CommandRecord {
+                reply_comment_id: Some(CommentId(501)),
+                answered_at: at(9, 30),
+                ..cmd.clone()
+            })
+            .unwrap();
+        assert_eq!(
+            store.command(CommentId(500)).unwrap(),
+            Some(CommandRecord {
+                reply_comment_id: Some(CommentId(501)),
+                ..cmd
+            })
+        );
+
+        let snooze = Snooze {
+            bug: BugId(1),
+            until: at(12, 0),
+            by: "lead@example.org".to_string(),
+            set_at: at(9, 0),
+        };
+        store.set_snooze(&snooze).unwrap();
+        assert_eq!(store.active_snoozes(at(11, 0)).unwrap(), vec![snooze]);
+        assert!(store.active_snoozes(at(12, 0)).unwrap().is_empty());
+        assert!(store.clear_snooze(BugId(1)).unwrap());
+        assert!(!store.clear_snooze(BugId(1)).unwrap());
+
+        let cycle = CycleRecord {
+            started_at: at(10, 0),
+            duration_ms: 120,
+            requests: 3,
+            planned: 4,
+            taken: 1,
+            duplicates: 3,
+            errors: 0,
+            alert: None,
+            watermark: Some(at(10, 0)),
+        };
+        store.record_cycle(&cycle).unwrap();
+        let second = CycleRecord {
+            alert: Some("cap".to_string()),
+            watermark: None,
+            ..cycle.clone()
+        };
+        store.record_cycle(&second).unwrap();
+        assert_eq!(store.recent_cycles(5).unwrap(), vec![second, cycle]);
+    }
+
+    #[test]
+    fn two_connections_share_the_file_in_wal_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.sqlite");
+        let writer = Store::open(&path).unwrap();
+        let reader = Store::open(&path).unwrap();
+        // A reader in the middle of a read transaction does not block the
+        // writer (WAL), and sees the new value once its read ends.
+        {
+            let conn = reader.conn();
+            conn.execute_batch("BEGIN; SELECT count(*) FROM actions;")
+                .unwrap();
+            writer.set_watermark(at(10, 0)).unwrap();
+            conn.execute_batch("COMMIT").unwrap();
+        }
+        assert_eq!(reader.watermark().unwrap(), Some(at(10, 0)));
+        // A second writer holding the lock makes the other fail with a
+        // message that says what to do, rather than hang.
+        writer
+            .conn()
+            .busy_timeout(Duration::from_millis(10))
+            .unwrap();
+        reader.conn().execute_batch("BEGIN IMMEDIATE").unwrap();
+        let err = writer.set_watermark(at(11, 0)).unwrap_err();
+        assert!(matches!(err, StoreError::Locked { .. }), "{err}");
+        assert!(err.to_string().contains("another pushbot"), "{err}");
+        reader.conn().execute_batch("ROLLBACK").unwrap();
+        writer.set_watermark(at(11, 0)).unwrap();
+    }
+}
