@@ -9,8 +9,14 @@
 //! - [`plan`]: the actions the pure core decides on, and the marker line that
 //!   makes every bot comment findable in Bugzilla (the ledger).
 //! - [`logging`]: tracing set-up (human or JSON) and secret redaction.
+//! - [`report`]: the weekly report view model and its renderers (Markdown
+//!   summary, JSON, HTML week view, iCalendar feed). Pure.
+//! - [`web`]: the axum server for the week view, the feeds, `/healthz` and
+//!   `/metrics`.
 
 pub mod bugzilla;
 pub mod config;
 pub mod logging;
 pub mod plan;
+pub mod report;
+pub mod web;
