@@ -49,7 +49,7 @@ pub fn render(report: &WeekReport) -> String {
         out.push_str("\n### Warnings\n\n");
         for (text, bugs) in &warnings {
             let names: Vec<String> = bugs.iter().map(|b| format!("bug {b}")).collect();
-            let _ = writeln!(out, "- {} ({})", one_line(text), names.join(", "));
+            let _ = writeln!(out, "- {} — {}", one_line(text), names.join(", "));
         }
     }
 

@@ -72,8 +72,7 @@ impl IsoWeekId {
     pub fn monday(&self) -> NaiveDate {
         // The constructor checked that the week exists; fall back to the
         // first week of the year rather than panic if that ever changes.
-        NaiveDate::from_isoywd_opt(self.year, self.week, Weekday::Mon)
-            .unwrap_or(NaiveDate::MIN)
+        NaiveDate::from_isoywd_opt(self.year, self.week, Weekday::Mon).unwrap_or(NaiveDate::MIN)
     }
 
     /// Monday..Sunday as calendar dates.
@@ -155,8 +154,7 @@ impl FromStr for IsoWeekId {
         }
         let year: i32 = year.parse().map_err(|_| fail("bad year"))?;
         let week: u32 = week.parse().map_err(|_| fail("bad week"))?;
-        IsoWeekId::new(year, week)
-            .ok_or_else(|| fail(&format!("{year} has no ISO week {week}")))
+        IsoWeekId::new(year, week).ok_or_else(|| fail(&format!("{year} has no ISO week {week}")))
     }
 }
 
@@ -415,7 +413,9 @@ mod tests {
     fn week_ids_round_trip_and_refuse_nonsense() {
         assert_eq!(week("2026-W49").to_string(), "2026-W49");
         assert_eq!(week("2026-W53").to_string(), "2026-W53");
-        for bad in ["2026-W54", "2025-W53", "2026W49", "26-W49", "2026-W4", "x", ""] {
+        for bad in [
+            "2026-W54", "2025-W53", "2026W49", "26-W49", "2026-W4", "x", "",
+        ] {
             let err = bad.parse::<IsoWeekId>().unwrap_err();
             assert!(err.to_string().contains("2026-W49"), "{err}");
         }
