@@ -143,7 +143,7 @@ fn html_shows_every_push_and_marks_problems() {
     assert_eq!(page.matches("class=\"push large flagged\"").count(), 2);
     assert_eq!(page.matches("class=\"push small flagged\"").count(), 1);
     assert!(page.contains("⚠ Conflict: 2 large releases in 2026-W49"));
-    assert!(page.contains("⏰ push on Monday at 14:00"));
+    assert!(page.contains("◷ push on Monday at 14:00"));
     assert!(page.contains("no owner"));
     assert!(page.contains("Not scheduled yet (1)"));
     // Prev/next links and today's column (Tue 1 Dec, 12:00 PST).

@@ -48,8 +48,11 @@ struct DayView {
 #[derive(Serialize)]
 struct SignoffView {
     flag: String,
+    /// The flag without a `-signoff` suffix: the column is narrow.
+    flag_short: String,
     state: &'static str,
     who: Option<String>,
+    who_short: Option<String>,
     icon: &'static str,
 }
 
@@ -63,6 +66,7 @@ struct PushView {
     size_label: &'static str,
     time: Option<String>,
     owner: Option<String>,
+    owner_short: Option<String>,
     signoffs: Vec<SignoffView>,
     conflicts: Vec<String>,
     warnings: Vec<String>,
@@ -71,6 +75,16 @@ struct PushView {
 
 #[derive(Serialize)]
 struct FindingView {
+    text: String,
+    bugs: Vec<u64>,
+}
+
+/// One line of the "needs attention" banner.
+#[derive(Serialize)]
+struct AlertView {
+    /// `conflict` or `warning` (CSS class and wording).
+    kind: &'static str,
+    icon: &'static str,
     text: String,
     bugs: Vec<u64>,
 }
@@ -109,6 +123,15 @@ fn signoff_icon(state: SignoffStatus) -> &'static str {
     }
 }
 
+/// The part of a login before `@`: day columns are narrow, and the full
+/// login is in the element's title.
+fn short_login(login: &str) -> String {
+    match login.split_once('@') {
+        Some((name, _)) if !name.is_empty() => name.to_string(),
+        _ => login.to_string(),
+    }
+}
+
 /// Only http(s) links are clickable; anything else becomes `#` so a bad
 /// URL can never run script.
 fn safe_href(url: &str) -> String {
@@ -126,7 +149,8 @@ fn push_view(report: &WeekReport, entry: &PushEntry, with_date: bool) -> PushVie
         if with_date {
             local.format("%a %-d %b %H:%M %Z").to_string()
         } else {
-            local.format("%H:%M %Z").to_string()
+            // The zone is in the page header; the block stays narrow.
+            local.format("%H:%M").to_string()
         }
     });
     PushView {
@@ -138,13 +162,20 @@ fn push_view(report: &WeekReport, entry: &PushEntry, with_date: bool) -> PushVie
         size_label: size_label(entry.size),
         time,
         owner: entry.owner.clone(),
+        owner_short: entry.owner.as_deref().map(short_login),
         signoffs: entry
             .signoffs
             .iter()
             .map(|s| SignoffView {
                 flag: s.flag.clone(),
+                flag_short: s
+                    .flag
+                    .strip_suffix("-signoff")
+                    .unwrap_or(&s.flag)
+                    .to_string(),
                 state: s.state.as_str(),
                 who: s.who.clone(),
+                who_short: s.who.as_deref().map(short_login),
                 icon: signoff_icon(s.state),
             })
             .collect(),
@@ -191,6 +222,19 @@ pub fn render(report: &WeekReport, now: Option<DateTime<Utc>>) -> Result<String,
             },
         })
         .collect();
+    let conflicts: Vec<FindingView> = report.conflicts().into_iter().map(finding).collect();
+    let warnings: Vec<FindingView> = report.warnings().into_iter().map(finding).collect();
+    let alerts: Vec<AlertView> = conflicts
+        .iter()
+        .map(|f| ("conflict", "⚠", f))
+        .chain(warnings.iter().map(|f| ("warning", "◷", f)))
+        .map(|(kind, icon, f)| AlertView {
+            kind,
+            icon,
+            text: f.text.clone(),
+            bugs: f.bugs.clone(),
+        })
+        .collect();
     let ctx = context! {
         week => report.week.to_string(),
         prev => report.week.prev().to_string(),
@@ -203,8 +247,9 @@ pub fn render(report: &WeekReport, now: Option<DateTime<Utc>>) -> Result<String,
         days => days,
         unscheduled => report.unscheduled().into_iter().map(|e| push_view(report, e, false)).collect::<Vec<_>>(),
         other_weeks => report.other_weeks().into_iter().map(|e| push_view(report, e, true)).collect::<Vec<_>>(),
-        conflicts => report.conflicts().into_iter().map(finding).collect::<Vec<_>>(),
-        warnings => report.warnings().into_iter().map(finding).collect::<Vec<_>>(),
+        alerts => alerts,
+        conflicts => conflicts,
+        warnings => warnings,
     };
     render_template("week.html", ctx)
 }
