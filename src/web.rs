@@ -369,7 +369,11 @@ struct Health {
 async fn healthz(State(state): State<WebState>) -> Response {
     let now = state.now();
     let status = state.read(|d| d.status.clone());
-    let limit = state.poll_interval * state.stale_after_intervals as i32;
+    let intervals = i32::try_from(state.stale_after_intervals).unwrap_or(i32::MAX);
+    let limit = state
+        .poll_interval
+        .checked_mul(intervals)
+        .unwrap_or(Duration::MAX);
     let reference = status.last_cycle_at.unwrap_or(state.started_at);
     let (label, code) = if status.write_cap_alert {
         ("write_cap_alert", StatusCode::SERVICE_UNAVAILABLE)

@@ -49,9 +49,13 @@ pub struct DayJson {
 /// One push.
 #[derive(Debug, Clone, Serialize)]
 pub struct PushJson {
+    /// The bug id.
     pub bug: u64,
+    /// Link to the bug.
     pub url: String,
+    /// The bug's summary, as typed.
     pub summary: String,
+    /// The application, e.g. `"AMO"`.
     pub app: String,
     /// `"large"`, `"small"` or `"content_only"`.
     pub size: SizeClass,
@@ -62,15 +66,21 @@ pub struct PushJson {
     pub local_time: Option<String>,
     /// `null` when nobody owns the push.
     pub owner: Option<String>,
+    /// `{flag, state, who}`; `state` is `requested`, `granted`, `denied`
+    /// or `missing`.
     pub signoffs: Vec<SignoffState>,
+    /// Conflict sentences on this push.
     pub conflicts: Vec<String>,
+    /// Warning sentences (e.g. outside the push window).
     pub warnings: Vec<String>,
 }
 
 /// One conflict or warning sentence.
 #[derive(Debug, Clone, Serialize)]
 pub struct FindingJson {
+    /// The sentence.
     pub text: String,
+    /// The bugs that carry it, ascending.
     pub bugs: Vec<u64>,
 }
 
