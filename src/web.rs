@@ -47,6 +47,11 @@ pub const DEFAULT_STALE_AFTER_INTERVALS: u32 = 3;
 /// tests.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
+/// The real clock, for production.
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
 /// How the last poll cycle ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
