@@ -18,6 +18,10 @@
 //! - [`store`]: the local SQLite state (watermark, action log, commands,
 //!   snoozes, cycles): history and speed, never the ledger.
 //! - [`logging`]: tracing set-up (human or JSON) and secret redaction.
+//! - [`report`]: the weekly report view model and its renderers (Markdown
+//!   summary, JSON, HTML week view, iCalendar feed). Pure.
+//! - [`web`]: the axum server for the week view, the feeds, `/healthz` and
+//!   `/metrics`.
 
 pub mod bugzilla;
 pub mod commands;
@@ -26,4 +30,6 @@ pub mod execute;
 pub mod logging;
 pub mod plan;
 pub mod poll;
+pub mod report;
 pub mod store;
+pub mod web;

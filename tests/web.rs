@@ -1,0 +1,421 @@
+//! The web server over a real port-0 socket: every route and status code.
+
+mod week_support;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::{DateTime, Utc};
+use pushbot::web::{self, CycleResult, WebData, WebState};
+use tokio::sync::oneshot;
+use week_support::*;
+
+/// A running server; dropping `stop` shuts it down.
+struct Server {
+    base: String,
+    data: Arc<RwLock<WebData>>,
+    now: Arc<Mutex<DateTime<Utc>>>,
+    stop: Option<oneshot::Sender<()>>,
+    handle: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    async fn start(data: WebData) -> Server {
+        let data = Arc::new(RwLock::new(data));
+        // Tue 1 Dec 2026 12:00 PST: "this week" is 2026-W49.
+        let now = Arc::new(Mutex::new(utc(2026, 12, 1, 20, 0)));
+        let clock_now = Arc::clone(&now);
+        let state = WebState::new(
+            Arc::clone(&data),
+            chrono_tz::America::Los_Angeles,
+            std::time::Duration::from_secs(300),
+            Arc::new(move || *clock_now.lock().unwrap()),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel();
+        let handle = tokio::spawn(web::serve(listener, state, async {
+            let _ = rx.await;
+        }));
+        Server {
+            base,
+            data,
+            now,
+            stop: Some(tx),
+            handle,
+        }
+    }
+
+    async fn get(&self, path: &str) -> (u16, String, String) {
+        let response = reqwest::get(format!("{}{}", self.base, path))
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (status, content_type, response.text().await.unwrap())
+    }
+
+    fn set_now(&self, t: DateTime<Utc>) {
+        *self.now.lock().unwrap() = t;
+    }
+
+    async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.handle.await.unwrap().unwrap();
+    }
+}
+
+fn data_with_meeting_week() -> WebData {
+    let mut data = WebData::default();
+    let report = meeting_week();
+    data.reports_by_week.insert(report.week, report);
+    data
+}
+
+#[tokio::test]
+async fn home_is_this_weeks_view() {
+    let server = Server::start(data_with_meeting_week()).await;
+    let (status, content_type, page) = server.get("/").await;
+    assert_eq!(status, 200);
+    assert_eq!(content_type, "text/html; charset=utf-8");
+    assert!(page.contains("Pushes · 2026-W49"));
+    assert!(page.contains("data-bug=\"1001\""));
+    // A week later "this week" moves on, and has no data.
+    server.set_now(utc(2026, 12, 8, 20, 0));
+    let (status, _, page) = server.get("/").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("No pushes scheduled in 2026-W50."));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn week_pages_in_three_formats() {
+    let server = Server::start(data_with_meeting_week()).await;
+    let (status, content_type, page) = server.get("/week/2026-W49").await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (200, "text/html; charset=utf-8")
+    );
+    assert!(page.contains("⚠ Conflict"));
+
+    let (status, content_type, body) = server.get("/week/2026-W49.json").await;
+    assert_eq!((status, content_type.as_str()), (200, "application/json"));
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["week"], "2026-W49");
+    assert_eq!(doc["unscheduled"][0]["bug"], 1006);
+
+    let (status, content_type, text) = server.get("/week/2026-W49.md").await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (200, "text/markdown; charset=utf-8")
+    );
+    assert_eq!(text, pushbot::report::markdown::render(&meeting_week()));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn unknown_week_is_empty_and_malformed_week_is_400() {
+    let server = Server::start(data_with_meeting_week()).await;
+    let (status, _, page) = server.get("/week/2019-W02").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("No pushes scheduled in 2019-W02."));
+    let (status, _, body) = server.get("/week/2019-W02.json").await;
+    assert_eq!(status, 200);
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["days"][0]["pushes"], serde_json::json!([]));
+
+    for bad in [
+        "/week/2026-49",
+        "/week/2026-W54",
+        "/week/banana",
+        "/week/%3Cscript%3E",
+    ] {
+        let (status, content_type, page) = server.get(bad).await;
+        assert_eq!(status, 400, "{bad}");
+        assert_eq!(content_type, "text/html; charset=utf-8");
+        assert!(page.contains("YYYY-Www"), "{bad}: {page}");
+        assert!(page.contains("/week/2026-W49"), "links this week: {page}");
+        assert!(!page.contains("<script>"), "{bad} echoed unescaped");
+    }
+    let (status, content_type, body) = server.get("/week/2026-W99.json").await;
+    assert_eq!((status, content_type.as_str()), (400, "application/json"));
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(doc["error"]
+        .as_str()
+        .unwrap()
+        .contains("2026 has no ISO week 99"));
+    let (status, _, text) = server.get("/week/nope.md").await;
+    assert_eq!(status, 400);
+    assert!(text.contains("`nope` is not an ISO week"));
+
+    let (status, _, _) = server.get("/no/such/page").await;
+    assert_eq!(status, 404);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn calendar_feed() {
+    let mut data = data_with_meeting_week();
+    let mut next = bulk_week(3);
+    next.week = week("2026-W50");
+    data.reports_by_week.insert(next.week, next);
+    let server = Server::start(data).await;
+    let response = reqwest::get(format!("{}/calendar.ics", server.base))
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        response.headers()["content-type"].to_str().unwrap(),
+        "text/calendar; charset=utf-8"
+    );
+    let text = response.text().await.unwrap();
+    assert!(text.starts_with("BEGIN:VCALENDAR\r\n"));
+    assert_eq!(text.matches("BEGIN:VEVENT\r\n").count(), 5 + 3);
+    assert!(text.contains("UID:push-1001@pushbot\r\n"));
+    assert!(text.contains("UID:push-2002@pushbot\r\n"));
+    server.shutdown().await;
+}
+
+async fn health(server: &Server) -> (u16, serde_json::Value) {
+    let (status, content_type, body) = server.get("/healthz").await;
+    assert_eq!(content_type, "application/json");
+    (status, serde_json::from_str(&body).unwrap())
+}
+
+#[tokio::test]
+async fn healthz_follows_the_cycles() {
+    let server = Server::start(WebData::default()).await;
+    let start = utc(2026, 12, 1, 20, 0);
+    // No cycle yet, within 3 intervals of start: starting, healthy.
+    let (status, body) = health(&server).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("starting")));
+    // No cycle for more than 3 × 300 s: stale.
+    server.set_now(start + chrono::Duration::seconds(901));
+    let (status, body) = health(&server).await;
+    assert_eq!((status, body["status"].as_str()), (503, Some("stale")));
+    assert_eq!(body["stale_after_secs"], 900);
+    // A good cycle: ok.
+    server
+        .data
+        .write()
+        .unwrap()
+        .record_cycle(start + chrono::Duration::seconds(950), CycleResult::Ok);
+    server.set_now(start + chrono::Duration::seconds(1000));
+    let (status, body) = health(&server).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
+    assert_eq!(body["last_success_at"], "2026-12-01T20:15:50Z");
+    // A failed cycle: 503 with the reason.
+    server.data.write().unwrap().record_cycle(
+        start + chrono::Duration::seconds(1200),
+        CycleResult::Failed {
+            reason: "Bugzilla answered 503 for bug search".into(),
+        },
+    );
+    let (status, body) = health(&server).await;
+    assert_eq!((status, body["status"].as_str()), (503, Some("failing")));
+    assert_eq!(body["last_result"]["result"], "failed");
+    assert_eq!(
+        body["last_result"]["reason"],
+        "Bugzilla answered 503 for bug search"
+    );
+    // Recovered, then the write cap alert.
+    server
+        .data
+        .write()
+        .unwrap()
+        .record_cycle(start + chrono::Duration::seconds(1300), CycleResult::Ok);
+    let (status, _) = health(&server).await;
+    assert_eq!(status, 200);
+    server.data.write().unwrap().status.write_cap_alert = true;
+    let (status, body) = health(&server).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (503, Some("write_cap_alert"))
+    );
+    server.shutdown().await;
+}
+
+/// One sample of the Prometheus text format: name, labels, value.
+type Sample = (String, BTreeMap<String, String>, f64);
+
+/// A strict parser for the text exposition format 0.0.4: every line is a
+/// `# HELP`/`# TYPE` comment or a sample; every sample's family has a TYPE
+/// line before it; names and labels are well-formed; values are numbers.
+fn parse_prometheus(text: &str) -> Vec<Sample> {
+    fn valid_name(name: &str) -> bool {
+        let mut chars = name.chars();
+        matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == ':')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+    }
+    assert!(text.ends_with('\n'), "must end with a newline");
+    let mut typed: BTreeMap<String, String> = BTreeMap::new();
+    let mut samples = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# ") {
+            let mut parts = rest.splitn(3, ' ');
+            let keyword = parts.next().unwrap();
+            let name = parts.next().expect("comment names a metric");
+            let value = parts.next().expect("comment has text");
+            assert!(valid_name(name), "bad name in {line:?}");
+            match keyword {
+                "HELP" => assert!(!value.is_empty()),
+                "TYPE" => {
+                    assert!(
+                        ["counter", "gauge", "histogram", "summary", "untyped"].contains(&value),
+                        "{line:?}"
+                    );
+                    assert!(
+                        typed.insert(name.to_string(), value.to_string()).is_none(),
+                        "TYPE twice: {line:?}"
+                    );
+                }
+                _ => panic!("unknown comment {line:?}"),
+            }
+            continue;
+        }
+        assert!(
+            !line.starts_with('#') && !line.trim().is_empty(),
+            "stray line {line:?}"
+        );
+        let (series, value) = line.rsplit_once(' ').expect("sample has a value");
+        let value: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("bad value in {line:?}"));
+        let (name, labels) = match series.split_once('{') {
+            None => (series.to_string(), BTreeMap::new()),
+            Some((name, rest)) => {
+                let body = rest.strip_suffix('}').expect("labels close");
+                let mut labels = BTreeMap::new();
+                for pair in body.split("\",").filter(|p| !p.is_empty()) {
+                    let (key, raw) = pair.split_once("=\"").expect("label is key=\"value\"");
+                    assert!(valid_name(key), "bad label name in {line:?}");
+                    labels.insert(
+                        key.to_string(),
+                        raw.trim_end_matches('"')
+                            .replace("\\\"", "\"")
+                            .replace("\\\\", "\\"),
+                    );
+                }
+                (name.to_string(), labels)
+            }
+        };
+        assert!(valid_name(&name), "bad metric name in {line:?}");
+        let kind = typed
+            .get(&name)
+            .unwrap_or_else(|| panic!("no TYPE before {line:?}"));
+        if kind == "counter" {
+            assert!(
+                name.ends_with("_total"),
+                "counter {name} should end in _total"
+            );
+        }
+        samples.push((name, labels, value));
+    }
+    samples
+}
+
+fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let want: BTreeMap<String, String> = labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    samples
+        .iter()
+        .find(|(n, l, _)| n == name && *l == want)
+        .map(|(_, _, v)| *v)
+}
+
+#[tokio::test]
+async fn metrics_parse_as_prometheus_text() {
+    let server = Server::start(WebData::default()).await;
+    {
+        let mut data = server.data.write().unwrap();
+        data.record_cycle(utc(2026, 12, 1, 20, 0), CycleResult::Ok);
+        data.record_cycle(
+            utc(2026, 12, 1, 20, 5),
+            CycleResult::Failed { reason: "x".into() },
+        );
+        data.metrics.bugzilla_requests_total = 17;
+        data.metrics.errors_total = 2;
+        data.metrics.actions_by_rule.insert("no-owner".into(), 3);
+        data.metrics
+            .actions_by_rule
+            .insert("release-conflict".into(), 1);
+        data.metrics
+            .actions_by_rule
+            .insert("odd \"rule\"\\".into(), 1);
+    }
+    let _ = server.get("/healthz").await;
+    let (status, content_type, text) = server.get("/metrics").await;
+    assert_eq!(status, 200);
+    assert_eq!(content_type, "text/plain; version=0.0.4; charset=utf-8");
+    let samples = parse_prometheus(&text);
+    assert_eq!(value(&samples, "pushbot_cycles_total", &[]), Some(2.0));
+    assert_eq!(
+        value(&samples, "pushbot_bugzilla_requests_total", &[]),
+        Some(17.0)
+    );
+    assert_eq!(value(&samples, "pushbot_errors_total", &[]), Some(2.0));
+    assert_eq!(
+        value(&samples, "pushbot_actions_total", &[("rule", "no-owner")]),
+        Some(3.0)
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "pushbot_actions_total",
+            &[("rule", "release-conflict")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "pushbot_actions_total",
+            &[("rule", "odd \"rule\"\\")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(&samples, "pushbot_last_success_timestamp_seconds", &[]),
+        Some(utc(2026, 12, 1, 20, 0).timestamp() as f64)
+    );
+    assert_eq!(value(&samples, "pushbot_write_cap_alert", &[]), Some(0.0));
+    // This request and the /healthz one before it.
+    assert_eq!(
+        value(&samples, "pushbot_http_requests_total", &[]),
+        Some(2.0)
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn graceful_shutdown_stops_the_server() {
+    let server = Server::start(WebData::default()).await;
+    let base = server.base.clone();
+    assert_eq!(server.get("/healthz").await.0, 200);
+    server.shutdown().await;
+    assert!(reqwest::get(format!("{base}/healthz")).await.is_err());
+}
+
+#[tokio::test]
+async fn bind_errors_name_the_setting() {
+    let taken = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let settings = pushbot::config::WebSettings {
+        listen: taken.local_addr().unwrap().to_string(),
+    };
+    let err = web::bind(&settings).await.unwrap_err().to_string();
+    assert!(err.contains("web.listen"), "{err}");
+    assert!(err.contains(&settings.listen), "{err}");
+    let free = pushbot::config::WebSettings {
+        listen: "127.0.0.1:0".into(),
+    };
+    let listener = web::bind(&free).await.unwrap();
+    assert!(listener.local_addr().unwrap().ip().is_loopback());
+}
