@@ -9,8 +9,10 @@
 //! - [`plan`]: the actions the pure core decides on, and the marker line that
 //!   makes every bot comment findable in Bugzilla (the ledger).
 //! - [`logging`]: tracing set-up (human or JSON) and secret redaction.
+//! - [`sandbox`]: an in-process Bugzilla 5.2 stand-in for tests and the demo.
 
 pub mod bugzilla;
 pub mod config;
 pub mod logging;
 pub mod plan;
+pub mod sandbox;
