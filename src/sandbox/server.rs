@@ -29,6 +29,10 @@ use super::faults::{FaultKind, FaultState, LostAnswer};
 use super::log::{route_name, LoggedRequest, RequestLog};
 use super::model::Model;
 
+/// How long a truncated body waits after its first half before failing,
+/// so the half (and the headers) reach the client first.
+const TRUNCATE_FLUSH_MILLIS: u64 = 20;
+
 /// State shared by every connection.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -172,17 +176,25 @@ async fn with_faults(
                 .map(|collected| collected.to_bytes())
                 .unwrap_or_default();
             let half = bytes.slice(..bytes.len() / 2);
-            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-                Ok(half),
-                Err(std::io::Error::other("body truncated by fault injection")),
-            ];
+            // Send the first half, give hyper a chance to flush it (it
+            // flushes when the body is pending), then fail the body: hyper
+            // closes the socket short of the announced Content-Length.
+            let chunks = futures_util::stream::unfold(Some(half), |half| async move {
+                match half {
+                    Some(half) => Some((Ok::<Bytes, std::io::Error>(half), None)),
+                    None => {
+                        tokio::time::sleep(Duration::from_millis(TRUNCATE_FLUSH_MILLIS)).await;
+                        Some((
+                            Err(std::io::Error::other("body truncated by fault injection")),
+                            None,
+                        ))
+                    }
+                }
+            });
             parts
                 .headers
                 .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-            Ok(Response::from_parts(
-                parts,
-                Body::from_stream(futures_util::stream::iter(chunks)),
-            ))
+            Ok(Response::from_parts(parts, Body::from_stream(chunks)))
         }
         _ => {
             log(Some(status));
