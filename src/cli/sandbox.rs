@@ -30,7 +30,10 @@ pub fn run(data: &Path, port: u16, at: Option<DateTime<Utc>>) -> anyhow::Result<
             .context("cannot start the sandbox")?;
         println!("sandbox Bugzilla 5.2 listening on {}", sandbox.base_url());
         println!("REST base: {}/rest", sandbox.base_url());
-        println!("clock: {}", sandbox.clock().now().format("%Y-%m-%dT%H:%M:%SZ"));
+        println!(
+            "clock: {}",
+            sandbox.clock().now().format("%Y-%m-%dT%H:%M:%SZ")
+        );
         for (login, key) in sandbox.api_keys() {
             println!("api key for {login}: {key}");
         }

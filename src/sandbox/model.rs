@@ -1136,3 +1136,113 @@ fn apply_list_edit(list: &mut Vec<String>, edit: &Value) {
     let remove = strings(edit.get("remove"));
     list.retain(|item| !remove.contains(item));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 30, 16, 0, 0)
+            .single()
+            .unwrap()
+    }
+
+    const BASE: &str = r#"
+        [[groups]]
+        name = "editbugs"
+        [[users]]
+        login = "lead@example.test"
+        groups = ["editbugs"]
+        [[users]]
+        login = "nobody@example.test"
+        [[users]]
+        login = "outsider@example.test"
+        [[products]]
+        name = "Websites"
+        [[products.components]]
+        name = "Push"
+        default_assignee = "nobody@example.test"
+        [[flag_types]]
+        name = "qa-signoff"
+    "#;
+
+    fn model(extra: &str) -> Result<Model, SandboxError> {
+        let data = SandboxData::from_toml_str(&format!("{BASE}{extra}"))?;
+        Model::from_data(data, now())
+    }
+
+    #[test]
+    fn a_bug_in_an_unknown_component_is_refused_with_its_summary() {
+        let err = model(
+            r#"
+            [[bugs]]
+            product = "Websites"
+            component = "Nope"
+            summary = "Push AMO"
+            creator = "lead@example.test"
+        "#,
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("Push AMO") && text.contains("Nope"), "{text}");
+    }
+
+    #[test]
+    fn unknown_keys_in_the_data_file_are_refused() {
+        let err =
+            SandboxData::from_toml_str("[[users]]\nlogin = \"a\"\napikey = \"k\"\n").unwrap_err();
+        assert!(err.to_string().contains("apikey"), "{err}");
+    }
+
+    #[test]
+    fn people_without_editbugs_may_not_change_others_bugs_but_may_comment() {
+        let mut m = model(
+            r#"
+            [[bugs]]
+            product = "Websites"
+            component = "Push"
+            summary = "Push AMO"
+            creator = "lead@example.test"
+        "#,
+        )
+        .unwrap();
+        let outsider = m.user("outsider@example.test").cloned().unwrap();
+        let err = m
+            .update_bug(&outsider, 1, &serde_json::json!({"summary": "x"}), now())
+            .unwrap_err();
+        assert_eq!((err.status, err.code), (401, 115));
+        let id = m.add_comment(&outsider, 1, "when?", false, now()).unwrap();
+        assert_eq!(m.bugs[&1].comments.last().map(|c| c.id), Some(id));
+        assert_eq!(m.bugs[&1].comments.last().map(|c| c.count), Some(1));
+    }
+
+    #[test]
+    fn a_failed_update_changes_nothing() {
+        let mut m = model(
+            r#"
+            [[bugs]]
+            product = "Websites"
+            component = "Push"
+            summary = "Push AMO"
+            creator = "lead@example.test"
+        "#,
+        )
+        .unwrap();
+        let lead = m.user("lead@example.test").cloned().unwrap();
+        let before = m.bugs[&1].clone();
+        let err = m
+            .update_bug(
+                &lead,
+                1,
+                &serde_json::json!({
+                    "whiteboard": "[push:amo]",
+                    "flags": [{"name": "qa-signoff", "status": "?", "requestee": "ghost@example.test"}],
+                }),
+                now(),
+            )
+            .unwrap_err();
+        assert_eq!((err.status, err.code), (404, 51));
+        assert_eq!(m.bugs[&1], before);
+    }
+}
