@@ -89,7 +89,8 @@ impl Default for SandboxOptions {
 pub struct Sandbox;
 
 impl Sandbox {
-    /// Builds the instance from `data` and starts serving it.
+    /// Builds the instance from `data` and starts serving it on a task of
+    /// the current tokio runtime.
     pub async fn start(
         data: SandboxData,
         options: SandboxOptions,
@@ -122,8 +123,8 @@ impl Sandbox {
     }
 }
 
-/// A running sandbox. Dropping it without [`SandboxHandle::shutdown`]
-/// leaves the server running until the runtime ends.
+/// A running sandbox. Dropping it also stops the server (without waiting);
+/// [`SandboxHandle::shutdown`] waits until it has ended.
 #[derive(Debug)]
 pub struct SandboxHandle {
     addr: SocketAddr,

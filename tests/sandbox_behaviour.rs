@@ -245,3 +245,17 @@ async fn the_request_log_keeps_no_api_keys() {
     assert!(!format!("{log:?}").contains(LEAD_KEY));
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn shutdown_stops_the_server() {
+    let sandbox = start().await;
+    let url = format!("{}/rest/version", sandbox.base_url());
+    let (status, _) = get(&sandbox, "/rest/version").await;
+    assert_eq!(status, 200);
+    sandbox.shutdown().await;
+    let client = reqwest::Client::new();
+    assert!(
+        client.get(&url).send().await.is_err(),
+        "nobody listens any more"
+    );
+}

@@ -33,6 +33,9 @@ use super::model::Model;
 /// so the half (and the headers) reach the client first.
 const TRUNCATE_FLUSH_MILLIS: u64 = 20;
 
+/// How long shutdown waits for open requests before cutting them off.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+
 /// State shared by every connection.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -95,7 +98,12 @@ pub(crate) async fn serve(
             _ = shutdown.changed() => break,
         }
     }
-    while connections.join_next().await.is_some() {}
+    // Open requests get a short grace period (a delay fault may be
+    // sleeping); whatever is left after it is cut off.
+    let drain = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
+        connections.abort_all();
+    }
 }
 
 async fn with_faults(
