@@ -223,6 +223,23 @@ async fn errors_for_bad_input_and_unimplemented_methods() {
     assert_eq!(delete.status().as_u16(), 404);
     let body: Value = delete.json().await.expect("JSON");
     assert_eq!(body["code"], 32614);
+    // What the sandbox does not implement is refused, never ignored.
+    let (status, body) = get(
+        &sandbox,
+        &format!("/rest/bug?quicksearch=amo&api_key={LEAD_KEY}"),
+    )
+    .await;
+    assert_eq!((status, body["code"].as_i64()), (404, Some(32614)));
+    let (status, body) = get(
+        &sandbox,
+        &format!("/rest/bug?f1=cf_due_date&o1=equals&v1=x&api_key={LEAD_KEY}"),
+    )
+    .await;
+    assert_eq!((status, body["code"].as_i64()), (404, Some(32614)));
+    let err = sandbox
+        .update_bug(1, "lead@example.test", &json!({ "blocks": { "add": [2] } }))
+        .expect_err("blocks is not implemented");
+    assert_eq!((err.status, err.code), (404, 32614));
     let (status, body) = get(&sandbox, "/rest/whoami").await;
     assert_eq!((status, body["code"].as_i64()), (404, Some(32614)));
     assert_eq!(sandbox.request_count("PUT /rest/bug/{id}"), 1);

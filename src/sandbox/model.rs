@@ -266,6 +266,65 @@ pub struct Model {
     next_flag_id: u64,
 }
 
+/// Keys a `PUT /rest/bug/ID` body may hold besides [`EDITABLE_FIELDS`].
+/// Other keys are refused (404/32614) instead of silently ignored, so a
+/// test never passes on a change the sandbox did not make.
+const UPDATE_EXTRA_KEYS: [&str; 9] = [
+    "reset_assigned_to",
+    "keywords",
+    "cc",
+    "flags",
+    "comment",
+    "ids",
+    "api_key",
+    "Bugzilla_api_key",
+    "token",
+];
+
+/// Keys a `POST /rest/bug` body may hold.
+const CREATE_KEYS: [&str; 23] = [
+    "product",
+    "component",
+    "summary",
+    "version",
+    "description",
+    "whiteboard",
+    "assigned_to",
+    "qa_contact",
+    "status",
+    "resolution",
+    "priority",
+    "severity",
+    "keywords",
+    "cc",
+    "flags",
+    "groups",
+    "op_sys",
+    "platform",
+    "url",
+    "target_milestone",
+    "comment_is_private",
+    "api_key",
+    "Bugzilla_api_key",
+];
+
+fn refuse_unknown_keys(
+    params: &Value,
+    known: &dyn Fn(&str) -> bool,
+    method: &str,
+) -> Result<(), ApiError> {
+    if let Value::Object(map) = params {
+        if let Some(key) = map.keys().find(|k| !known(k)) {
+            return Err(ApiError::new(
+                404,
+                32614,
+                format!("The sandbox does not implement the parameter '{key}' of {method}."),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Bug fields a `PUT` may change directly, with Bugzilla's display names
 /// (used in the "you tried to change" error). The order is the order in
 /// which changes are listed in history.
@@ -551,6 +610,7 @@ impl Model {
         params: &Value,
         now: DateTime<Utc>,
     ) -> Result<u64, ApiError> {
+        refuse_unknown_keys(params, &|k| CREATE_KEYS.contains(&k), "Bug.create")?;
         let text = |key: &str| params.get(key).and_then(Value::as_str).map(str::to_owned);
         let product_name = text("product").ok_or_else(|| ApiError::missing_argument("product"))?;
         let product = self
@@ -737,6 +797,10 @@ impl Model {
         now: DateTime<Utc>,
     ) -> Result<UpdateOutcome, ApiError> {
         let mut bug = self.visible_bug(Some(caller), bug_id)?.clone();
+        let known = |k: &str| {
+            UPDATE_EXTRA_KEYS.contains(&k) || EDITABLE_FIELDS.iter().any(|(f, _)| *f == k)
+        };
+        refuse_unknown_keys(params, &known, "Bug.update")?;
         let may_edit = self.can_edit_all(caller)
             || caller.login == bug.assigned_to
             || caller.login == bug.creator;
