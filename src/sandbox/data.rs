@@ -297,3 +297,31 @@ impl SandboxData {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_and_toml_describe_the_same_data() {
+        let toml = SandboxData::from_toml_str(
+            "[[users]]\nlogin = \"lead@example.test\"\napi_key = \"k1\"\nadmin = true\n",
+        )
+        .unwrap();
+        let json = SandboxData::from_json_str(
+            r#"{"users": [{"login": "lead@example.test", "api_key": "k1", "admin": true}]}"#,
+        )
+        .unwrap();
+        assert_eq!(toml.users.len(), 1);
+        assert_eq!(json.users[0].login, toml.users[0].login);
+        assert_eq!(json.users[0].api_key.as_deref(), Some("k1"));
+        assert!(json.users[0].admin && toml.users[0].admin);
+        assert_eq!(toml.instance.version, "5.2");
+    }
+
+    #[test]
+    fn a_missing_file_is_named_in_the_error() {
+        let err = SandboxData::from_path(Path::new("no/such/sandbox.toml")).unwrap_err();
+        assert!(err.to_string().contains("no/such/sandbox.toml"), "{err}");
+    }
+}

@@ -1282,6 +1282,31 @@ mod tests {
     }
 
     #[test]
+    fn private_comments_are_for_their_author_and_the_insider_group() {
+        let mut m = model(
+            r#"
+            [[bugs]]
+            product = "Websites"
+            component = "Push"
+            summary = "Push AMO"
+            creator = "lead@example.test"
+        "#,
+        )
+        .unwrap();
+        m.insider_group = Some("editbugs".to_owned());
+        let outsider = m.user("outsider@example.test").cloned().unwrap();
+        let lead = m.user("lead@example.test").cloned().unwrap();
+        let nobody = m.user("nobody@example.test").cloned().unwrap();
+        m.add_comment(&outsider, 1, "my secret", true, now())
+            .unwrap();
+        let comment = m.bugs[&1].comments[1].clone();
+        assert!(m.can_see_comment(Some(&outsider), &comment));
+        assert!(m.can_see_comment(Some(&lead), &comment));
+        assert!(!m.can_see_comment(Some(&nobody), &comment));
+        assert!(!m.can_see_comment(None, &comment));
+    }
+
+    #[test]
     fn a_failed_update_changes_nothing() {
         let mut m = model(
             r#"
