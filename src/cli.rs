@@ -1,3 +1,4 @@
 //! One module per subcommand. Each exposes `run(...) -> anyhow::Result<ExitCode>`.
 
 pub mod doctor;
+pub mod sandbox;

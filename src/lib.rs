@@ -22,6 +22,7 @@
 //!   summary, JSON, HTML week view, iCalendar feed). Pure.
 //! - [`web`]: the axum server for the week view, the feeds, `/healthz` and
 //!   `/metrics`.
+//! - [`sandbox`]: an in-process Bugzilla 5.2 stand-in for tests and the demo.
 
 pub mod bugzilla;
 pub mod commands;
@@ -31,5 +32,6 @@ pub mod logging;
 pub mod plan;
 pub mod poll;
 pub mod report;
+pub mod sandbox;
 pub mod store;
 pub mod web;

@@ -29,6 +29,24 @@ enum Command {
     /// Check the settings and that the API key works and belongs to the bot
     /// account, then print what the server is.
     Doctor,
+    /// Run a local Bugzilla 5.2 stand-in (the sandbox) from a data file, for
+    /// trying pushbot without a real server. Prints its URL and API keys.
+    ///
+    /// Example: `pushbot sandbox --data tests/fixtures/sandbox/example.toml
+    /// --port 8088`, then `curl 'http://127.0.0.1:8088/rest/bug?api_key=KEY'`.
+    Sandbox {
+        /// Data file (TOML, or JSON if it ends in `.json`): users and their
+        /// API keys, groups, products, flag types and bugs.
+        #[arg(long)]
+        data: PathBuf,
+        /// Port on 127.0.0.1; 0 picks a free one.
+        #[arg(long, default_value_t = 8088)]
+        port: u16,
+        /// Start the sandbox clock at this UTC time (e.g.
+        /// `2026-12-01T16:00:00Z`) instead of now; it runs on from there.
+        #[arg(long)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -36,6 +54,7 @@ fn main() -> ExitCode {
     logging::init(cli.log_format);
     let result = match cli.command {
         Command::Doctor => cli::doctor::run(&cli.config),
+        Command::Sandbox { data, port, at } => cli::sandbox::run(&data, port, at),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,51 @@
+//! `pushbot sandbox`: run the in-process Bugzilla stand-in on its own, with
+//! a data file, until Ctrl-C. Prints the URL and every user's API key.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use pushbot::sandbox::{Sandbox, SandboxClock, SandboxData, SandboxOptions};
+
+/// Starts the sandbox on `127.0.0.1:port` (0 = any free port). With `at`,
+/// the sandbox clock starts at that instant and runs on from there.
+pub fn run(data: &Path, port: u16, at: Option<DateTime<Utc>>) -> anyhow::Result<ExitCode> {
+    let data = SandboxData::from_path(data)
+        .with_context(|| format!("cannot use sandbox data file {}", data.display()))?;
+    let clock = match at {
+        Some(at) => SandboxClock::starting_at(at),
+        None => SandboxClock::real(),
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let options = SandboxOptions {
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            clock,
+            ..SandboxOptions::default()
+        };
+        let sandbox = Sandbox::start(data, options)
+            .await
+            .context("cannot start the sandbox")?;
+        println!("sandbox Bugzilla 5.2 listening on {}", sandbox.base_url());
+        println!("REST base: {}/rest", sandbox.base_url());
+        println!(
+            "clock: {}",
+            sandbox.clock().now().format("%Y-%m-%dT%H:%M:%SZ")
+        );
+        for (login, key) in sandbox.api_keys() {
+            println!("api key for {login}: {key}");
+        }
+        println!(
+            "try: curl '{}/rest/bug?whiteboard=push:&include_fields=id,summary,whiteboard'",
+            sandbox.base_url()
+        );
+        println!("Ctrl-C stops it.");
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")?;
+        sandbox.shutdown().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}

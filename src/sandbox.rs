@@ -1,0 +1,262 @@
+//! An in-process stand-in for a Bugzilla 5.2 server, for end-to-end tests,
+//! the demo and trying rules on your own data.
+//!
+//! It answers the REST subset pushbot uses with the same JSON shapes,
+//! status codes and error envelopes as the real server (the recordings in
+//! `tests/fixtures/bugzilla-5.2/` are the spec and
+//! `tests/sandbox_conformance.rs` replays them), authenticates like stock
+//! 5.2 (API key in the query or JSON body; the `X-BUGZILLA-API-KEY` header
+//! is ignored), keeps its own clock, and can inject faults.
+//!
+//! - [`data`]: the data file (users, groups, products, flag types, bugs).
+//! - `model`: the live instance and Bugzilla's change rules (pure).
+//! - `api`: REST methods → JSON (pure).
+//! - `server`: sockets, fault execution, `ETag` / `Date` headers.
+//! - [`faults`], [`clock`], `log`: fault plans, the clock, the request log.
+//!
+//! It must not be used as a real Bugzilla: there is no persistence and no
+//! access control beyond what the bot's behaviour depends on.
+
+pub mod api;
+pub mod clock;
+pub mod data;
+pub mod faults;
+mod log;
+pub mod model;
+mod server;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde_json::Value;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use clock::SandboxClock;
+pub use data::SandboxData;
+pub use faults::{FaultKind, FaultPlan, FaultRule, LostAnswer, Trigger};
+pub use log::{route_name, LoggedRequest};
+pub use model::{ApiError, Bug, Comment, Flag, HistoryEntry};
+
+use faults::FaultState;
+use server::Shared;
+
+/// Why a sandbox could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("cannot read sandbox data file {path}: {source}")]
+    ReadData {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("sandbox data file {path} is not valid: {reason}")]
+    ParseData { path: String, reason: String },
+    #[error("sandbox data is inconsistent: {reason}; fix the data file")]
+    InvalidData { reason: String },
+    #[error("cannot listen on {addr}: {source}; pick another --port")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// How to run a sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxOptions {
+    /// Address to listen on. Default `127.0.0.1:0` (any free port).
+    pub addr: SocketAddr,
+    /// The sandbox's clock. Default: real time.
+    pub clock: SandboxClock,
+    /// Faults to inject from the start. Default: none.
+    pub faults: FaultPlan,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            clock: SandboxClock::real(),
+            faults: FaultPlan::none(),
+        }
+    }
+}
+
+/// Entry point: `Sandbox::start(data, options)`.
+#[derive(Debug)]
+pub struct Sandbox;
+
+impl Sandbox {
+    /// Builds the instance from `data` and starts serving it on a task of
+    /// the current tokio runtime.
+    pub async fn start(
+        data: SandboxData,
+        options: SandboxOptions,
+    ) -> Result<SandboxHandle, SandboxError> {
+        let model = model::Model::from_data(data, options.clock.now())?;
+        let listener = tokio::net::TcpListener::bind(options.addr)
+            .await
+            .map_err(|source| SandboxError::Bind {
+                addr: options.addr,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| SandboxError::Bind {
+            addr: options.addr,
+            source,
+        })?;
+        let shared = Arc::new(Shared {
+            model: Mutex::new(model),
+            clock: options.clock.clone(),
+            log: log::RequestLog::default(),
+            faults: Mutex::new(FaultState::new(options.faults)),
+        });
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(server::serve(listener, shared.clone(), stopped));
+        Ok(SandboxHandle {
+            addr,
+            shared,
+            stop,
+            task,
+        })
+    }
+}
+
+/// A running sandbox. Dropping it also stops the server (without waiting);
+/// [`SandboxHandle::shutdown`] waits until it has ended.
+#[derive(Debug)]
+pub struct SandboxHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    /// Flipped once to stop accepting and close connections.
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl SandboxHandle {
+    /// `http://127.0.0.1:PORT` (append `/rest/...`).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The sandbox clock (to advance or set it).
+    pub fn clock(&self) -> &SandboxClock {
+        &self.shared.clock
+    }
+
+    /// Every request so far, in order.
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.shared.log.snapshot()
+    }
+
+    /// Requests so far per route (`"POST /rest/bug/{id}/comment"` → 2).
+    pub fn request_counts(&self) -> BTreeMap<String, usize> {
+        self.shared.log.counts()
+    }
+
+    /// Requests so far to one route.
+    pub fn request_count(&self, route: &str) -> usize {
+        self.request_counts().get(route).copied().unwrap_or(0)
+    }
+
+    /// Replaces the fault plan (counters restart).
+    pub fn set_faults(&self, plan: FaultPlan) {
+        *self
+            .shared
+            .faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = FaultState::new(plan);
+    }
+
+    fn with_model<T>(&self, f: impl FnOnce(&mut model::Model) -> T) -> T {
+        let mut model = self
+            .shared
+            .model
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        f(&mut model)
+    }
+
+    /// A copy of the bug with its comments, flags and history.
+    pub fn bug(&self, id: u64) -> Option<Bug> {
+        self.with_model(|m| m.bugs.get(&id).cloned())
+    }
+
+    /// The bug's comments (empty if there is no such bug).
+    pub fn comments(&self, id: u64) -> Vec<Comment> {
+        self.bug(id).map(|b| b.comments).unwrap_or_default()
+    }
+
+    /// The bug's flags (empty if there is no such bug).
+    pub fn flags(&self, id: u64) -> Vec<Flag> {
+        self.bug(id).map(|b| b.flags).unwrap_or_default()
+    }
+
+    /// The API key of a user, to configure a client with.
+    pub fn api_key(&self, login: &str) -> Option<String> {
+        self.with_model(|m| m.user(login).and_then(|u| u.api_key.clone()))
+    }
+
+    /// Logins and API keys of every user that has one.
+    pub fn api_keys(&self) -> Vec<(String, String)> {
+        self.with_model(|m| {
+            m.users
+                .iter()
+                .filter_map(|u| u.api_key.clone().map(|k| (u.login.clone(), k)))
+                .collect()
+        })
+    }
+
+    /// Adds a comment as `login` (a person talking to the bot); returns
+    /// the comment id.
+    pub fn add_comment(&self, bug: u64, login: &str, text: &str) -> Result<u64, ApiError> {
+        let now = self.shared.clock.now();
+        self.with_model(|m| {
+            let user = m
+                .user(login)
+                .cloned()
+                .ok_or_else(|| ApiError::no_such_user(login))?;
+            m.add_comment(&user, bug, text, false, now)
+        })
+    }
+
+    /// Changes a bug as `login`, with a `PUT /rest/bug/ID` body (e.g.
+    /// `{"flags": [{"name": "qa-signoff", "status": "+"}]}`); returns the
+    /// list of changed field names.
+    pub fn update_bug(&self, bug: u64, login: &str, body: &Value) -> Result<Vec<String>, ApiError> {
+        let now = self.shared.clock.now();
+        self.with_model(|m| {
+            let user = m
+                .user(login)
+                .cloned()
+                .ok_or_else(|| ApiError::no_such_user(login))?;
+            let outcome = m.update_bug(&user, bug, body, now)?;
+            Ok(outcome.changes.into_iter().map(|c| c.field_name).collect())
+        })
+    }
+
+    /// Files a bug as `login`, with a `POST /rest/bug` body; returns its id.
+    pub fn create_bug(&self, login: &str, body: &Value) -> Result<u64, ApiError> {
+        let now = self.shared.clock.now();
+        self.with_model(|m| {
+            let user = m
+                .user(login)
+                .cloned()
+                .ok_or_else(|| ApiError::no_such_user(login))?;
+            m.create_bug(&user, body, now)
+        })
+    }
+
+    /// Stops accepting, lets open requests finish, and waits for the
+    /// server to end.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}

@@ -1,0 +1,278 @@
+//! Sandbox behaviour beyond the recorded calls: the clock and `Date`
+//! header, caching, searches the bot relies on, simulated people, the
+//! request log, and errors for what is not implemented.
+
+use std::path::Path;
+
+use chrono::{DateTime, Duration, Utc};
+use pushbot::sandbox::{Sandbox, SandboxClock, SandboxData, SandboxHandle, SandboxOptions};
+use serde_json::{json, Value};
+
+const LEAD_KEY: &str = "sandbox-lead-key-0000000000000000000000000";
+const OUTSIDER_KEY: &str = "sandbox-outsider-key-00000000000000000000";
+
+fn start_time() -> DateTime<Utc> {
+    "2026-11-30T16:00:00Z".parse().expect("time")
+}
+
+async fn start() -> SandboxHandle {
+    let data = SandboxData::from_path(Path::new("tests/fixtures/sandbox/example.toml"))
+        .expect("example data loads");
+    Sandbox::start(
+        data,
+        SandboxOptions {
+            clock: SandboxClock::fixed(start_time()),
+            ..SandboxOptions::default()
+        },
+    )
+    .await
+    .expect("sandbox starts")
+}
+
+async fn get(sandbox: &SandboxHandle, path_and_query: &str) -> (u16, Value) {
+    let response = reqwest::get(format!("{}{path_and_query}", sandbox.base_url()))
+        .await
+        .expect("answer");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("JSON body"))
+}
+
+fn ids(body: &Value) -> Vec<u64> {
+    body["bugs"]
+        .as_array()
+        .map(|bugs| bugs.iter().filter_map(|b| b["id"].as_u64()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn date_header_and_write_times_follow_the_sandbox_clock() {
+    let sandbox = start().await;
+    sandbox.clock().advance(Duration::minutes(5));
+    let response = reqwest::get(format!("{}/rest/version", sandbox.base_url()))
+        .await
+        .expect("answer");
+    assert_eq!(
+        response.headers().get("date").and_then(|v| v.to_str().ok()),
+        Some("Mon, 30 Nov 2026 16:05:00 GMT")
+    );
+    let id = sandbox
+        .add_comment(1, "qa@example.test", "@pushbot status")
+        .expect("comment added");
+    let bug = sandbox.bug(1).expect("bug 1");
+    let comment = bug.comments.iter().find(|c| c.id == id).expect("comment");
+    assert_eq!(comment.time, start_time() + Duration::minutes(5));
+    assert_eq!(bug.last_change_time, start_time() + Duration::minutes(5));
+    let (_, since) = get(
+        &sandbox,
+        &format!(
+            "/rest/bug?last_change_time=2026-11-30T16:05:00Z&include_fields=id&api_key={LEAD_KEY}"
+        ),
+    )
+    .await;
+    assert_eq!(ids(&since), vec![1]);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn if_none_match_gives_304_until_the_bug_changes() {
+    let sandbox = start().await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/rest/bug/1?api_key={LEAD_KEY}", sandbox.base_url());
+    let first = client.get(&url).send().await.expect("answer");
+    let etag = first
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .expect("etag")
+        .to_owned();
+    assert!(!etag.starts_with('"'), "Bugzilla's ETag is unquoted");
+    let again = client
+        .get(&url)
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(again.status().as_u16(), 304);
+    assert!(again.bytes().await.expect("body").is_empty());
+    sandbox.clock().advance(Duration::seconds(1));
+    sandbox
+        .update_bug(
+            1,
+            "dev@example.test",
+            &json!({ "whiteboard": "[push:amo] [ready]" }),
+        )
+        .expect("update");
+    let changed = client
+        .get(&url)
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(changed.status().as_u16(), 200);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn searches_by_status_keywords_component_and_flags() {
+    let sandbox = start().await;
+    sandbox
+        .update_bug(
+            3,
+            "lead@example.test",
+            &json!({ "status": "RESOLVED", "keywords": { "add": ["regression"] } }),
+        )
+        .expect("close bug 3");
+    let key = format!("api_key={LEAD_KEY}");
+    let (_, open) = get(
+        &sandbox,
+        &format!("/rest/bug?status=__open__&include_fields=id&{key}"),
+    )
+    .await;
+    assert_eq!(ids(&open), vec![1, 2, 4, 5]);
+    let (_, closed) = get(
+        &sandbox,
+        &format!("/rest/bug?status=__closed__&include_fields=id,resolution&{key}"),
+    )
+    .await;
+    assert_eq!(ids(&closed), vec![3]);
+    assert_eq!(closed["bugs"][0]["resolution"], "FIXED");
+    let (_, keyword) = get(&sandbox, &format!("/rest/bug?keywords=regression&{key}")).await;
+    assert_eq!(ids(&keyword), vec![3]);
+    let (_, general) = get(
+        &sandbox,
+        &format!("/rest/bug?component=General&include_fields=id&{key}"),
+    )
+    .await;
+    assert_eq!(ids(&general), vec![5]);
+    let (_, flagged) = get(
+        &sandbox,
+        &format!("/rest/bug?f1=flagtypes.name&o1=substring&v1=qa-signoff&include_fields=id&{key}"),
+    )
+    .await;
+    assert_eq!(ids(&flagged), vec![2]);
+    let (_, outsider) = get(
+        &sandbox,
+        &format!("/rest/bug?include_fields=id&api_key={OUTSIDER_KEY}"),
+    )
+    .await;
+    assert_eq!(
+        ids(&outsider),
+        vec![1, 2, 3, 4],
+        "restricted bug 5 is hidden"
+    );
+    let (status, cgi) = get(
+        &sandbox,
+        &format!("/rest.cgi/bug?id=2,4&include_fields=id&{key}"),
+    )
+    .await;
+    assert_eq!((status, ids(&cgi)), (200, vec![2, 4]));
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn flags_can_be_cleared_and_history_is_kept() {
+    let sandbox = start().await;
+    let flag = sandbox
+        .flags(1)
+        .into_iter()
+        .find(|f| f.name == "webdev-signoff")
+        .expect("seeded flag");
+    sandbox.clock().advance(Duration::minutes(1));
+    let changed = sandbox
+        .update_bug(
+            1,
+            "lead@example.test",
+            &json!({ "flags": [{ "id": flag.id, "status": "X" }] }),
+        )
+        .expect("clear flag");
+    assert_eq!(changed, vec!["flagtypes.name"]);
+    assert!(sandbox.flags(1).is_empty());
+    let (_, history) = get(
+        &sandbox,
+        &format!("/rest/bug/1/history?new_since=2026-11-30T16:00:00Z&api_key={LEAD_KEY}"),
+    )
+    .await;
+    let entries = history["bugs"][0]["history"].as_array().expect("history");
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        entries[0]["changes"][0],
+        json!({ "field_name": "flagtypes.name", "removed": "webdev-signoff?(dev@example.test)", "added": "" })
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn errors_for_bad_input_and_unimplemented_methods() {
+    let sandbox = start().await;
+    let client = reqwest::Client::new();
+    let base = sandbox.base_url();
+    let bad_status = client
+        .put(format!("{base}/rest/bug/1?api_key={LEAD_KEY}"))
+        .json(&json!({ "status": "PUSHED" }))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(bad_status.status().as_u16(), 404);
+    let body: Value = bad_status.json().await.expect("JSON");
+    assert_eq!(body["code"], 51);
+    let delete = client
+        .delete(format!("{base}/rest/bug/1?api_key={LEAD_KEY}"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(delete.status().as_u16(), 404);
+    let body: Value = delete.json().await.expect("JSON");
+    assert_eq!(body["code"], 32614);
+    // What the sandbox does not implement is refused, never ignored.
+    let (status, body) = get(
+        &sandbox,
+        &format!("/rest/bug?quicksearch=amo&api_key={LEAD_KEY}"),
+    )
+    .await;
+    assert_eq!((status, body["code"].as_i64()), (404, Some(32614)));
+    let (status, body) = get(
+        &sandbox,
+        &format!("/rest/bug?f1=cf_due_date&o1=equals&v1=x&api_key={LEAD_KEY}"),
+    )
+    .await;
+    assert_eq!((status, body["code"].as_i64()), (404, Some(32614)));
+    let err = sandbox
+        .update_bug(1, "lead@example.test", &json!({ "blocks": { "add": [2] } }))
+        .expect_err("blocks is not implemented");
+    assert_eq!((err.status, err.code), (404, 32614));
+    let (status, body) = get(&sandbox, "/rest/whoami").await;
+    assert_eq!((status, body["code"].as_i64()), (404, Some(32614)));
+    assert_eq!(sandbox.request_count("PUT /rest/bug/{id}"), 1);
+    assert_eq!(sandbox.request_count("GET /rest/whoami"), 1);
+    assert_eq!(
+        sandbox.bug(1).map(|b| b.status),
+        Some("CONFIRMED".to_owned())
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_request_log_keeps_no_api_keys() {
+    let sandbox = start().await;
+    let _ = get(&sandbox, &format!("/rest/bug/1/comment?api_key={LEAD_KEY}")).await;
+    let log = sandbox.request_log();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].route, "GET /rest/bug/{id}/comment");
+    assert_eq!(log[0].status, Some(200));
+    assert!(!format!("{log:?}").contains(LEAD_KEY));
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_stops_the_server() {
+    let sandbox = start().await;
+    let url = format!("{}/rest/version", sandbox.base_url());
+    let (status, _) = get(&sandbox, "/rest/version").await;
+    assert_eq!(status, 200);
+    sandbox.shutdown().await;
+    let client = reqwest::Client::new();
+    assert!(
+        client.get(&url).send().await.is_err(),
+        "nobody listens any more"
+    );
+}

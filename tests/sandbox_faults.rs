@@ -1,0 +1,238 @@
+//! Every fault kind the sandbox can inject, seen through a plain HTTP
+//! client (the real client is tested separately against the sandbox).
+
+use std::path::Path;
+use std::time::Duration;
+
+use pushbot::sandbox::{
+    FaultKind, FaultPlan, FaultRule, LostAnswer, Sandbox, SandboxData, SandboxHandle,
+    SandboxOptions,
+};
+use serde_json::{json, Value};
+
+const LEAD_KEY: &str = "sandbox-lead-key-0000000000000000000000000";
+
+async fn start(faults: FaultPlan) -> SandboxHandle {
+    let data = SandboxData::from_path(Path::new("tests/fixtures/sandbox/example.toml"))
+        .expect("example data loads");
+    Sandbox::start(
+        data,
+        SandboxOptions {
+            faults,
+            ..SandboxOptions::default()
+        },
+    )
+    .await
+    .expect("sandbox starts")
+}
+
+fn version_url(sandbox: &SandboxHandle) -> String {
+    format!("{}/rest/version", sandbox.base_url())
+}
+
+#[tokio::test]
+async fn too_many_requests_carries_retry_after_then_recovers() {
+    let sandbox = start(FaultPlan::with_rules(vec![FaultRule::next(
+        1,
+        "GET /rest/version",
+        FaultKind::TooManyRequests {
+            retry_after_secs: 7,
+        },
+    )]))
+    .await;
+    let client = reqwest::Client::new();
+    let first = client
+        .get(version_url(&sandbox))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(first.status().as_u16(), 429);
+    assert_eq!(
+        first
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("7")
+    );
+    let second = client
+        .get(version_url(&sandbox))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(second.status().as_u16(), 200);
+    let log = sandbox.request_log();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].status, Some(429));
+    assert_eq!(log[1].fault, None);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn server_errors_are_not_json() {
+    let sandbox = start(FaultPlan::with_rules(vec![FaultRule::next(
+        2,
+        "/rest/version",
+        FaultKind::ServerError { status: 503 },
+    )]))
+    .await;
+    let client = reqwest::Client::new();
+    for _ in 0..2 {
+        let answer = client
+            .get(version_url(&sandbox))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(answer.status().as_u16(), 503);
+        let body = answer.text().await.expect("body");
+        assert!(serde_json::from_str::<Value>(&body).is_err(), "{body}");
+    }
+    let third = client
+        .get(version_url(&sandbox))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(third.status().as_u16(), 200);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_delay_outlasts_the_client_timeout() {
+    let sandbox = start(FaultPlan::with_rules(vec![FaultRule::next(
+        1,
+        "GET /rest/version",
+        FaultKind::Delay { millis: 2_000 },
+    )]))
+    .await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(100))
+        .build()
+        .expect("client");
+    let err = client
+        .get(version_url(&sandbox))
+        .send()
+        .await
+        .expect_err("times out");
+    assert!(err.is_timeout(), "{err}");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn dropped_connections_get_no_answer_and_change_nothing() {
+    let sandbox = start(FaultPlan::with_rules(vec![FaultRule::next(
+        1,
+        "POST /rest/bug/{id}/comment",
+        FaultKind::DropConnection,
+    )]))
+    .await;
+    let before = sandbox.comments(1).len();
+    let client = reqwest::Client::new();
+    let err = client
+        .post(format!(
+            "{}/rest/bug/1/comment?api_key={LEAD_KEY}",
+            sandbox.base_url()
+        ))
+        .json(&json!({ "comment": "lost before it arrived" }))
+        .send()
+        .await
+        .expect_err("no answer");
+    assert!(!err.is_timeout(), "{err}");
+    assert_eq!(sandbox.comments(1).len(), before);
+    assert_eq!(sandbox.request_log()[0].status, None);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn truncated_bodies_fail_to_read() {
+    let sandbox = start(FaultPlan::with_rules(vec![FaultRule::next(
+        1,
+        "GET /rest/bug",
+        FaultKind::TruncateBody,
+    )]))
+    .await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/rest/bug?api_key={LEAD_KEY}", sandbox.base_url());
+    let answer = client.get(&url).send().await.expect("headers arrive");
+    assert_eq!(answer.status().as_u16(), 200);
+    assert!(answer.bytes().await.is_err(), "body must be cut short");
+    let whole: Value = client
+        .get(&url)
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("complete JSON the second time");
+    assert!(whole["bugs"].as_array().is_some_and(|b| !b.is_empty()));
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_lost_response_still_applies_the_write() {
+    for then in [LostAnswer::Drop, LostAnswer::BadGateway] {
+        let sandbox = start(FaultPlan::with_rules(vec![FaultRule::next(
+            1,
+            "POST /rest/bug/{id}/comment",
+            FaultKind::LostResponse { then },
+        )]))
+        .await;
+        let before = sandbox.comments(1).len();
+        let client = reqwest::Client::new();
+        let result = client
+            .post(format!(
+                "{}/rest/bug/1/comment?api_key={LEAD_KEY}",
+                sandbox.base_url()
+            ))
+            .json(&json!({ "comment": "applied, answer lost" }))
+            .send()
+            .await;
+        match then {
+            LostAnswer::Drop => assert!(result.is_err()),
+            LostAnswer::BadGateway => {
+                assert_eq!(result.expect("502 arrives").status().as_u16(), 502)
+            }
+        }
+        let comments = sandbox.comments(1);
+        assert_eq!(comments.len(), before + 1);
+        assert_eq!(
+            comments.last().map(|c| c.text.as_str()),
+            Some("applied, answer lost")
+        );
+        sandbox.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn a_seeded_share_of_faults_repeats_and_can_be_switched_off() {
+    let plan = FaultPlan {
+        seed: 42,
+        rules: vec![FaultRule::share(
+            0.5,
+            FaultKind::ServerError { status: 500 },
+        )],
+    };
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let sandbox = start(plan.clone()).await;
+        let client = reqwest::Client::new();
+        let mut statuses = Vec::new();
+        for _ in 0..20 {
+            let answer = client
+                .get(version_url(&sandbox))
+                .send()
+                .await
+                .expect("answer");
+            statuses.push(answer.status().as_u16());
+        }
+        sandbox.set_faults(FaultPlan::none());
+        let clean = client
+            .get(version_url(&sandbox))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(clean.status().as_u16(), 200);
+        sandbox.shutdown().await;
+        runs.push(statuses);
+    }
+    assert_eq!(runs[0], runs[1], "same seed, same faults");
+    assert!(runs[0].contains(&500) && runs[0].contains(&200));
+}
