@@ -95,6 +95,9 @@ pub struct Settings {
     pub rules: RulesSettings,
     #[serde(default)]
     pub web: WebSettings,
+    /// `[push]`: how bugs are read as pushes (app table, schedule, window).
+    #[serde(default)]
+    pub push: crate::push::PushSettings,
     /// Make every read and decision, print the writes, make none.
     /// Default: false.
     #[serde(default)]
@@ -459,6 +462,7 @@ impl Settings {
             ));
         }
         self.team.tz()?;
+        self.push.validate()?;
         Ok(self)
     }
 

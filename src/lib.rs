@@ -10,6 +10,7 @@
 //! - [`push`]: a bug and its comments read as a push (`PushBug`), and the
 //!   `[push]` settings.
 //! - [`rules`]: the rule files and the pure rule engine (`evaluate`).
+//! - [`explain`]: the `explain` report and reading bug JSON files.
 //! - [`plan`]: the actions the pure core decides on, and the marker line that
 //!   makes every bot comment findable in Bugzilla (the ledger).
 //! - [`logging`]: tracing set-up (human or JSON) and secret redaction.
@@ -17,6 +18,7 @@
 pub mod bugzilla;
 pub mod clock;
 pub mod config;
+pub mod explain;
 pub mod logging;
 pub mod plan;
 pub mod push;

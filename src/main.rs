@@ -29,6 +29,13 @@ enum Command {
     /// Check the settings and that the API key works and belongs to the bot
     /// account, then print what the server is.
     Doctor,
+    /// Check the rule files: `pushbot rules check [DIR]`.
+    Rules {
+        #[command(subcommand)]
+        command: cli::rules::RulesCommand,
+    },
+    /// Show a push bug's model and every rule's verdict with the reason.
+    Explain(cli::explain::ExplainArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +43,8 @@ fn main() -> ExitCode {
     logging::init(cli.log_format);
     let result = match cli.command {
         Command::Doctor => cli::doctor::run(&cli.config),
+        Command::Rules { command } => cli::rules::run(&cli.config, command),
+        Command::Explain(args) => cli::explain::run(&cli.config, args),
     };
     match result {
         Ok(code) => code,
