@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use super::{already_said, Ctx, Decision, ParamError, Post};
 use crate::bugzilla::FlagChange;
 use crate::clock;
-use crate::push::{PushBug, PushStatus, Signoff};
+use crate::push::{PushBug, PushStatus, Signoff, SizeClass};
 
 /// Templates: `request` (variables: `requested`, a list of "flag from
 /// person"; `lead_hours`) and `missing` (variables: `missing`, a list of what
@@ -28,11 +28,17 @@ pub const TEMPLATES: &[&str] = &["request", "missing"];
 pub struct Params {
     /// Request sign-off this many hours before the push. Default: 24.
     pub lead_hours: u32,
+    /// Skip content-only changes ("small content changes can go
+    /// whenever"). Default: true.
+    pub exempt_content: bool,
 }
 
 impl Default for Params {
     fn default() -> Self {
-        Params { lead_hours: 24 }
+        Params {
+            lead_hours: 24,
+            exempt_content: true,
+        }
     }
 }
 
@@ -93,6 +99,9 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
     let quiet = |reason: String| Decision::quiet(push.id, reason);
     if !matches!(push.status, PushStatus::Open { .. }) {
         return quiet("the push is done or cancelled".to_string());
+    }
+    if p.exempt_content && push.size == SizeClass::ContentOnly {
+        return quiet("content-only changes are exempt".to_string());
     }
     let Some(at) = push.at() else {
         return quiet("no push date".to_string());
@@ -288,6 +297,13 @@ mod tests {
             )
             .fires
         );
+    }
+
+    #[test]
+    fn content_only_changes_are_exempt() {
+        let p = push().size(SizeClass::ContentOnly).build();
+        let v = one(&rules(), &[p], "2026-12-01T12:00:00Z");
+        assert_eq!(v.reason, "content-only changes are exempt");
     }
 
     #[test]
