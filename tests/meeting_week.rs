@@ -103,10 +103,13 @@ fn expected_monday_morning() -> Vec<(u64, &'static str, bool, String)> {
     ]
 }
 
+/// (bug, app, size, push time in UTC, owner)
+type ModelRow = (u64, Option<String>, String, Option<String>, Option<String>);
+
 #[test]
 fn the_push_model_of_the_meeting_week() {
     let (pushes, _) = verdicts_at("2026-11-30 09:00");
-    let summary: Vec<(u64, Option<String>, String, Option<String>, Option<String>)> = pushes
+    let summary: Vec<ModelRow> = pushes
         .iter()
         .map(|p| {
             (
