@@ -416,6 +416,7 @@ pub enum Signoff {
 }
 
 impl Signoff {
+    /// Whether the flag is `+`.
     pub fn is_granted(&self) -> bool {
         matches!(self, Signoff::Granted { .. })
     }
@@ -424,8 +425,11 @@ impl Signoff {
 /// A checklist item and who confirmed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChecklistState {
+    /// The item's id from `[[push.checklist]]`.
     pub id: String,
+    /// What must be done.
     pub text: String,
+    /// The tag that confirms it.
     pub tag: String,
     /// `whiteboard` or the login of the person whose comment confirmed it.
     pub confirmed_by: Option<String>,
@@ -447,24 +451,33 @@ pub enum PushStatus {
 /// A marker the bot already posted on the bug, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SeenMarker {
+    /// The rule (or command) name in the marker.
     pub rule: String,
+    /// The key's discriminator, e.g. `nag-2` or `2026-W49`.
     pub discriminator: String,
+    /// When the comment was posted; back-off counts from here.
     pub at: DateTime<Utc>,
+    /// The comment that carries the marker.
     pub comment: CommentId,
 }
 
 /// A push bug as the rules see it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PushBug {
+    /// The push bug.
     pub id: BugId,
+    /// The bug's summary, for comments and reports.
     pub summary: String,
+    /// Bugzilla product and component (component defaults are keyed by them).
     pub product: String,
     pub component: String,
     /// The app's name from the app table; `None` when no row matched.
     pub app: Option<String>,
+    /// How big the release is; the conflict limits count by this.
     pub size: SizeClass,
     /// Why this size: `app AMO`, `whiteboard tag [content]`, ….
     pub size_reason: String,
+    /// When the push goes out, or why that is unknown.
     pub schedule: Schedule,
     /// The assignee, as Bugzilla has it.
     pub assignee: String,
@@ -474,12 +487,17 @@ pub struct PushBug {
     pub leads: Vec<String>,
     /// QA for the sign-off: the app's QA contact, else the bug's.
     pub qa: Option<String>,
+    /// The webdev lead's go/no-go flag.
     pub webdev_signoff: Signoff,
+    /// QA's flag.
     pub qa_signoff: Signoff,
+    /// The pre-push checklist and who confirmed each item.
     pub checklist: Vec<ChecklistState>,
+    /// Open, done or cancelled.
     pub status: PushStatus,
     /// The per-bug opt-out tag is on the whiteboard.
     pub opted_out: bool,
+    /// When the bug was filed; the `no_owner` grace period counts from here.
     pub created: Option<DateTime<Utc>>,
     /// The bot's markers already on the bug, oldest first.
     pub markers: Vec<SeenMarker>,

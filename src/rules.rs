@@ -48,6 +48,7 @@ pub struct RuleError {
     pub file: PathBuf,
     /// 1-based line, when the problem has one.
     pub line: Option<usize>,
+    /// What is wrong, in words that say what to do.
     pub reason: String,
 }
 
@@ -63,11 +64,17 @@ impl fmt::Display for RuleError {
 /// A rule kind with its parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RuleKind {
+    /// Nag pushes without an owner; see [`no_owner`].
     NoOwner(no_owner::Params),
+    /// Too many releases in a week or day; see [`release_conflict`].
     ReleaseConflict(release_conflict::Params),
+    /// Request sign-off before the push; see [`signoff`].
     Signoff(signoff::Params),
+    /// Pushes outside the window; see [`push_window`].
     PushWindow(push_window::Params),
+    /// Ask for a push date; see [`unscheduled`].
     Unscheduled(unscheduled::Params),
+    /// Status after the outage window; see [`overrun`].
     Overrun(overrun::Params),
 }
 
@@ -112,9 +119,11 @@ pub struct Rule {
     /// The file stem, e.g. `no-owner`; it names the rule in markers
     /// (`[pushbot no-owner nag-1]`), so renaming a file re-arms the rule.
     pub name: String,
+    /// Where the rule came from.
     pub file: PathBuf,
     /// One line for `rules check` and `explain`.
     pub description: String,
+    /// The kind and its parameters.
     pub kind: RuleKind,
     /// Template name → source.
     pub templates: BTreeMap<String, String>,
@@ -123,12 +132,14 @@ pub struct Rule {
 /// The loaded rule set, in file-name order.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RuleSet {
+    /// The rules, in file-name order.
     pub rules: Vec<Rule>,
 }
 
 /// A rule's decision about one push.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
+    /// The push the verdict is about.
     pub bug: BugId,
     /// The rule's name (file stem).
     pub rule: String,
@@ -165,7 +176,9 @@ struct RuleFile<P> {
 /// A parameter with a bad value: the key and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParamError {
+    /// The parameter's key in `[params]`.
     pub key: &'static str,
+    /// What is wrong and what to write instead.
     pub reason: String,
 }
 

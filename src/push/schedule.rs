@@ -32,7 +32,9 @@ pub enum ScheduleSource {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum Schedule {
+    /// The push goes out at this instant.
     At {
+        /// The push time (UTC).
         at: DateTime<Utc>,
         /// Where it was read, e.g. `whiteboard tag `2026-12-01 16:00``.
         source: String,
@@ -40,6 +42,7 @@ pub enum Schedule {
         /// local times.
         note: Option<String>,
     },
+    /// No readable push time.
     Unscheduled {
         /// Why, in words a person can act on.
         reason: String,
