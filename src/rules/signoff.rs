@@ -31,6 +31,10 @@ pub struct Params {
     /// Skip content-only changes ("small content changes can go
     /// whenever"). Default: true.
     pub exempt_content: bool,
+    /// Say "not signed off" only within this many hours after the push
+    /// time, so a bot started on a backlog of old bugs does not post about
+    /// pushes long past. Default: 24.
+    pub missed_within_hours: u32,
 }
 
 impl Default for Params {
@@ -38,6 +42,7 @@ impl Default for Params {
         Params {
             lead_hours: 24,
             exempt_content: true,
+            missed_within_hours: 24,
         }
     }
 }
@@ -112,6 +117,13 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
         return quiet("signed off and checklist confirmed".to_string());
     }
     if ctx.now >= at {
+        let until = at + Duration::hours(i64::from(p.missed_within_hours));
+        if ctx.now >= until {
+            return quiet(format!(
+                "the push time passed more than {} hours ago without sign-off; no longer reported",
+                p.missed_within_hours
+            ));
+        }
         let discriminator = format!("missed-{date}");
         if let Some(said) = already_said(push, rule, &discriminator) {
             return quiet(said);
@@ -269,7 +281,15 @@ mod tests {
         let p = PushBuilder::from(p)
             .marker("signoff", "missed-2026-12-01", "2026-12-02T00:00:00Z")
             .build();
-        assert!(!one(&rules(), &[p], "2026-12-02T01:00:00Z").fires);
+        assert!(!one(&rules(), std::slice::from_ref(&p), "2026-12-02T01:00:00Z").fires);
+    }
+
+    #[test]
+    fn pushes_long_past_are_not_reported() {
+        let p = push().build();
+        let v = one(&rules(), &[p], "2026-12-03T00:00:00Z");
+        assert!(!v.fires);
+        assert!(v.reason.contains("more than 24 hours ago"), "{}", v.reason);
     }
 
     #[test]
