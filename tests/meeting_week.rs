@@ -200,7 +200,10 @@ fn the_actions_on_monday_morning() {
         .action
         .as_ref()
         .unwrap();
-    assert_eq!(conflict.key.marker(), "[pushbot release-conflict 2026-W49]");
+    assert_eq!(
+        conflict.key.marker(),
+        "[pushbot release-conflict 2026-W49:802-803-804]"
+    );
     let text = conflict.comment.as_deref().unwrap();
     assert!(
         text.contains("- bug 802: SUMO (large), Thu 2026-12-03 16:00 PST"),

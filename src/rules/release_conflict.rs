@@ -5,9 +5,11 @@
 //!
 //! Who counts: scheduled, not cancelled, not content-only pushes (content
 //! changes "can go whenever"). A push already done still counts for its
-//! week (it used the slot) but is not flagged. The key is the ISO week
-//! (`2026-W49`): moving a bug out of the week clears the conflict, and a
-//! conflict in its new week is flagged once more. Pure.
+//! week (it used the slot) but is not flagged. The key is the ISO week and
+//! the other bugs involved (`2026-W49:802-803`): moving a bug out of the
+//! week clears the conflict; a new conflict (another week, or a bug the bot
+//! has not named yet in this week) is flagged once. A bug leaving a
+//! conflict that persists causes no new comment. Pure.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,7 +17,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{already_said, Ctx, Decision, ParamError, Post};
+use super::{Ctx, Decision, ParamError, Post};
 use crate::bugzilla::BugId;
 use crate::clock;
 use crate::push::{PushBug, PushStatus, SizeClass};
@@ -234,6 +236,42 @@ fn propose(
     None
 }
 
+/// The key: the week and the other bugs, `2026-W49:802-803`.
+fn discriminator(conflict: &Conflict) -> String {
+    let ids: Vec<String> = conflict.others.iter().map(|b| b.to_string()).collect();
+    format!("{}:{}", conflict.week, ids.join("-"))
+}
+
+/// "Already said" when earlier markers for this week named every bug
+/// involved now. A bare-week marker (`2026-W49`) covers the whole week.
+fn already_named(push: &PushBug, rule: &str, conflict: &Conflict) -> Option<String> {
+    let mut named: BTreeSet<BugId> = BTreeSet::new();
+    let mut last = None;
+    for m in push.markers_of(rule) {
+        let (week, ids) = m
+            .discriminator
+            .split_once(':')
+            .unwrap_or((m.discriminator.as_str(), "*"));
+        if week != conflict.week {
+            continue;
+        }
+        last = Some(m);
+        if ids == "*" {
+            named.extend(conflict.others.iter().copied());
+        }
+        named.extend(ids.split('-').filter_map(|id| id.parse().ok().map(BugId)));
+    }
+    let m = last?;
+    conflict.others.iter().all(|b| named.contains(b)).then(|| {
+        format!(
+            "already said for these bugs ([pushbot {rule} {}] in comment {} at {})",
+            m.discriminator,
+            m.comment,
+            m.at.to_rfc3339()
+        )
+    })
+}
+
 pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>) -> Vec<Decision> {
     let entries: Vec<Entry> = ctx
         .pushes
@@ -283,7 +321,7 @@ fn decide_one(
     let Some(conflict) = found.get(&push.id) else {
         return quiet(format!("within the limits for {week}"));
     };
-    if let Some(said) = already_said(push, rule, &conflict.week) {
+    if let Some(said) = already_named(push, rule, conflict) {
         return quiet(said);
     }
     let planned = clock::local_date(at, ctx.tz);
@@ -300,7 +338,7 @@ fn decide_one(
         ),
         Post {
             template: "comment",
-            discriminator: conflict.week.clone(),
+            discriminator: discriminator(conflict),
             extras: json!({
                 "week": conflict.week,
                 "problems": conflict.problems,
@@ -350,7 +388,7 @@ mod tests {
         let v = all(&rules(), &pushes, NOW);
         assert_eq!(fired(&v), vec![1, 2]);
         let action = v[0].action.clone().unwrap();
-        assert_eq!(action.key.marker(), "[pushbot release-conflict 2026-W49]");
+        assert_eq!(action.key.marker(), "[pushbot release-conflict 2026-W49:2]");
         assert_eq!(
             action.comment.as_deref(),
             Some("2 large releases in 2026-W49 (limit 1) | others: 2 | slot: Tue 2026-12-08 16:00 PST")
@@ -361,12 +399,25 @@ mod tests {
     fn fires_once_per_week_and_clears_when_moved_out() {
         let first = PushBuilder::new(1)
             .at("2026-12-01 16:00")
-            .marker("release-conflict", "2026-W49", NOW)
+            .marker("release-conflict", "2026-W49:2", NOW)
             .build();
         let second = push(2, "2026-12-03 16:00", Large);
-        let v = all(&rules(), &[first.clone(), second], NOW);
+        let v = all(&rules(), &[first.clone(), second.clone()], NOW);
         assert!(v[0].reason.starts_with("already said"));
         assert!(v[1].fires);
+        // A third large push joins the week: a new conflict for bug 1.
+        let third = push(3, "2026-12-03 18:00", Large);
+        let v = all(&rules(), &[first.clone(), second, third.clone()], NOW);
+        assert_eq!(
+            v[0].action.clone().unwrap().key.discriminator,
+            "2026-W49:2-3"
+        );
+        // Bug 2 leaves but bug 3 stays: nothing new to say to bug 1.
+        let first_told = PushBuilder::from(first.clone())
+            .marker("release-conflict", "2026-W49:2-3", NOW)
+            .build();
+        let v = all(&rules(), &[first_told, third], NOW);
+        assert!(v[0].reason.starts_with("already said"), "{}", v[0].reason);
         // Bug 2 moves to the next week: no conflict left in either.
         let moved = push(2, "2026-12-08 16:00", Large);
         let v = all(&rules(), &[first.clone(), moved], NOW);
@@ -380,7 +431,7 @@ mod tests {
             NOW,
         );
         assert_eq!(fired(&v), vec![1, 2]);
-        assert_eq!(v[0].action.clone().unwrap().key.discriminator, "2026-W50");
+        assert_eq!(v[0].action.clone().unwrap().key.discriminator, "2026-W50:2");
     }
 
     #[test]
@@ -410,7 +461,7 @@ mod tests {
         ];
         let v = all(&rules(), &pushes, NOW);
         assert_eq!(fired(&v), vec![1, 2]);
-        assert_eq!(v[0].action.clone().unwrap().key.discriminator, "2026-W53");
+        assert_eq!(v[0].action.clone().unwrap().key.discriminator, "2026-W53:2");
     }
 
     #[test]
