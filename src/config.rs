@@ -98,6 +98,9 @@ pub struct Settings {
     /// `[commands]`: comment commands (prefix, limits, who may run what).
     #[serde(default)]
     pub commands: crate::commands::CommandSettings,
+    /// `[push]`: how bugs are read as pushes (app table, schedule, window).
+    #[serde(default)]
+    pub push: crate::push::PushSettings,
     /// Make every read and decision, print the writes, make none.
     /// Default: false.
     #[serde(default)]
@@ -463,6 +466,7 @@ impl Settings {
         }
         self.team.tz()?;
         self.commands.validate()?;
+        self.push.validate()?;
         Ok(self)
     }
 

@@ -6,6 +6,11 @@
 //!   variables, validated once at start-up.
 //! - [`bugzilla`]: the REST client, its wire types and errors. Bugzilla's JSON
 //!   shapes live only here.
+//! - [`clock`]: `--now` parsing, local time to UTC (DST-correct), ISO weeks.
+//! - [`push`]: a bug and its comments read as a push (`PushBug`), and the
+//!   `[push]` settings.
+//! - [`rules`]: the rule files and the pure rule engine (`evaluate`).
+//! - [`explain`]: the `explain` report and reading bug JSON files.
 //! - [`plan`]: the actions the pure core decides on, and the marker line that
 //!   makes every bot comment findable in Bugzilla (the ledger).
 //! - [`commands`]: comment commands (`@pushbot check`, …): the parser, the
@@ -25,13 +30,17 @@
 //! - [`sandbox`]: an in-process Bugzilla 5.2 stand-in for tests and the demo.
 
 pub mod bugzilla;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod execute;
+pub mod explain;
 pub mod logging;
 pub mod plan;
 pub mod poll;
+pub mod push;
 pub mod report;
+pub mod rules;
 pub mod sandbox;
 pub mod store;
 pub mod web;

@@ -47,6 +47,13 @@ enum Command {
         #[arg(long)]
         at: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// Check the rule files: `pushbot rules check [DIR]`.
+    Rules {
+        #[command(subcommand)]
+        command: cli::rules::RulesCommand,
+    },
+    /// Show a push bug's model and every rule's verdict with the reason.
+    Explain(cli::explain::ExplainArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +62,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Doctor => cli::doctor::run(&cli.config),
         Command::Sandbox { data, port, at } => cli::sandbox::run(&data, port, at),
+        Command::Rules { command } => cli::rules::run(&cli.config, command),
+        Command::Explain(args) => cli::explain::run(&cli.config, args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,282 @@
+use super::*;
+use crate::bugzilla::types::UserDetail;
+use crate::bugzilla::Flag;
+use chrono::TimeZone;
+
+const LA: Tz = chrono_tz::America::Los_Angeles;
+const BOT: &str = "pushbot@example.test";
+
+fn bug(whiteboard: &str) -> Bug {
+    Bug {
+        id: BugId(100),
+        summary: "Push AMO to production".to_string(),
+        status: "NEW".to_string(),
+        product: "Websites".to_string(),
+        component: "Push".to_string(),
+        assigned_to: "dev@example.test".to_string(),
+        assigned_to_detail: Some(UserDetail::default()),
+        qa_contact: "qa@example.test".to_string(),
+        whiteboard: whiteboard.to_string(),
+        target_milestone: "---".to_string(),
+        ..Bug::default()
+    }
+}
+
+fn comment(id: u64, who: &str, text: &str) -> Comment {
+    Comment {
+        id: CommentId(id),
+        bug_id: Some(BugId(100)),
+        count: id as u32,
+        text: text.to_string(),
+        creator: who.to_string(),
+        creation_time: Utc
+            .with_ymd_and_hms(2026, 11, 20, 10, 0, id as u32)
+            .unwrap(),
+        is_private: false,
+        tags: Vec::new(),
+        attachment_id: None,
+    }
+}
+
+fn at(p: &PushBug) -> String {
+    match &p.schedule {
+        Schedule::At { at, .. } => at.to_rfc3339(),
+        Schedule::Unscheduled { reason } => format!("unscheduled: {reason}"),
+    }
+}
+
+#[test]
+fn app_size_and_owner_from_the_table() {
+    let p = extract(
+        &bug("[push:amo] [push 2026-12-01 16:00]"),
+        &[],
+        &PushSettings::default(),
+        BOT,
+        LA,
+    );
+    assert_eq!(p.app.as_deref(), Some("AMO"));
+    assert_eq!(p.size, SizeClass::Large);
+    assert_eq!(p.owner.as_deref(), Some("dev@example.test"));
+    assert_eq!(p.qa.as_deref(), Some("qa@example.test"));
+    // 16:00 PST is 00:00 UTC the next day.
+    assert_eq!(at(&p), "2026-12-02T00:00:00+00:00");
+    assert!(p.is_open());
+}
+
+#[test]
+fn content_tag_overrides_the_app_size() {
+    let p = extract(
+        &bug("[push:amo] [content]"),
+        &[],
+        &PushSettings::default(),
+        BOT,
+        LA,
+    );
+    assert_eq!(p.size, SizeClass::ContentOnly);
+    assert_eq!(p.size_reason, "whiteboard tag [content]");
+}
+
+#[test]
+fn default_accounts_and_component_defaults_are_not_owners() {
+    let mut settings = PushSettings::default();
+    let mut b = bug("[push:input]");
+    b.assigned_to = "nobody@mozilla.org".to_string();
+    assert_eq!(extract(&b, &[], &settings, BOT, LA).owner, None);
+    b.assigned_to = "webdev-triage@example.test".to_string();
+    assert!(extract(&b, &[], &settings, BOT, LA).owner.is_some());
+    settings.component_default_assignees.insert(
+        "Websites/Push".to_string(),
+        "webdev-triage@example.test".to_string(),
+    );
+    assert_eq!(extract(&b, &[], &settings, BOT, LA).owner, None);
+}
+
+#[test]
+fn schedule_sources_in_order() {
+    let s = PushSettings::default();
+    let mut b = bug("[push:amo]");
+    b.summary = "AMO push 2026-12-03".to_string();
+    // Summary date, default time.
+    let p = extract(&b, &[], &s, BOT, LA);
+    assert_eq!(at(&p), "2026-12-04T00:00:00+00:00");
+    assert!(matches!(&p.schedule, Schedule::At { note: Some(n), .. } if n.contains("16:00")));
+    // A dated milestone beats the summary.
+    b.target_milestone = "2026-12-01".to_string();
+    assert_eq!(
+        at(&extract(&b, &[], &s, BOT, LA)),
+        "2026-12-02T00:00:00+00:00"
+    );
+    // The custom field beats everything; a UTC time is taken as it is.
+    b.extra.insert(
+        "cf_push_date".to_string(),
+        serde_json::json!("2026-12-08T23:30:00Z"),
+    );
+    assert_eq!(
+        at(&extract(&b, &[], &s, BOT, LA)),
+        "2026-12-08T23:30:00+00:00"
+    );
+}
+
+#[test]
+fn unreadable_dates_are_unscheduled_never_guessed() {
+    let s = PushSettings::default();
+    let mut b = bug("[push:amo] [push 2026-13-45]");
+    b.summary = "AMO 2026-12-03".to_string();
+    let p = extract(&b, &[], &s, BOT, LA);
+    assert!(at(&p).starts_with("unscheduled: whiteboard tag `2026-13-45` is not a date"));
+    let p = extract(&bug("[push:amo]"), &[], &s, BOT, LA);
+    assert!(at(&p).starts_with("unscheduled: no push date found"));
+    // 02:30 on the spring-forward Sunday does not exist in Los Angeles.
+    let p = extract(&bug("[push 2027-03-14 02:30]"), &[], &s, BOT, LA);
+    assert!(at(&p).contains("does not exist"), "{}", at(&p));
+}
+
+#[test]
+fn ambiguous_fall_back_time_takes_the_first_and_says_so() {
+    let p = extract(
+        &bug("[push 2026-11-01 01:30]"),
+        &[],
+        &PushSettings::default(),
+        BOT,
+        LA,
+    );
+    assert_eq!(at(&p), "2026-11-01T08:30:00+00:00");
+    assert!(matches!(&p.schedule, Schedule::At { note: Some(n), .. } if n.contains("twice")));
+}
+
+#[test]
+fn signoffs_checklist_markers_and_status() {
+    let mut b = bug("[push:amo] [backup-done] [no-nag]");
+    b.flags = vec![Flag {
+        id: 2,
+        name: "webdev-signoff".to_string(),
+        type_id: Some(1),
+        status: FlagStatus::Granted,
+        setter: Some("lead@example.test".to_string()),
+        requestee: None,
+        creation_date: None,
+        modification_date: None,
+    }];
+    let comments = vec![
+        comment(
+            1,
+            "dev@example.test",
+            "Schemas checked.\n[schemas-diffed]\n",
+        ),
+        comment(2, BOT, "Who owns this?\n\n[pushbot no-owner nag-1]"),
+        // Someone quoting the bot neither confirms nor counts as a marker.
+        comment(
+            3,
+            "dev@example.test",
+            "> [pushbot no-owner nag-2]\n> [infra-tested]",
+        ),
+        comment(4, BOT, "[infra-tested]"),
+    ];
+    let p = extract(&b, &comments, &PushSettings::default(), BOT, LA);
+    assert!(p.webdev_signoff.is_granted());
+    assert_eq!(p.qa_signoff, Signoff::Missing);
+    let by: Vec<Option<&str>> = p
+        .checklist
+        .iter()
+        .map(|c| c.confirmed_by.as_deref())
+        .collect();
+    assert_eq!(by, vec![Some("whiteboard"), Some("dev@example.test"), None]);
+    assert_eq!(p.markers.len(), 1);
+    assert_eq!(p.markers[0].discriminator, "nag-1");
+    assert!(p.opted_out);
+
+    b.resolution = "WONTFIX".to_string();
+    b.is_open = Some(false);
+    let p = extract(&b, &[], &PushSettings::default(), BOT, LA);
+    assert_eq!(
+        p.status,
+        PushStatus::Cancelled {
+            resolution: "WONTFIX".to_string()
+        }
+    );
+    b.resolution = "FIXED".to_string();
+    assert_eq!(
+        extract(&b, &[], &PushSettings::default(), BOT, LA).status,
+        PushStatus::Done
+    );
+}
+
+#[test]
+fn settings_parse_strictly_and_validate() {
+    let s: PushSettings = toml::from_str(
+        r#"
+        content_tag = "[content-only]"
+        [window]
+        days = ["Tue", "Thu"]
+        not_before = "17:00"
+        [[apps]]
+        name = "AMO"
+        whiteboard = ["[push:amo]"]
+        size = "large"
+        leads = ["amo-lead@example.test"]
+        "#,
+    )
+    .unwrap();
+    assert_eq!(s.window.not_before.to_string(), "17:00");
+    assert_eq!(s.apps[0].leads, vec!["amo-lead@example.test".to_string()]);
+    assert!(s.validate().is_ok());
+    let err = toml::from_str::<PushSettings>("colour = 1").unwrap_err();
+    assert!(err.to_string().contains("unknown field `colour`"));
+    let err = toml::from_str::<PushSettings>("default_push_time = \"4pm\"").unwrap_err();
+    assert!(err.to_string().contains("write HH:MM"));
+    let bad: PushSettings =
+        toml::from_str("[window]\nnot_before = \"18:00\"\nnot_after = \"17:00\"").unwrap();
+    assert!(bad
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("push.window.not_after"));
+}
+
+#[test]
+fn the_push_section_survives_the_settings_loader() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pushbot.toml");
+    std::fs::write(
+        &path,
+        r#"
+[bugzilla]
+url = "https://bugzilla.example.org"
+api_key = "k"
+bot_login = "pushbot@example.test"
+
+[push]
+default_push_time = "17:30"
+component_default_assignees = { "Websites/Push" = "Triage@Example.test" }
+
+[push.window]
+days = ["Tue", "Thursday"]
+"#,
+    )
+    .unwrap();
+    let s = crate::config::Settings::load_with_env(&path, Vec::new()).unwrap();
+    assert_eq!(s.push.default_push_time.to_string(), "17:30");
+    assert_eq!(s.push.window.days, vec![Weekday::Tue, Weekday::Thu]);
+    let mut b = bug("[push:amo]");
+    b.assigned_to = "triage@example.test".to_string();
+    assert_eq!(extract(&b, &[], &s.push, BOT, LA).owner, None);
+
+    std::fs::write(
+        &path,
+        "[bugzilla]\nurl = \"https://bugzilla.example.org\"\napi_key = \"k\"\nbot_login = \"b\"\n[push.window]\nnot_before = \"18:00\"\nnot_after = \"09:00\"\n",
+    )
+    .unwrap();
+    let err = crate::config::Settings::load_with_env(&path, Vec::new()).unwrap_err();
+    assert!(err.to_string().contains("push.window.not_after"), "{err}");
+}
+
+#[test]
+fn the_example_settings_spell_out_the_defaults() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/pushbot.example.toml"))
+            .unwrap();
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    let push = table["push"].clone();
+    let parsed: PushSettings = push.try_into().unwrap();
+    assert_eq!(parsed, PushSettings::default());
+}

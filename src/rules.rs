@@ -1,0 +1,640 @@
+//! The rule engine: rule files (`rules/*.toml`, one rule per file) and the
+//! pure function [`evaluate`] that decides, for every push and every rule,
+//! whether the bot should say something now and what.
+//!
+//! A rule file names its kind, its parameters and its comment templates
+//! (minijinja). Parsing is strict: unknown keys, unknown kinds, bad
+//! parameters and templates that do not render against a sample push are
+//! errors with the file, line and reason ([`RuleError`]).
+//!
+//! "Has the bot already said this?" is read from Bugzilla, not local state:
+//! every action's [`ActionKey`] becomes a marker line, and the markers the
+//! bot already posted are in [`PushBug::markers`]. A rule fires once per
+//! key; nag counts and back-off derive from those markers.
+//!
+//! Pure: no network, no files (except [`RuleSet::load`], which only reads
+//! the rule directory), no clock — `now` is an argument.
+//! One module per rule kind under `src/rules/`.
+
+pub mod no_owner;
+pub mod overrun;
+pub mod push_window;
+pub mod release_conflict;
+pub mod signoff;
+pub mod unscheduled;
+
+mod view;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::bugzilla::{BugId, BugUpdate, FlagChange};
+use crate::plan::{Action, ActionKey};
+use crate::push::{PushBug, PushSettings};
+
+pub use view::{sample_pushes, PushView};
+
+/// A problem in a rule file: where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct RuleError {
+    /// The rule file (or the directory, for directory-wide problems).
+    pub file: PathBuf,
+    /// 1-based line, when the problem has one.
+    pub line: Option<usize>,
+    /// What is wrong, in words that say what to do.
+    pub reason: String,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.file.display(), line, self.reason),
+            None => write!(f, "{}: {}", self.file.display(), self.reason),
+        }
+    }
+}
+
+/// A rule kind with its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuleKind {
+    /// Nag pushes without an owner; see [`no_owner`].
+    NoOwner(no_owner::Params),
+    /// Too many releases in a week or day; see [`release_conflict`].
+    ReleaseConflict(release_conflict::Params),
+    /// Request sign-off before the push; see [`signoff`].
+    Signoff(signoff::Params),
+    /// Pushes outside the window; see [`push_window`].
+    PushWindow(push_window::Params),
+    /// Ask for a push date; see [`unscheduled`].
+    Unscheduled(unscheduled::Params),
+    /// Status after the outage window; see [`overrun`].
+    Overrun(overrun::Params),
+}
+
+/// Every kind's name as written in `kind = "…"`.
+pub const KINDS: [&str; 6] = [
+    "no_owner",
+    "release_conflict",
+    "signoff",
+    "push_window",
+    "unscheduled",
+    "overrun",
+];
+
+impl RuleKind {
+    /// The kind's name as written in rule files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RuleKind::NoOwner(_) => "no_owner",
+            RuleKind::ReleaseConflict(_) => "release_conflict",
+            RuleKind::Signoff(_) => "signoff",
+            RuleKind::PushWindow(_) => "push_window",
+            RuleKind::Unscheduled(_) => "unscheduled",
+            RuleKind::Overrun(_) => "overrun",
+        }
+    }
+
+    fn template_names(&self) -> &'static [&'static str] {
+        match self {
+            RuleKind::NoOwner(_) => no_owner::TEMPLATES,
+            RuleKind::ReleaseConflict(_) => release_conflict::TEMPLATES,
+            RuleKind::Signoff(_) => signoff::TEMPLATES,
+            RuleKind::PushWindow(_) => push_window::TEMPLATES,
+            RuleKind::Unscheduled(_) => unscheduled::TEMPLATES,
+            RuleKind::Overrun(_) => overrun::TEMPLATES,
+        }
+    }
+}
+
+/// One loaded rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    /// The file stem, e.g. `no-owner`; it names the rule in markers
+    /// (`[pushbot no-owner nag-1]`), so renaming a file re-arms the rule.
+    pub name: String,
+    /// Where the rule came from.
+    pub file: PathBuf,
+    /// One line for `rules check` and `explain`.
+    pub description: String,
+    /// The kind and its parameters.
+    pub kind: RuleKind,
+    /// Template name → source.
+    pub templates: BTreeMap<String, String>,
+}
+
+/// The loaded rule set, in file-name order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RuleSet {
+    /// The rules, in file-name order.
+    pub rules: Vec<Rule>,
+}
+
+/// A rule's decision about one push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// The push the verdict is about.
+    pub bug: BugId,
+    /// The rule's name (file stem).
+    pub rule: String,
+    /// Whether the rule wants to act now.
+    pub fires: bool,
+    /// Why it fires or not, for `explain` and logs.
+    pub reason: String,
+    /// What to do; `None` when the rule does not fire (or its template
+    /// failed to render, which the reason then says).
+    pub action: Option<Action>,
+}
+
+/// The header every rule file starts with: just the kind, to pick the
+/// strict parser.
+#[derive(Deserialize)]
+struct Header {
+    kind: Option<toml::Spanned<String>>,
+}
+
+/// The full file for one kind.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile<P> {
+    #[serde(rename = "kind")]
+    _kind: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    params: Option<P>,
+    #[serde(default)]
+    templates: BTreeMap<String, toml::Spanned<String>>,
+}
+
+/// A parameter with a bad value: the key and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamError {
+    /// The parameter's key in `[params]`.
+    pub key: &'static str,
+    /// What is wrong and what to write instead.
+    pub reason: String,
+}
+
+impl ParamError {
+    pub fn new(key: &'static str, reason: impl Into<String>) -> Self {
+        ParamError {
+            key,
+            reason: reason.into(),
+        }
+    }
+}
+
+fn line_of(src: &str, offset: usize) -> usize {
+    src[..offset.min(src.len())].matches('\n').count() + 1
+}
+
+/// The line of `key = …` inside `[params]`, for errors serde cannot place.
+fn line_of_param(src: &str, key: &str) -> Option<usize> {
+    let mut in_params = false;
+    for (i, line) in src.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            in_params = t == "[params]";
+            continue;
+        }
+        if in_params {
+            if let Some((k, _)) = t.split_once('=') {
+                if k.trim() == key {
+                    return Some(i + 1);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Template name → source, with where the source starts in the file.
+type Templates = BTreeMap<String, toml::Spanned<String>>;
+
+fn parse_kind<P: DeserializeOwned + Default>(
+    file: &Path,
+    src: &str,
+) -> Result<(String, P, Templates), RuleError> {
+    let parsed: RuleFile<P> = toml::from_str(src).map_err(|e| RuleError {
+        file: file.to_path_buf(),
+        line: e.span().map(|s| line_of(src, s.start)),
+        reason: e.message().trim().to_string(),
+    })?;
+    Ok((
+        parsed.description,
+        parsed.params.unwrap_or_default(),
+        parsed.templates,
+    ))
+}
+
+/// The environment templates render in: strict about undefined variables so
+/// that `rules check` catches typos, and block tags do not leave blank lines.
+fn environment() -> minijinja::Environment<'static> {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env
+}
+
+/// Parses and checks one rule file's text. `file` is only for messages and
+/// the rule name.
+pub fn parse_rule(file: &Path, src: &str) -> Result<Rule, RuleError> {
+    let err = |line: Option<usize>, reason: String| RuleError {
+        file: file.to_path_buf(),
+        line,
+        reason,
+    };
+    let name = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_string();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(err(
+            None,
+            "the file name names the rule in markers; use letters, digits, `-` and `_` only (e.g. no-owner.toml)".to_string(),
+        ));
+    }
+    let header: Header = toml::from_str(src).map_err(|e| {
+        err(
+            e.span().map(|s| line_of(src, s.start)),
+            e.message().trim().to_string(),
+        )
+    })?;
+    let Some(kind) = header.kind else {
+        return Err(err(
+            Some(1),
+            format!("missing `kind`; one of: {}", KINDS.join(", ")),
+        ));
+    };
+    let kind_line = Some(line_of(src, kind.span().start));
+    let (description, kind, templates) = match kind.get_ref().as_str() {
+        "no_owner" => {
+            let (d, p, t) = parse_kind::<no_owner::Params>(file, src)?;
+            (d, no_owner::validate(&p).map(|_| RuleKind::NoOwner(p)), t)
+        }
+        "release_conflict" => {
+            let (d, p, t) = parse_kind::<release_conflict::Params>(file, src)?;
+            let k = release_conflict::validate(&p).map(|_| RuleKind::ReleaseConflict(p));
+            (d, k, t)
+        }
+        "signoff" => {
+            let (d, p, t) = parse_kind::<signoff::Params>(file, src)?;
+            (d, signoff::validate(&p).map(|_| RuleKind::Signoff(p)), t)
+        }
+        "push_window" => {
+            let (d, p, t) = parse_kind::<push_window::Params>(file, src)?;
+            (
+                d,
+                push_window::validate(&p).map(|_| RuleKind::PushWindow(p)),
+                t,
+            )
+        }
+        "unscheduled" => {
+            let (d, p, t) = parse_kind::<unscheduled::Params>(file, src)?;
+            (
+                d,
+                unscheduled::validate(&p).map(|_| RuleKind::Unscheduled(p)),
+                t,
+            )
+        }
+        "overrun" => {
+            let (d, p, t) = parse_kind::<overrun::Params>(file, src)?;
+            (d, overrun::validate(&p).map(|_| RuleKind::Overrun(p)), t)
+        }
+        other => {
+            return Err(err(
+                kind_line,
+                format!("unknown kind `{other}`; one of: {}", KINDS.join(", ")),
+            ))
+        }
+    };
+    let kind = kind.map_err(|e| {
+        err(
+            line_of_param(src, e.key),
+            format!("parameter `{}`: {}", e.key, e.reason),
+        )
+    })?;
+
+    let wanted = kind.template_names();
+    for (tname, body) in &templates {
+        if !wanted.contains(&tname.as_str()) {
+            return Err(err(
+                Some(line_of(src, body.span().start)),
+                format!(
+                    "unknown template `{tname}` for kind {}; expected: {}",
+                    kind.name(),
+                    wanted.join(", ")
+                ),
+            ));
+        }
+    }
+    for w in wanted {
+        if !templates.contains_key(*w) {
+            return Err(err(
+                None,
+                format!(
+                    "missing template `{w}`; kind {} needs [templates] {}",
+                    kind.name(),
+                    wanted.join(", ")
+                ),
+            ));
+        }
+    }
+    let rule = Rule {
+        name,
+        file: file.to_path_buf(),
+        description,
+        templates: templates
+            .iter()
+            .map(|(k, v)| (k.clone(), v.get_ref().clone()))
+            .collect(),
+        kind,
+    };
+    // Render every template against sample pushes: catches syntax errors,
+    // unknown filters and misspelt variables before the bot starts.
+    for (tname, body) in &templates {
+        let ctx = sample_context(&rule, tname);
+        if let Err(e) = environment().render_named_str(tname, body.get_ref(), ctx) {
+            // The string starts at the opening quote; a `"""` string drops
+            // the newline right after it, so its first line is the next one.
+            let start = body.span().start;
+            let starts_below = src[start..].starts_with("\"\"\"\n")
+                || src[start..].starts_with("'''\n")
+                || src[start..].starts_with("\"\"\"\r\n");
+            let base = line_of(src, start) + usize::from(starts_below);
+            let line = e.line().map(|l| base + l - 1).or(Some(base));
+            let mut reason = format!("template `{tname}`: {}", e.kind());
+            if let Some(detail) = e.detail() {
+                reason.push_str(&format!(": {detail}"));
+            }
+            return Err(err(line, reason));
+        }
+    }
+    Ok(rule)
+}
+
+fn sample_context(rule: &Rule, template: &str) -> Value {
+    let settings = PushSettings::default();
+    let tz = chrono_tz::America::Los_Angeles;
+    let pushes = sample_pushes(&settings, tz);
+    let extras = match &rule.kind {
+        RuleKind::NoOwner(_) => no_owner::sample_extras(template),
+        RuleKind::ReleaseConflict(_) => release_conflict::sample_extras(),
+        RuleKind::Signoff(_) => signoff::sample_extras(template),
+        RuleKind::PushWindow(_) => push_window::sample_extras(&settings),
+        RuleKind::Unscheduled(_) => unscheduled::sample_extras(),
+        RuleKind::Overrun(_) => overrun::sample_extras(),
+    };
+    context(&rule.name, &pushes[0], &pushes[1..], extras, tz)
+}
+
+fn context(rule: &str, push: &PushBug, others: &[PushBug], extras: Value, tz: Tz) -> Value {
+    let mut map = serde_json::Map::new();
+    map.insert("rule".to_string(), Value::from(rule));
+    map.insert("tz".to_string(), Value::from(tz.name()));
+    map.insert("bug".to_string(), json(&PushView::new(push, tz)));
+    let others: Vec<Value> = others.iter().map(|p| json(&PushView::new(p, tz))).collect();
+    map.insert("others".to_string(), Value::Array(others));
+    if let Value::Object(extra) = extras {
+        map.extend(extra);
+    }
+    Value::Object(map)
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Value {
+    // Serialising our own plain structs cannot fail; Null keeps the
+    // template's strict checks meaningful if it ever did.
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+impl RuleSet {
+    /// Loads every `*.toml` in `dir` (sorted by name). Stops at the first
+    /// problem; [`RuleSet::load_all`] reports them all.
+    pub fn load(dir: &Path) -> Result<RuleSet, RuleError> {
+        RuleSet::load_all(dir).map_err(|mut errors| errors.remove(0))
+    }
+
+    /// Loads every rule file in `dir`, collecting every problem (never an
+    /// empty error list).
+    pub fn load_all(dir: &Path) -> Result<RuleSet, Vec<RuleError>> {
+        let dir_err = |reason: String| {
+            vec![RuleError {
+                file: dir.to_path_buf(),
+                line: None,
+                reason,
+            }]
+        };
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            dir_err(format!(
+                "cannot read the rule directory ({e}); pass the directory holding the rule files or set `rules.dir`"
+            ))
+        })?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(dir_err(
+                "no rule files (*.toml) here; copy the shipped `rules/` directory".to_string(),
+            ));
+        }
+        let mut rules = Vec::new();
+        let mut errors = Vec::new();
+        for file in files {
+            match std::fs::read_to_string(&file) {
+                Ok(src) => match parse_rule(&file, &src) {
+                    Ok(rule) => rules.push(rule),
+                    Err(e) => errors.push(e),
+                },
+                Err(e) => errors.push(RuleError {
+                    file: file.clone(),
+                    line: None,
+                    reason: format!("cannot read: {e}"),
+                }),
+            }
+        }
+        if errors.is_empty() {
+            Ok(RuleSet { rules })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Rules built from `(file name, text)` pairs, for tests and embedding.
+    pub fn from_sources(sources: &[(&str, &str)]) -> Result<RuleSet, RuleError> {
+        let rules = sources
+            .iter()
+            .map(|(name, src)| parse_rule(Path::new(name), src))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(RuleSet { rules })
+    }
+}
+
+/// What a rule kind decided about one push, before rendering.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Decision {
+    pub bug: BugId,
+    pub reason: String,
+    /// `Some` when the rule fires.
+    pub post: Option<Post>,
+}
+
+/// A comment (and flag changes) a rule wants to post.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Post {
+    pub template: &'static str,
+    pub discriminator: String,
+    /// Kind-specific template variables (an object).
+    pub extras: Value,
+    /// Other bugs named in the comment.
+    pub others: Vec<BugId>,
+    pub flags: Vec<FlagChange>,
+}
+
+impl Decision {
+    pub fn quiet(bug: BugId, reason: impl Into<String>) -> Self {
+        Decision {
+            bug,
+            reason: reason.into(),
+            post: None,
+        }
+    }
+
+    pub fn fire(bug: BugId, reason: impl Into<String>, post: Post) -> Self {
+        Decision {
+            bug,
+            reason: reason.into(),
+            post: Some(post),
+        }
+    }
+}
+
+/// Everything a rule kind may look at.
+pub(crate) struct Ctx<'a> {
+    pub pushes: &'a [PushBug],
+    pub settings: &'a PushSettings,
+    pub tz: Tz,
+    pub now: DateTime<Utc>,
+}
+
+/// "Already said": the reason a rule stays quiet because its marker is on
+/// the bug.
+pub(crate) fn already_said(push: &PushBug, rule: &str, discriminator: &str) -> Option<String> {
+    push.marker(rule, discriminator).map(|m| {
+        format!(
+            "already said ([pushbot {rule} {discriminator}] in comment {} at {})",
+            m.comment,
+            m.at.to_rfc3339()
+        )
+    })
+}
+
+/// Decides, for every rule and every push, whether the bot should act now.
+/// One verdict per (rule, push), in rule order then push order.
+pub fn evaluate(
+    rules: &RuleSet,
+    pushes: &[PushBug],
+    settings: &PushSettings,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Vec<Verdict> {
+    let ctx = Ctx {
+        pushes,
+        settings,
+        tz,
+        now,
+    };
+    let mut verdicts = Vec::new();
+    for rule in &rules.rules {
+        let decisions: Vec<Decision> = match &rule.kind {
+            RuleKind::ReleaseConflict(p) => release_conflict::decide(p, &rule.name, &ctx),
+            kind => pushes
+                .iter()
+                .map(|push| match kind {
+                    RuleKind::NoOwner(p) => no_owner::decide(p, &rule.name, &ctx, push),
+                    RuleKind::Signoff(p) => signoff::decide(p, &rule.name, &ctx, push),
+                    RuleKind::PushWindow(p) => push_window::decide(p, &rule.name, &ctx, push),
+                    RuleKind::Unscheduled(p) => unscheduled::decide(p, &rule.name, &ctx, push),
+                    RuleKind::Overrun(p) => overrun::decide(p, &rule.name, &ctx, push),
+                    RuleKind::ReleaseConflict(_) => {
+                        Decision::quiet(push.id, "evaluated for all pushes at once")
+                    }
+                })
+                .collect(),
+        };
+        for d in decisions {
+            verdicts.push(render(rule, &ctx, d));
+        }
+    }
+    verdicts
+}
+
+fn render(rule: &Rule, ctx: &Ctx<'_>, d: Decision) -> Verdict {
+    let Some(post) = d.post else {
+        return Verdict {
+            bug: d.bug,
+            rule: rule.name.clone(),
+            fires: false,
+            reason: d.reason,
+            action: None,
+        };
+    };
+    let push = ctx.pushes.iter().find(|p| p.id == d.bug);
+    let others: Vec<PushBug> = post
+        .others
+        .iter()
+        .filter_map(|id| ctx.pushes.iter().find(|p| p.id == *id).cloned())
+        .collect();
+    let source = rule.templates.get(post.template);
+    let rendered = match (push, source) {
+        (Some(push), Some(source)) => environment()
+            .render_named_str(
+                post.template,
+                source,
+                context(&rule.name, push, &others, post.extras, ctx.tz),
+            )
+            .map_err(|e| format!("template `{}` failed: {e}", post.template)),
+        _ => Err(format!("template `{}` or bug missing", post.template)),
+    };
+    match rendered {
+        Ok(text) => Verdict {
+            bug: d.bug,
+            rule: rule.name.clone(),
+            fires: true,
+            reason: d.reason,
+            action: Some(Action {
+                key: ActionKey::new(d.bug, rule.name.clone(), post.discriminator),
+                comment: Some(text),
+                private: false,
+                update: BugUpdate {
+                    flags: post.flags,
+                    ..BugUpdate::default()
+                },
+            }),
+        },
+        Err(problem) => Verdict {
+            bug: d.bug,
+            rule: rule.name.clone(),
+            fires: true,
+            reason: format!("{}; but {problem} (fix the rule file)", d.reason),
+            action: None,
+        },
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing;

@@ -1,0 +1,363 @@
+//! `no_owner`: a push bug whose assignee is still a default account gets a
+//! nag after a grace period, re-nags with back-off, then one escalation (a
+//! needinfo flag to the app's lead). Stops as soon as an owner is set. When
+//! the push is near, the grace period is skipped and waits are shortened.
+//!
+//! The nag count and the time of the last nag come from the bot's markers on
+//! the bug (`nag-1`, `nag-2`, …, `escalate`), never from local state. Pure.
+
+use chrono::Duration;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{already_said, Ctx, Decision, ParamError, Post};
+use crate::bugzilla::FlagChange;
+use crate::push::{PushBug, PushStatus};
+
+/// Templates: `nag` (variables: `nag`, the nag's number; `nags_before_escalation`)
+/// and `escalate` (variables: `nags`, the nags already posted).
+pub const TEMPLATES: &[&str] = &["nag", "escalate"];
+
+/// `[params]` of a `no_owner` rule.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Params {
+    /// Hours after the bug was filed before the first nag. Default: 24.
+    pub grace_hours: u32,
+    /// Hours between the first and the second nag. Default: 48.
+    pub renag_hours: u32,
+    /// Each later wait is this many times the one before. Default: 2.
+    pub backoff_factor: u32,
+    /// Nags before escalating to the app's lead. Default: 3.
+    pub escalate_after_nags: u32,
+    /// A push within this many hours is "near". Default: 72.
+    pub near_push_hours: u32,
+    /// When near: no grace period, and no wait longer than this. Hours;
+    /// default: 12.
+    pub near_push_renag_hours: u32,
+    /// The flag requested from the lead on escalation. Default: `needinfo`.
+    pub escalate_flag: String,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            grace_hours: 24,
+            renag_hours: 48,
+            backoff_factor: 2,
+            escalate_after_nags: 3,
+            near_push_hours: 72,
+            near_push_renag_hours: 12,
+            escalate_flag: "needinfo".to_string(),
+        }
+    }
+}
+
+pub fn validate(p: &Params) -> Result<(), ParamError> {
+    if p.renag_hours == 0 {
+        return Err(ParamError::new("renag_hours", "must be at least 1 hour"));
+    }
+    if p.backoff_factor == 0 {
+        return Err(ParamError::new(
+            "backoff_factor",
+            "must be at least 1 (1 = no back-off)",
+        ));
+    }
+    if p.escalate_after_nags == 0 {
+        return Err(ParamError::new("escalate_after_nags", "must be at least 1"));
+    }
+    if p.near_push_renag_hours == 0 {
+        return Err(ParamError::new(
+            "near_push_renag_hours",
+            "must be at least 1 hour",
+        ));
+    }
+    if p.escalate_flag.trim().is_empty() {
+        return Err(ParamError::new(
+            "escalate_flag",
+            "must name a flag, e.g. needinfo",
+        ));
+    }
+    Ok(())
+}
+
+/// The wait after nag number `n` (1-based), before back-off capping.
+fn wait_after(p: &Params, n: u32) -> Duration {
+    let factor = u64::from(p.backoff_factor).saturating_pow(n.saturating_sub(1));
+    let hours = u64::from(p.renag_hours)
+        .saturating_mul(factor)
+        .min(24 * 365);
+    Duration::hours(i64::try_from(hours).unwrap_or(24 * 365))
+}
+
+pub(crate) fn sample_extras(template: &str) -> Value {
+    match template {
+        "nag" => json!({"nag": 1, "nags_before_escalation": 2}),
+        _ => json!({"nags": 3}),
+    }
+}
+
+pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
+    let quiet = |reason: String| Decision::quiet(push.id, reason);
+    match &push.status {
+        PushStatus::Done => return quiet("the push is done".to_string()),
+        PushStatus::Cancelled { resolution } => {
+            return quiet(format!("the push is cancelled ({resolution})"))
+        }
+        PushStatus::Open { .. } => {}
+    }
+    if let Some(owner) = &push.owner {
+        return quiet(format!("owned by {owner}"));
+    }
+    if push.opted_out {
+        return quiet(format!("opted out ({})", ctx.settings.opt_out_tag));
+    }
+    if let Some(said) = already_said(push, rule, "escalate") {
+        return quiet(format!(
+            "escalated to the lead; waiting for an owner: {said}"
+        ));
+    }
+    let nags: Vec<_> = push
+        .markers_of(rule)
+        .filter(|m| m.discriminator.starts_with("nag-"))
+        .collect();
+    let n = u32::try_from(nags.len()).unwrap_or(u32::MAX);
+    let near = push
+        .at()
+        .is_some_and(|at| at - ctx.now <= Duration::hours(i64::from(p.near_push_hours)));
+    let cap = Duration::hours(i64::from(p.near_push_renag_hours));
+    let due = match nags.last() {
+        None if near => ctx.now,
+        None => match push.created {
+            Some(created) => created + Duration::hours(i64::from(p.grace_hours)),
+            None => ctx.now,
+        },
+        Some(last) => {
+            let wait = wait_after(p, n);
+            last.at + if near { wait.min(cap) } else { wait }
+        }
+    };
+    let near_note = if near { " (the push is near)" } else { "" };
+    if ctx.now < due {
+        return quiet(format!(
+            "no owner ({}), {} nag(s) so far; next one due {}{near_note}",
+            push.assignee,
+            n,
+            crate::clock::format_local(due, ctx.tz)
+        ));
+    }
+    if n >= p.escalate_after_nags {
+        let flags: Vec<FlagChange> = push
+            .leads
+            .iter()
+            .map(|lead| FlagChange {
+                id: None,
+                name: Some(p.escalate_flag.clone()),
+                status: "?".to_string(),
+                requestee: Some(lead.clone()),
+            })
+            .collect();
+        let to = if push.leads.is_empty() {
+            "no lead in the app table, so no needinfo".to_string()
+        } else {
+            format!("{}? to {}", p.escalate_flag, push.leads.join(", "))
+        };
+        return Decision::fire(
+            push.id,
+            format!("no owner after {n} nags: escalating ({to}){near_note}"),
+            Post {
+                template: "escalate",
+                discriminator: "escalate".to_string(),
+                extras: json!({ "nags": n }),
+                others: Vec::new(),
+                flags,
+            },
+        );
+    }
+    let next = n + 1;
+    Decision::fire(
+        push.id,
+        format!("no owner ({}): nag {next}{near_note}", push.assignee),
+        Post {
+            template: "nag",
+            discriminator: format!("nag-{next}"),
+            extras: json!({
+                "nag": next,
+                "nags_before_escalation": p.escalate_after_nags.saturating_sub(next),
+            }),
+            others: Vec::new(),
+            flags: Vec::new(),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::*;
+
+    fn rules() -> crate::rules::RuleSet {
+        rule_set("no-owner", "no_owner", "[templates]\nnag = \"Who owns bug {{ bug.id }}? (nag {{ nag }})\"\nescalate = \"{{ bug.lead }}: no owner after {{ nags }} nags\"")
+    }
+
+    #[test]
+    fn fires_after_the_grace_period_and_not_before() {
+        // Filed Nov 20 18:00 UTC, push far away (Dec 15).
+        let push = PushBuilder::new(1).unowned().at("2026-12-15 16:00").build();
+        let v = one(
+            &rules(),
+            std::slice::from_ref(&push),
+            "2026-11-21T17:00:00Z",
+        );
+        assert!(!v.fires, "{}", v.reason);
+        assert!(v.reason.contains("next one due"));
+        let v = one(&rules(), &[push], "2026-11-21T18:00:00Z");
+        assert!(v.fires);
+        let action = v.action.unwrap();
+        assert_eq!(action.key.marker(), "[pushbot no-owner nag-1]");
+        assert_eq!(action.comment.as_deref(), Some("Who owns bug 1? (nag 1)"));
+    }
+
+    #[test]
+    fn fires_once_then_backs_off() {
+        let push = PushBuilder::new(1)
+            .unowned()
+            .at("2026-12-15 16:00")
+            .marker("no-owner", "nag-1", "2026-11-22T00:00:00Z")
+            .build();
+        // Same cycle again: the marker is there, the next nag waits 48 h.
+        let v = one(
+            &rules(),
+            std::slice::from_ref(&push),
+            "2026-11-22T00:05:00Z",
+        );
+        assert!(!v.fires);
+        let v = one(
+            &rules(),
+            std::slice::from_ref(&push),
+            "2026-11-24T00:00:00Z",
+        );
+        assert!(v.fires);
+        assert_eq!(v.action.unwrap().key.discriminator, "nag-2");
+        // After nag 2 the wait doubles to 96 h.
+        let push = PushBuilder::from(push)
+            .marker("no-owner", "nag-2", "2026-11-24T00:00:00Z")
+            .build();
+        assert!(
+            !one(
+                &rules(),
+                std::slice::from_ref(&push),
+                "2026-11-27T23:00:00Z"
+            )
+            .fires
+        );
+        assert!(one(&rules(), &[push], "2026-11-28T00:00:00Z").fires);
+    }
+
+    #[test]
+    fn escalates_to_the_lead_with_needinfo_then_stops() {
+        let push = PushBuilder::new(1)
+            .unowned()
+            .leads(&["lead@example.test"])
+            .at("2027-01-15 16:00")
+            .marker("no-owner", "nag-1", "2026-11-22T00:00:00Z")
+            .marker("no-owner", "nag-2", "2026-11-24T00:00:00Z")
+            .marker("no-owner", "nag-3", "2026-11-28T00:00:00Z")
+            .build();
+        let v = one(
+            &rules(),
+            std::slice::from_ref(&push),
+            "2026-12-06T00:00:00Z",
+        );
+        assert!(v.fires, "{}", v.reason);
+        let action = v.action.unwrap();
+        assert_eq!(action.key.discriminator, "escalate");
+        assert_eq!(action.update.flags.len(), 1);
+        assert_eq!(action.update.flags[0].name.as_deref(), Some("needinfo"));
+        assert_eq!(
+            action.update.flags[0].requestee.as_deref(),
+            Some("lead@example.test")
+        );
+        assert_eq!(
+            action.comment.as_deref(),
+            Some("lead@example.test: no owner after 3 nags")
+        );
+        let push = PushBuilder::from(push)
+            .marker("no-owner", "escalate", "2026-12-06T00:00:00Z")
+            .build();
+        assert!(!one(&rules(), &[push], "2027-01-01T00:00:00Z").fires);
+    }
+
+    #[test]
+    fn clears_as_soon_as_an_owner_is_set() {
+        let push = PushBuilder::new(1)
+            .at("2026-12-15 16:00")
+            .marker("no-owner", "nag-1", "2026-11-22T00:00:00Z")
+            .build();
+        let v = one(&rules(), &[push], "2026-12-01T00:00:00Z");
+        assert!(!v.fires);
+        assert_eq!(v.reason, "owned by dev@example.test");
+    }
+
+    #[test]
+    fn nags_sooner_when_the_push_is_near() {
+        // Filed an hour ago, push in two days: no grace period.
+        let push = PushBuilder::new(1)
+            .unowned()
+            .created("2026-11-30T17:00:00Z")
+            .at("2026-12-01 16:00")
+            .build();
+        let v = one(
+            &rules(),
+            std::slice::from_ref(&push),
+            "2026-11-30T18:00:00Z",
+        );
+        assert!(v.fires);
+        assert!(v.reason.contains("near"));
+        // And re-nags after 12 hours instead of 48.
+        let push = PushBuilder::from(push)
+            .marker("no-owner", "nag-1", "2026-11-30T18:00:00Z")
+            .build();
+        assert!(
+            !one(
+                &rules(),
+                std::slice::from_ref(&push),
+                "2026-12-01T05:59:00Z"
+            )
+            .fires
+        );
+        assert!(one(&rules(), &[push], "2026-12-01T06:00:00Z").fires);
+    }
+
+    #[test]
+    fn silent_on_resolved_cancelled_and_opted_out_bugs() {
+        let now = "2026-12-10T00:00:00Z";
+        let done = PushBuilder::new(1).unowned().done().build();
+        assert_eq!(one(&rules(), &[done], now).reason, "the push is done");
+        let cancelled = PushBuilder::new(1).unowned().cancelled().build();
+        assert!(one(&rules(), &[cancelled], now)
+            .reason
+            .contains("cancelled (WONTFIX)"));
+        let opted = PushBuilder::new(1).unowned().opted_out().build();
+        assert!(one(&rules(), &[opted], now).reason.contains("[no-nag]"));
+    }
+
+    #[test]
+    fn unscheduled_pushes_are_still_nagged_after_the_grace_period() {
+        let push = PushBuilder::new(1).unowned().unscheduled().build();
+        assert!(one(&rules(), &[push], "2026-11-22T00:00:00Z").fires);
+    }
+
+    #[test]
+    fn bad_parameters_are_refused() {
+        assert_eq!(
+            validate(&Params {
+                backoff_factor: 0,
+                ..Params::default()
+            })
+            .unwrap_err()
+            .key,
+            "backoff_factor"
+        );
+    }
+}

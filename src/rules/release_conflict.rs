@@ -1,0 +1,597 @@
+//! `release_conflict`: per ISO week in the team's time zone (and per day),
+//! counts pushes by size class and flags every push in a week (or day) over
+//! the limits. The comment names the other bugs involved and proposes the
+//! earliest slot that satisfies every limit and the push window.
+//!
+//! Who counts: scheduled, not cancelled, not content-only pushes (content
+//! changes "can go whenever"). A push already done still counts for its
+//! week (it used the slot) but is not flagged. The key is the ISO week and
+//! the other bugs involved (`2026-W49:802-803`): moving a bug out of the
+//! week clears the conflict; a new conflict (another week, or a bug the bot
+//! has not named yet in this week) is flagged once. A bug leaving a
+//! conflict that persists causes no new comment. Pure.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{Ctx, Decision, ParamError, Post};
+use crate::bugzilla::BugId;
+use crate::clock;
+use crate::push::{PushBug, PushStatus, SizeClass};
+
+/// Template: `comment` (variables: `week`; `problems`, a list of sentences;
+/// `others`, the other pushes involved; `slot`, the proposed time in team
+/// time or none; `window`, the push window in words).
+pub const TEMPLATES: &[&str] = &["comment"];
+
+/// `[params]` of a `release_conflict` rule.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Params {
+    /// Large releases (AMO, SUMO) per ISO week, at most. Default: 1.
+    pub max_large_per_week: u32,
+    /// Small releases (Personas, Input) per ISO week, at most. Default: 2.
+    pub max_small_per_week: u32,
+    /// Large and small releases together per ISO week, at most. Default: 3.
+    pub max_per_week: u32,
+    /// Releases on one local day, at most. Default: 2.
+    pub max_per_day: u32,
+    /// Whether a large and a small release may share a day. Default: false.
+    pub allow_large_and_small_same_day: bool,
+    /// How many weeks ahead to look for a free slot. Default: 8.
+    pub slot_search_weeks: u32,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            max_large_per_week: 1,
+            max_small_per_week: 2,
+            max_per_week: 3,
+            max_per_day: 2,
+            allow_large_and_small_same_day: false,
+            slot_search_weeks: 8,
+        }
+    }
+}
+
+pub fn validate(p: &Params) -> Result<(), ParamError> {
+    if p.max_per_week == 0 {
+        return Err(ParamError::new(
+            "max_per_week",
+            "must be at least 1, or no push could ever go out",
+        ));
+    }
+    if p.max_per_day == 0 {
+        return Err(ParamError::new(
+            "max_per_day",
+            "must be at least 1, or no push could ever go out",
+        ));
+    }
+    if p.slot_search_weeks == 0 || p.slot_search_weeks > 52 {
+        return Err(ParamError::new(
+            "slot_search_weeks",
+            "must be between 1 and 52",
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn sample_extras() -> Value {
+    json!({
+        "week": "2026-W49",
+        "problems": ["2 large releases in 2026-W49 (limit 1)"],
+        "slot": "Tue 2026-12-08 16:00 PST",
+        "window": "Tue, Thu (Wed if needed), 16:00–23:59 local time",
+    })
+}
+
+/// One counted push: its bug, local date and size (large or small).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    pub bug: BugId,
+    pub date: NaiveDate,
+    pub size: SizeClass,
+}
+
+/// Why one bug is in conflict.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Conflict {
+    /// The bug's ISO week, `2026-W49`.
+    pub week: String,
+    /// What is over the limits, as sentences.
+    pub problems: Vec<String>,
+    /// The other bugs in the week or day over the limits.
+    pub others: Vec<BugId>,
+}
+
+/// Counts entries per ISO week and per day and returns every bug that is in
+/// a week or day over the limits. Content-only entries are ignored.
+pub fn conflicts(p: &Params, entries: &[Entry]) -> BTreeMap<BugId, Conflict> {
+    let counted: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| e.size != SizeClass::ContentOnly)
+        .collect();
+    let mut by_week: BTreeMap<String, Vec<&Entry>> = BTreeMap::new();
+    let mut by_day: BTreeMap<NaiveDate, Vec<&Entry>> = BTreeMap::new();
+    for e in &counted {
+        by_week
+            .entry(clock::iso_week_label(e.date))
+            .or_default()
+            .push(e);
+        by_day.entry(e.date).or_default().push(e);
+    }
+    let mut out: BTreeMap<BugId, Conflict> = BTreeMap::new();
+    let mut others: BTreeMap<BugId, BTreeSet<BugId>> = BTreeMap::new();
+    let mut flag = |group: &[&Entry], problems: &[String], out: &mut BTreeMap<BugId, Conflict>| {
+        for e in group {
+            let c = out.entry(e.bug).or_insert_with(|| Conflict {
+                week: clock::iso_week_label(e.date),
+                ..Conflict::default()
+            });
+            c.problems.extend(problems.iter().cloned());
+            others
+                .entry(e.bug)
+                .or_default()
+                .extend(group.iter().map(|o| o.bug).filter(|b| *b != e.bug));
+        }
+    };
+    for (week, group) in &by_week {
+        let large = group.iter().filter(|e| e.size == SizeClass::Large).count();
+        let small = group.len() - large;
+        let mut problems = Vec::new();
+        if large > p.max_large_per_week as usize {
+            problems.push(format!(
+                "{large} large releases in {week} (limit {})",
+                p.max_large_per_week
+            ));
+        }
+        if small > p.max_small_per_week as usize {
+            problems.push(format!(
+                "{small} small releases in {week} (limit {})",
+                p.max_small_per_week
+            ));
+        }
+        if group.len() > p.max_per_week as usize {
+            problems.push(format!(
+                "{} releases in {week} (limit {})",
+                group.len(),
+                p.max_per_week
+            ));
+        }
+        if !problems.is_empty() {
+            flag(group, &problems, &mut out);
+        }
+    }
+    for (day, group) in &by_day {
+        let large = group.iter().filter(|e| e.size == SizeClass::Large).count();
+        let small = group.len() - large;
+        let mut problems = Vec::new();
+        if large > 0 && small > 0 && !p.allow_large_and_small_same_day {
+            problems.push(format!(
+                "a large and a small release on the same day ({day})"
+            ));
+        }
+        if group.len() > p.max_per_day as usize {
+            problems.push(format!(
+                "{} releases on {day} (limit {})",
+                group.len(),
+                p.max_per_day
+            ));
+        }
+        if !problems.is_empty() {
+            flag(group, &problems, &mut out);
+        }
+    }
+    for (bug, c) in out.iter_mut() {
+        c.others = others.remove(bug).unwrap_or_default().into_iter().collect();
+    }
+    out
+}
+
+/// The earliest window slot where `bug` (of `size`) would be in no
+/// conflict, the others staying where they are. It is after `now` and not
+/// before the day the push is planned for (a release is rarely ready
+/// sooner). Usual push days first; an if-needed day only when the usual
+/// days of that week do not fit.
+fn propose(
+    p: &Params,
+    ctx: &Ctx<'_>,
+    entries: &[Entry],
+    bug: BugId,
+    size: SizeClass,
+    planned: NaiveDate,
+) -> Option<DateTime<Utc>> {
+    let window = &ctx.settings.window;
+    let others: Vec<Entry> = entries.iter().filter(|e| e.bug != bug).copied().collect();
+    let today = clock::local_date(ctx.now, ctx.tz).max(planned);
+    let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+    for w in 0..i64::from(p.slot_search_weeks) {
+        let week_start = monday + Duration::weeks(w);
+        for days in [&window.days, &window.if_needed_days] {
+            for d in 0..7 {
+                let date = week_start + Duration::days(d);
+                if date < today || !days.contains(&date.weekday()) {
+                    continue;
+                }
+                let Ok((at, _)) =
+                    clock::local_to_utc(NaiveDateTime::new(date, window.not_before.0), ctx.tz)
+                else {
+                    continue;
+                };
+                if at <= ctx.now {
+                    continue;
+                }
+                let mut trial = others.clone();
+                trial.push(Entry { bug, date, size });
+                if !conflicts(p, &trial).contains_key(&bug) {
+                    return Some(at);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The key: the week and the other bugs, `2026-W49:802-803`.
+fn discriminator(conflict: &Conflict) -> String {
+    let ids: Vec<String> = conflict.others.iter().map(|b| b.to_string()).collect();
+    format!("{}:{}", conflict.week, ids.join("-"))
+}
+
+/// "Already said" when earlier markers for this week named every bug
+/// involved now. A bare-week marker (`2026-W49`) covers the whole week.
+fn already_named(push: &PushBug, rule: &str, conflict: &Conflict) -> Option<String> {
+    let mut named: BTreeSet<BugId> = BTreeSet::new();
+    let mut last = None;
+    for m in push.markers_of(rule) {
+        let (week, ids) = m
+            .discriminator
+            .split_once(':')
+            .unwrap_or((m.discriminator.as_str(), "*"));
+        if week != conflict.week {
+            continue;
+        }
+        last = Some(m);
+        if ids == "*" {
+            named.extend(conflict.others.iter().copied());
+        }
+        named.extend(ids.split('-').filter_map(|id| id.parse().ok().map(BugId)));
+    }
+    let m = last?;
+    conflict.others.iter().all(|b| named.contains(b)).then(|| {
+        format!(
+            "already said for these bugs ([pushbot {rule} {}] in comment {} at {})",
+            m.discriminator,
+            m.comment,
+            m.at.to_rfc3339()
+        )
+    })
+}
+
+pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>) -> Vec<Decision> {
+    let entries: Vec<Entry> = ctx
+        .pushes
+        .iter()
+        .filter(|push| !matches!(push.status, PushStatus::Cancelled { .. }))
+        .filter(|push| push.size != SizeClass::ContentOnly)
+        .filter_map(|push| {
+            push.at().map(|at| Entry {
+                bug: push.id,
+                date: clock::local_date(at, ctx.tz),
+                size: push.size,
+            })
+        })
+        .collect();
+    let found = conflicts(p, &entries);
+    ctx.pushes
+        .iter()
+        .map(|push| decide_one(p, rule, ctx, push, &entries, &found))
+        .collect()
+}
+
+fn decide_one(
+    p: &Params,
+    rule: &str,
+    ctx: &Ctx<'_>,
+    push: &PushBug,
+    entries: &[Entry],
+    found: &BTreeMap<BugId, Conflict>,
+) -> Decision {
+    let quiet = |reason: String| Decision::quiet(push.id, reason);
+    if let PushStatus::Cancelled { resolution } = &push.status {
+        return quiet(format!("cancelled ({resolution}); not counted"));
+    }
+    if push.size == SizeClass::ContentOnly {
+        return quiet("content-only changes are exempt and not counted".to_string());
+    }
+    let Some(at) = push.at() else {
+        return quiet("no push date; not counted".to_string());
+    };
+    let week = clock::iso_week_label(clock::local_date(at, ctx.tz));
+    if push.status == PushStatus::Done {
+        return quiet(format!("done; still counted for {week}"));
+    }
+    if at < ctx.now {
+        return quiet("the push time has passed".to_string());
+    }
+    let Some(conflict) = found.get(&push.id) else {
+        return quiet(format!("within the limits for {week}"));
+    };
+    if let Some(said) = already_named(push, rule, conflict) {
+        return quiet(said);
+    }
+    let planned = clock::local_date(at, ctx.tz);
+    let slot = propose(p, ctx, entries, push.id, push.size, planned);
+    let others: Vec<String> = conflict.others.iter().map(|b| format!("bug {b}")).collect();
+    Decision::fire(
+        push.id,
+        format!(
+            "{} (with {}); proposed slot: {}",
+            conflict.problems.join("; "),
+            others.join(", "),
+            slot.map(|s| clock::format_local(s, ctx.tz))
+                .unwrap_or_else(|| "none in reach".to_string())
+        ),
+        Post {
+            template: "comment",
+            discriminator: discriminator(conflict),
+            extras: json!({
+                "week": conflict.week,
+                "problems": conflict.problems,
+                "slot": slot.map(|s| clock::format_local(s, ctx.tz)),
+                "window": ctx.settings.window.describe(),
+            }),
+            others: conflict.others.clone(),
+            flags: Vec::new(),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::push::SizeClass::{ContentOnly, Large, Small};
+    use crate::rules::testing::*;
+    use proptest::prelude::*;
+
+    fn rules() -> crate::rules::RuleSet {
+        rule_set(
+            "release-conflict",
+            "release_conflict",
+            "[templates]\ncomment = \"{{ problems | join('; ') }} | others: {% for o in others %}{{ o.id }} {% endfor %}| slot: {{ slot }}\"",
+        )
+    }
+    const NOW: &str = "2026-11-26T12:00:00Z";
+
+    fn push(id: u64, local: &str, size: SizeClass) -> PushBug {
+        PushBuilder::new(id).at(local).size(size).build()
+    }
+
+    fn fired(verdicts: &[crate::rules::Verdict]) -> Vec<u64> {
+        verdicts
+            .iter()
+            .filter(|v| v.fires)
+            .map(|v| v.bug.0)
+            .collect()
+    }
+
+    #[test]
+    fn two_large_in_a_week_flags_both_names_the_other_and_proposes_a_slot() {
+        let pushes = [
+            push(1, "2026-12-01 16:00", Large),
+            push(2, "2026-12-03 16:00", Large),
+        ];
+        let v = all(&rules(), &pushes, NOW);
+        assert_eq!(fired(&v), vec![1, 2]);
+        let action = v[0].action.clone().unwrap();
+        assert_eq!(action.key.marker(), "[pushbot release-conflict 2026-W49:2]");
+        assert_eq!(
+            action.comment.as_deref(),
+            Some("2 large releases in 2026-W49 (limit 1) | others: 2 | slot: Tue 2026-12-08 16:00 PST")
+        );
+    }
+
+    #[test]
+    fn fires_once_per_week_and_clears_when_moved_out() {
+        let first = PushBuilder::new(1)
+            .at("2026-12-01 16:00")
+            .marker("release-conflict", "2026-W49:2", NOW)
+            .build();
+        let second = push(2, "2026-12-03 16:00", Large);
+        let v = all(&rules(), &[first.clone(), second.clone()], NOW);
+        assert!(v[0].reason.starts_with("already said"));
+        assert!(v[1].fires);
+        // A third large push joins the week: a new conflict for bug 1.
+        let third = push(3, "2026-12-03 18:00", Large);
+        let v = all(&rules(), &[first.clone(), second, third.clone()], NOW);
+        assert_eq!(
+            v[0].action.clone().unwrap().key.discriminator,
+            "2026-W49:2-3"
+        );
+        // Bug 2 leaves but bug 3 stays: nothing new to say to bug 1.
+        let first_told = PushBuilder::from(first.clone())
+            .marker("release-conflict", "2026-W49:2-3", NOW)
+            .build();
+        let v = all(&rules(), &[first_told, third], NOW);
+        assert!(v[0].reason.starts_with("already said"), "{}", v[0].reason);
+        // Bug 2 moves to the next week: no conflict left in either.
+        let moved = push(2, "2026-12-08 16:00", Large);
+        let v = all(&rules(), &[first.clone(), moved], NOW);
+        assert_eq!(fired(&v), Vec::<u64>::new());
+        assert_eq!(v[0].reason, "within the limits for 2026-W49");
+        // Bug 1 moves into a week that is full: a new conflict, a new key.
+        let moved_first = PushBuilder::from(first).at("2026-12-10 16:00").build();
+        let v = all(
+            &rules(),
+            &[moved_first, push(2, "2026-12-08 16:00", Large)],
+            NOW,
+        );
+        assert_eq!(fired(&v), vec![1, 2]);
+        assert_eq!(v[0].action.clone().unwrap().key.discriminator, "2026-W50:2");
+    }
+
+    #[test]
+    fn weeks_are_iso_weeks_in_the_team_zone() {
+        // Sunday 20:00 in Los Angeles is Monday in UTC (next ISO week there),
+        // but still 2026-W49 for the team.
+        let pushes = [
+            push(1, "2026-12-01 16:00", Large),
+            push(2, "2026-12-06 20:00", Large),
+        ];
+        assert_eq!(fired(&all(&rules(), &pushes, NOW)), vec![1, 2]);
+        // Monday 00:30 local is the next week.
+        let pushes = [
+            push(1, "2026-12-01 16:00", Large),
+            push(2, "2026-12-07 00:30", Large),
+        ];
+        assert_eq!(fired(&all(&rules(), &pushes, NOW)), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn new_year_week_53() {
+        // Thu 2026-12-31 and Fri 2027-01-01 are both in 2026-W53.
+        let pushes = [
+            push(1, "2026-12-31 16:00", Large),
+            push(2, "2027-01-01 16:00", Large),
+            push(3, "2027-01-05 16:00", Large),
+        ];
+        let v = all(&rules(), &pushes, NOW);
+        assert_eq!(fired(&v), vec![1, 2]);
+        assert_eq!(v[0].action.clone().unwrap().key.discriminator, "2026-W53:2");
+    }
+
+    #[test]
+    fn dst_week() {
+        // The week of Mon 2027-03-08 .. Sun 2027-03-14 spans the spring-forward.
+        let pushes = [
+            push(1, "2027-03-09 16:00", Large),
+            push(2, "2027-03-14 16:00", Large),
+            push(3, "2027-03-15 16:00", Large),
+        ];
+        assert_eq!(fired(&all(&rules(), &pushes, NOW)), vec![1, 2]);
+    }
+
+    #[test]
+    fn large_and_small_on_one_day() {
+        let pushes = [
+            push(1, "2026-12-01 16:00", Large),
+            push(2, "2026-12-01 18:00", Small),
+            push(3, "2026-12-03 16:00", Small),
+        ];
+        let v = all(&rules(), &pushes, NOW);
+        assert_eq!(fired(&v), vec![1, 2]);
+        assert!(v[1]
+            .reason
+            .contains("a large and a small release on the same day (2026-12-01)"));
+        // Thursday already holds small bug 3, and two small releases may
+        // share a day, so the small push is proposed for Thu 2026-12-03.
+        assert!(
+            v[1].reason
+                .ends_with("proposed slot: Thu 2026-12-03 16:00 PST"),
+            "{}",
+            v[1].reason
+        );
+    }
+
+    #[test]
+    fn done_counts_cancelled_and_content_and_unscheduled_do_not() {
+        let pushes = [
+            PushBuilder::new(1).at("2026-12-01 16:00").done().build(),
+            push(2, "2026-12-03 16:00", Large),
+        ];
+        let v = all(&rules(), &pushes, "2026-12-02T12:00:00Z");
+        assert_eq!(fired(&v), vec![2]);
+        assert_eq!(v[0].reason, "done; still counted for 2026-W49");
+        let pushes = [
+            PushBuilder::new(1)
+                .at("2026-12-01 16:00")
+                .cancelled()
+                .build(),
+            push(2, "2026-12-03 16:00", Large),
+            push(3, "2026-12-03 16:00", ContentOnly),
+            PushBuilder::new(4).unscheduled().build(),
+        ];
+        let v = all(&rules(), &pushes, NOW);
+        assert_eq!(fired(&v), Vec::<u64>::new());
+        assert!(v[2].reason.starts_with("content-only changes are exempt"));
+        assert_eq!(v[3].reason, "no push date; not counted");
+    }
+
+    #[test]
+    fn bad_parameters_are_refused() {
+        let bad = Params {
+            max_per_day: 0,
+            ..Params::default()
+        };
+        assert_eq!(validate(&bad).unwrap_err().key, "max_per_day");
+    }
+
+    fn entry_strategy() -> impl Strategy<Value = Vec<(u8, bool)>> {
+        // (day offset within two weeks starting Mon 2026-11-30, large?)
+        proptest::collection::vec((0u8..14, any::<bool>()), 0..12)
+    }
+
+    proptest! {
+        #[test]
+        fn week_limits_flag_exactly_the_weeks_over_them(
+            raw in entry_strategy(),
+            max_large in 0u32..4,
+            max_small in 0u32..4,
+            max_total in 1u32..6,
+        ) {
+            let p = Params {
+                max_large_per_week: max_large,
+                max_small_per_week: max_small,
+                max_per_week: max_total,
+                // Day rules off: this property is about weeks.
+                max_per_day: 1000,
+                allow_large_and_small_same_day: true,
+                slot_search_weeks: 1,
+            };
+            let start = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+            let entries: Vec<Entry> = raw.iter().enumerate().map(|(i, (day, large))| Entry {
+                bug: BugId(i as u64 + 1),
+                date: start + Duration::days(i64::from(*day)),
+                size: if *large { Large } else { Small },
+            }).collect();
+            let found = conflicts(&p, &entries);
+            for week in ["2026-W49", "2026-W50"] {
+                let in_week: Vec<&Entry> = entries.iter()
+                    .filter(|e| clock::iso_week_label(e.date) == week).collect();
+                let large = in_week.iter().filter(|e| e.size == Large).count() as u32;
+                let small = in_week.len() as u32 - large;
+                let over = large > max_large || small > max_small || large + small > max_total;
+                for e in &in_week {
+                    prop_assert_eq!(found.contains_key(&e.bug), over, "bug {} in {}", e.bug, week);
+                }
+            }
+        }
+
+        #[test]
+        fn a_flag_always_has_a_reason_within_its_week_or_day(raw in entry_strategy()) {
+            let p = Params::default();
+            let start = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+            let entries: Vec<Entry> = raw.iter().enumerate().map(|(i, (day, large))| Entry {
+                bug: BugId(i as u64 + 1),
+                date: start + Duration::days(i64::from(*day)),
+                size: if *large { Large } else { Small },
+            }).collect();
+            let found = conflicts(&p, &entries);
+            for e in &entries {
+                let week: Vec<&Entry> = entries.iter()
+                    .filter(|o| clock::iso_week_label(o.date) == clock::iso_week_label(e.date)).collect();
+                let day: Vec<&Entry> = entries.iter().filter(|o| o.date == e.date).collect();
+                let wl = week.iter().filter(|o| o.size == Large).count();
+                let ws = week.len() - wl;
+                let dl = day.iter().filter(|o| o.size == Large).count();
+                let ds = day.len() - dl;
+                let over = wl > 1 || ws > 2 || week.len() > 3 || (dl > 0 && ds > 0) || day.len() > 2;
+                prop_assert_eq!(found.contains_key(&e.bug), over);
+            }
+        }
+    }
+}
