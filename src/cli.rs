@@ -1,6 +1,30 @@
 //! One module per subcommand. Each exposes `run(...) -> anyhow::Result<ExitCode>`.
 
+pub mod demo;
 pub mod doctor;
 pub mod explain;
+pub mod once;
 pub mod rules;
+pub mod run;
 pub mod sandbox;
+
+use std::path::Path;
+
+use anyhow::Context;
+use pushbot::config::Settings;
+use pushbot::rules::RuleSet;
+
+/// Reads the settings and the rule files, refusing to start on any problem:
+/// a bad rule file stops start-up with its file, line and reason.
+pub fn load(config: &Path) -> anyhow::Result<(Settings, RuleSet)> {
+    let settings = Settings::load(config)
+        .with_context(|| format!("settings in {} are not usable", config.display()))?;
+    let rules = RuleSet::load(&settings.rules.dir).with_context(|| {
+        format!(
+            "rule files in {} are not usable (see `pushbot rules check {}`)",
+            settings.rules.dir.display(),
+            settings.rules.dir.display()
+        )
+    })?;
+    Ok((settings, rules))
+}

@@ -22,6 +22,10 @@
 //!   the daemon loop and its metrics.
 //! - [`store`]: the local SQLite state (watermark, action log, commands,
 //!   snoozes, cycles): history and speed, never the ledger.
+//! - [`bot`]: wiring: settings and rules into a planner and a started
+//!   poller (start-up proves the API key).
+//! - [`demo`]: `pushbot demo`: the bot against the sandbox, seeded with
+//!   the seed meeting's week.
 //! - [`logging`]: tracing set-up (human or JSON) and secret redaction.
 //! - [`report`]: the weekly report view model and its renderers (Markdown
 //!   summary, JSON, HTML week view, iCalendar feed). Pure.
@@ -29,10 +33,12 @@
 //!   `/metrics`.
 //! - [`sandbox`]: an in-process Bugzilla 5.2 stand-in for tests and the demo.
 
+pub mod bot;
 pub mod bugzilla;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod demo;
 pub mod execute;
 pub mod explain;
 pub mod logging;

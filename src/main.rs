@@ -54,6 +54,13 @@ enum Command {
     },
     /// Show a push bug's model and every rule's verdict with the reason.
     Explain(cli::explain::ExplainArgs),
+    /// Run one cycle (poll, decide, write), then exit: for cron and rehearsals.
+    Once(cli::once::OnceArgs),
+    /// Run the bot against a built-in sandbox seeded with the seed meeting's
+    /// week, and print what it does, bug by bug. Needs no settings.
+    Demo,
+    /// Run the bot: a cycle every `poll.interval_secs` until Ctrl-C/SIGTERM.
+    Run(cli::run::RunArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +71,9 @@ fn main() -> ExitCode {
         Command::Sandbox { data, port, at } => cli::sandbox::run(&data, port, at),
         Command::Rules { command } => cli::rules::run(&cli.config, command),
         Command::Explain(args) => cli::explain::run(&cli.config, args),
+        Command::Demo => cli::demo::run(),
+        Command::Once(args) => cli::once::run(&cli.config, args),
+        Command::Run(args) => cli::run::run(&cli.config, args),
     };
     match result {
         Ok(code) => code,

@@ -367,6 +367,24 @@ impl Poller {
             .iter()
             .map(|b| b.id)
             .partition(|id| self.snapshot.bugs.contains_key(id));
+        // The overlap brings back bugs that did not change since the last
+        // cycle; their comments are already in memory, so a quiet cycle
+        // costs one request (the search).
+        let known: Vec<BugId> = known
+            .into_iter()
+            .filter(|id| {
+                let seen = self
+                    .snapshot
+                    .bugs
+                    .get(id)
+                    .and_then(|t| t.bug.last_change_time);
+                let now = open
+                    .iter()
+                    .find(|b| b.id == *id)
+                    .and_then(|b| b.last_change_time);
+                seen.is_none() || now.is_none() || seen != now
+            })
+            .collect();
         let mut new_comments = if new.is_empty() {
             BTreeMap::new()
         } else {
