@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use thiserror::Error;
 
@@ -74,6 +74,8 @@ pub enum DemoError {
         #[source]
         source: std::io::Error,
     },
+    #[error("the demo's script has a bad time {reason}")]
+    Script { reason: String },
     #[error("a person's action in the demo failed on bug {bug}: {reason}")]
     Person { bug: u64, reason: String },
 }
@@ -184,9 +186,10 @@ qa = "webqa@example.test"
     )
 }
 
-fn local(text: &str) -> DateTime<Utc> {
-    crate::clock::parse_now(text, TEAM_ZONE)
-        .unwrap_or_else(|_| Utc.with_ymd_and_hms(2026, 11, 30, 17, 0, 0).unwrap())
+fn local(text: &str) -> Result<DateTime<Utc>, DemoError> {
+    crate::clock::parse_now(text, TEAM_ZONE).map_err(|e| DemoError::Script {
+        reason: format!("`{text}`: {e}"),
+    })
 }
 
 /// The running demo: the sandbox and a bot started against it. Tests use
@@ -202,7 +205,7 @@ impl Demo {
     /// and a bot against it whose state lives in `workdir`.
     pub async fn start(workdir: &Path) -> Result<Demo, DemoError> {
         let data = SandboxData::from_toml_str(DATA)?;
-        let start = local("2026-11-30 09:00");
+        let start = local("2026-11-30 09:00")?;
         let sandbox = Sandbox::start(
             data,
             SandboxOptions {
@@ -266,7 +269,7 @@ pub async fn run(workdir: &Path) -> Result<Outcome, DemoError> {
     let mut steps = Vec::new();
     let mut seen = written(&demo.sandbox);
     for (label, actions) in script() {
-        let at = local(label);
+        let at = local(label)?;
         demo.sandbox.clock().set(at);
         let mut people = Vec::new();
         for action in actions {
