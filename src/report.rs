@@ -13,6 +13,7 @@ pub mod ics;
 pub mod json;
 pub mod markdown;
 pub mod model;
+pub mod summary;
 
 pub use build::{all_week_reports, week_report, ReportContext};
 pub use model::{
