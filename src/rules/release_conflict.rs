@@ -280,16 +280,17 @@ pub fn entries(pushes: &[PushBug], tz: chrono_tz::Tz) -> Vec<Entry> {
 /// What the week report shows: for every bug in a week or day over the
 /// limits, one sentence per problem naming the bugs it counts ("2 large
 /// releases in 2026-W49 (limit 1): bug 802, bug 803"), the same sentence on
-/// every bug of the week or day (as the rule flags them all). Holds whether or not the bot already commented, and for
-/// past and done pushes too: it describes the plan, it does not decide a
-/// comment.
+/// every bug it names (a small push is not shown under the large limit,
+/// although the rule's comment, which flags the whole week, reaches it).
+/// Holds whether or not the bot already commented, and for past and done
+/// pushes too: it describes the plan, it does not decide a comment.
 pub fn findings(p: &Params, pushes: &[PushBug], tz: chrono_tz::Tz) -> BTreeMap<BugId, Vec<String>> {
     let mut out: BTreeMap<BugId, Vec<String>> = BTreeMap::new();
     for g in over_limits(p, &entries(pushes, tz)) {
         for problem in &g.problems {
             let names: Vec<String> = problem.bugs.iter().map(|b| format!("bug {b}")).collect();
             let sentence = format!("{}: {}", problem.text, names.join(", "));
-            for bug in &g.bugs {
+            for bug in &problem.bugs {
                 let list = out.entry(*bug).or_default();
                 if !list.contains(&sentence) {
                     list.push(sentence.clone());
