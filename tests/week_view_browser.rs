@@ -2,6 +2,12 @@
 //! Chromium dumps the DOM (checked for the pushes and the conflict marks)
 //! and saves a screenshot (`$CARGO_TARGET_TMPDIR/week-view.png`, or the
 //! file named by `PUSHBOT_SCREENSHOT`). `.ci/run` installs Chromium.
+//!
+//! The second test runs the real thing: a `pushbot serve` process (the
+//! binary) against a sandbox seeded with the meeting's week, port 0 learnt
+//! from `--print-addr`; its screenshot goes to
+//! `$CARGO_TARGET_TMPDIR/week-view-serve.png` or `PUSHBOT_SERVE_SCREENSHOT`
+//! (that is `docs/week-view.png`).
 
 mod week_support;
 

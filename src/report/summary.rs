@@ -185,6 +185,30 @@ mod tests {
     }
 
     #[test]
+    fn the_example_settings_are_the_defaults() {
+        let text = include_str!("../../pushbot.example.toml");
+        let table: toml::Table = toml::from_str(text).unwrap();
+        let summary: SummarySettings = table["summary"].clone().try_into().unwrap();
+        assert_eq!(summary, SummarySettings::default());
+        let web: crate::config::WebSettings = table["web"].clone().try_into().unwrap();
+        let default = crate::config::WebSettings::default();
+        assert_eq!(
+            (
+                web.listen,
+                web.enabled,
+                web.ics_duration_minutes,
+                web.calendar_name
+            ),
+            (
+                default.listen,
+                default.enabled,
+                default.ics_duration_minutes,
+                default.calendar_name
+            )
+        );
+    }
+
+    #[test]
     fn dst_moves_the_utc_time_not_the_local_one() {
         // Mon 2 Nov 2026 is the first Monday of PST (UTC-8): 09:00 = 17:00Z;
         // Mon 26 Oct is still PDT (UTC-7): 09:00 = 16:00Z.
