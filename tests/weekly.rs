@@ -436,3 +436,75 @@ fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64>
         .find(|(n, l, _)| n == name && *l == want)
         .map(|(_, _, v)| *v)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushbot_summary_prints_the_week_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Demo::start(dir.path()).await.unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    for (name, text) in SHIPPED_RULES {
+        let file = Path::new(name).file_name().unwrap();
+        std::fs::write(rules.join(file), text).unwrap();
+    }
+    let demo_settings = std::fs::read_to_string(dir.path().join("pushbot.toml")).unwrap();
+    let config = dir.path().join("summary.toml");
+    std::fs::write(
+        &config,
+        format!("{demo_settings}\n[rules]\ndir = \"{}\"\n", rules.display()),
+    )
+    .unwrap();
+    let before = demo.sandbox.request_log().len();
+    let run = |args: &'static [&'static str]| {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_pushbot"))
+                .arg("--config")
+                .arg(&config)
+                .arg("summary")
+                .args(args)
+                .output()
+                .unwrap()
+        })
+    };
+    let md = run(&["--week", "2026-W49", "--now", "2026-11-30 09:05"])
+        .await
+        .unwrap();
+    assert!(
+        md.status.success(),
+        "{}",
+        String::from_utf8_lossy(&md.stderr)
+    );
+    let text = String::from_utf8(md.stdout)
+        .unwrap()
+        .replace(&demo.sandbox.base_url(), "BUGZILLA");
+    // Nothing was posted yet, so no marker sits on the bugs; the text is the
+    // same as with markers.
+    assert_eq!(text, EXPECTED_SUMMARY);
+    let json = run(&[
+        "--week",
+        "next",
+        "--format",
+        "json",
+        "--now",
+        "2026-11-24T12:00:00Z",
+    ])
+    .await
+    .unwrap();
+    assert!(
+        json.status.success(),
+        "{}",
+        String::from_utf8_lossy(&json.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["week"], "2026-W49");
+    let bad = run(&["--week", "2026-W54"]).await.unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("2026-W49"));
+    let writes: Vec<_> = demo.sandbox.request_log()[before..]
+        .iter()
+        .filter(|r| r.method != "GET")
+        .cloned()
+        .collect();
+    assert!(writes.is_empty(), "pushbot summary wrote: {writes:?}");
+}
