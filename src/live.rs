@@ -134,3 +134,70 @@ pub async fn read_snapshot(
     }
     Ok(snapshot)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn decider() -> Decider {
+        Decider {
+            rules: crate::rules::RuleSet::default(),
+            push: crate::push::PushSettings::default(),
+            bot_login: "pushbot@example.test".to_string(),
+            tz: chrono_tz::America::Los_Angeles,
+            summary: crate::report::summary::SummarySettings::default(),
+            bugzilla_url: "https://bugzilla.example".to_string(),
+        }
+    }
+
+    #[test]
+    fn an_outage_keeps_the_last_reports_and_marks_the_cycle_failed() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 30, 17, 0, 0).unwrap();
+        let mut data = WebData::default();
+        let ok = CycleReport {
+            started_at: at,
+            ..CycleReport::default()
+        };
+        let mut totals = PollMetrics {
+            cycles: 1,
+            requests_total: 3,
+            ..PollMetrics::default()
+        };
+        update(&mut data, &decider(), &Snapshot::default(), &ok, &totals);
+        let this_week: crate::report::IsoWeekId = "2026-W49".parse().unwrap();
+        assert!(data.reports_by_week.contains_key(&this_week));
+        assert_eq!(data.status.last_result, Some(CycleResult::Ok));
+        assert_eq!(data.status.last_success_at, Some(at));
+
+        let later = at + Duration::days(7);
+        let outage = CycleReport {
+            started_at: later,
+            outage: true,
+            errors: vec!["reading Bugzilla failed, retrying next cycle: timeout".to_string()],
+            ..CycleReport::default()
+        };
+        totals.cycles = 2;
+        totals.requests_total = 5;
+        totals.errors_total = 1;
+        totals.alert = Some("cap".to_string());
+        update(
+            &mut data,
+            &decider(),
+            &Snapshot::default(),
+            &outage,
+            &totals,
+        );
+        // The reports are the last good ones (no week 50 yet).
+        assert_eq!(data.reports_by_week.len(), 1);
+        assert!(matches!(
+            data.status.last_result,
+            Some(CycleResult::Failed { ref reason }) if reason.contains("timeout")
+        ));
+        assert_eq!(data.status.last_success_at, Some(at));
+        assert!(data.status.write_cap_alert);
+        assert_eq!(data.metrics.cycles_total, 2);
+        assert_eq!(data.metrics.bugzilla_requests_total, 5);
+        assert_eq!(data.metrics.errors_total, 1);
+    }
+}

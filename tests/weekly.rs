@@ -508,3 +508,101 @@ async fn pushbot_summary_prints_the_week_and_writes_nothing() {
         .collect();
     assert!(writes.is_empty(), "pushbot summary wrote: {writes:?}");
 }
+
+/// Stops a child process of this test (by its own id) with SIGTERM and
+/// waits for it.
+fn terminate(mut child: std::process::Child) -> std::process::ExitStatus {
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    child.wait().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushbot_run_also_serves_the_week_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Demo::start(dir.path()).await.unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    for (name, text) in SHIPPED_RULES {
+        let file = Path::new(name).file_name().unwrap();
+        std::fs::write(rules.join(file), text).unwrap();
+    }
+    // A free port: bind 0, note it, let go.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let demo_settings = std::fs::read_to_string(dir.path().join("pushbot.toml")).unwrap();
+    let config = dir.path().join("run.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "{demo_settings}\n[rules]\ndir = \"{}\"\n\n[web]\nlisten = \"127.0.0.1:{port}\"\n",
+            rules.display()
+        ),
+    )
+    .unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_pushbot"))
+        .arg("--config")
+        .arg(&config)
+        .arg("run")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("run.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    // Wait (give up after a minute: a guard, not a timed assertion) until
+    // the first cycle has fed the page.
+    let started = std::time::Instant::now();
+    let metrics = loop {
+        let answer = client.get(format!("{base}/metrics")).send().await;
+        if let Ok(answer) = answer {
+            let text = answer.text().await.unwrap();
+            if !text.contains("pushbot_cycles_total 0") {
+                break text;
+            }
+        }
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            let status = terminate(child);
+            panic!(
+                "pushbot run never served a cycle ({status}); log:\n{}",
+                std::fs::read_to_string(dir.path().join("run.log")).unwrap_or_default()
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let week: serde_json::Value = client
+        .get(format!("{base}/week/2026-W49.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let status = terminate(child);
+    assert!(
+        status.success(),
+        "pushbot run did not stop cleanly: {status}"
+    );
+    let samples = parse_prometheus(&metrics);
+    assert_eq!(value(&samples, "pushbot_cycles_total", &[]), Some(1.0));
+    assert!(
+        value(
+            &samples,
+            "pushbot_actions_total",
+            &[("rule", "release-conflict")]
+        )
+        .unwrap()
+            >= 2.0
+    );
+    assert_eq!(week["conflicts"][0]["bugs"], serde_json::json!([801, 802]));
+    // The real bot wrote: its markers are in Bugzilla.
+    assert!(demo
+        .sandbox
+        .comments(801)
+        .iter()
+        .any(|c| c.text.contains("[pushbot release-conflict 2026-W49")));
+}
