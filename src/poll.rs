@@ -79,6 +79,11 @@ pub struct Snapshot {
 /// The decision step: a pure function of the snapshot and "now".
 pub type Planner = Box<dyn Fn(&Snapshot, DateTime<Utc>) -> Vec<Action> + Send + Sync>;
 
+/// Called after every cycle (either result) with the snapshot, the cycle's
+/// report and the running metrics: how the web view is fed. Must be quick
+/// and must not block (it runs inside the cycle).
+pub type AfterCycle = Box<dyn Fn(&Snapshot, &CycleReport, &Metrics) + Send + Sync>;
+
 /// What one cycle did; also kept in [`Metrics::last_cycle`].
 #[derive(Debug, Clone, Default)]
 pub struct CycleReport {
@@ -201,6 +206,8 @@ pub struct Poller {
     metrics: SharedMetrics,
     /// Set on shutdown; the executor stops between two writes.
     stop: Arc<AtomicBool>,
+    /// See [`Poller::set_after_cycle`].
+    after_cycle: Option<AfterCycle>,
 }
 
 impl Poller {
@@ -214,7 +221,13 @@ impl Poller {
             loaded_at: None,
             metrics: SharedMetrics::default(),
             stop: Arc::new(AtomicBool::new(false)),
+            after_cycle: None,
         }
+    }
+
+    /// Runs `hook` after every cycle (the web view's feed).
+    pub fn set_after_cycle(&mut self, hook: AfterCycle) {
+        self.after_cycle = Some(hook);
     }
 
     /// The open push bugs in memory.
@@ -288,6 +301,14 @@ impl Poller {
         report.duration = clock.elapsed();
         report.requests = self.client.request_count().saturating_sub(requests_before);
         self.finish(&report);
+        if let Some(hook) = &self.after_cycle {
+            let metrics = self
+                .metrics
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            hook(&self.snapshot, &report, &metrics);
+        }
         report
     }
 
