@@ -11,9 +11,10 @@ use chrono_tz::Tz;
 use thiserror::Error;
 
 use crate::bugzilla::{BugzillaError, Client};
+use crate::commands::{self, handle, CommandSettings};
 use crate::config::{ConfigError, Settings};
 use crate::plan::Action;
-use crate::poll::{Planner, Poller, PollerOptions, Snapshot};
+use crate::poll::{MembershipNeeds, Planner, Poller, PollerOptions, Snapshot};
 use crate::push::{self, PushBug, PushSettings};
 use crate::rules::{self, RuleSet};
 use crate::store::{Store, StoreError};
@@ -36,6 +37,10 @@ pub struct Decider {
     pub push: PushSettings,
     pub bot_login: String,
     pub tz: Tz,
+    /// `[commands]`: how command comments are read and answered.
+    pub commands: CommandSettings,
+    /// Bugzilla's address (`bugzilla.url`), for bug links in summaries.
+    pub bugzilla_url: String,
 }
 
 impl Decider {
@@ -45,6 +50,8 @@ impl Decider {
             push: settings.push.clone(),
             bot_login: settings.bugzilla.bot_login.clone(),
             tz: settings.team.tz()?,
+            commands: settings.commands.clone(),
+            bugzilla_url: settings.bugzilla.url.clone(),
         })
     }
 
@@ -62,7 +69,7 @@ impl Decider {
     pub fn decide(&self, snapshot: &Snapshot, now: DateTime<Utc>) -> Vec<Action> {
         let pushes = self.pushes(snapshot);
         let verdicts = rules::evaluate(&self.rules, &pushes, &self.push, self.tz, now);
-        let mut actions = Vec::new();
+        let mut actions = self.answer_commands(snapshot, &pushes, &verdicts, now);
         for verdict in verdicts {
             match verdict.action {
                 Some(action) => actions.push(action),
@@ -76,6 +83,86 @@ impl Decider {
             }
         }
         actions
+    }
+
+    /// The replies to the command comments still unanswered (see
+    /// [`commands::handle`]); comments whose membership lookups failed
+    /// wait for a later cycle.
+    fn answer_commands(
+        &self,
+        snapshot: &Snapshot,
+        pushes: &[PushBug],
+        verdicts: &[rules::Verdict],
+        now: DateTime<Utc>,
+    ) -> Vec<Action> {
+        let summary = |push: &PushBug, next: bool| {
+            commands::summary::week(
+                push,
+                next,
+                pushes,
+                verdicts,
+                &self.rules,
+                &self.push,
+                &self.bugzilla_url,
+                self.tz,
+                now,
+            )
+        };
+        let env = handle::Env {
+            settings: &self.commands,
+            rules: &self.rules,
+            push_settings: &self.push,
+            tz: self.tz,
+            pushes,
+            verdicts,
+            memberships: &snapshot.memberships,
+            summary: &summary,
+            now,
+        };
+        let mut actions = Vec::new();
+        for tracked in snapshot.bugs.values() {
+            let id = tracked.bug.id;
+            for comment in
+                handle::unanswered(id, &tracked.comments, &self.bot_login, &self.commands, now)
+            {
+                if let Some(action) = handle::answer(&env, &tracked.bug, comment) {
+                    actions.push(action);
+                }
+            }
+        }
+        actions
+    }
+
+    /// The `(login, group)` memberships the unanswered commands need: the
+    /// poller looks them up before each planning.
+    pub fn membership_needs(&self) -> MembershipNeeds {
+        let settings = self.commands.clone();
+        let bot_login = self.bot_login.clone();
+        Box::new(move |snapshot, now| {
+            let mut out = Vec::new();
+            for tracked in snapshot.bugs.values() {
+                for pair in handle::lookups(
+                    tracked.bug.id,
+                    &tracked.comments,
+                    &bot_login,
+                    &settings,
+                    now,
+                ) {
+                    if !out.contains(&pair) {
+                        out.push(pair);
+                    }
+                }
+            }
+            out
+        })
+    }
+
+    /// A poller planning with this decider, with the membership lookups
+    /// its commands need.
+    pub fn into_poller(self, client: Client, store: Store, options: PollerOptions) -> Poller {
+        let needs = self.membership_needs();
+        let ttl = chrono::Duration::minutes(i64::from(self.commands.membership_cache_minutes));
+        Poller::new(client, store, self.into_planner(), options).with_memberships(needs, ttl)
     }
 
     /// The planner closure the poller calls every cycle.
@@ -98,5 +185,5 @@ pub async fn start(
     let me = client.verify_login().await?;
     tracing::info!(login = %me.name, "Bugzilla accepted the bot's key");
     let store = Store::open(&settings.state.path)?;
-    Ok(Poller::new(client, store, decider.into_planner(), options))
+    Ok(decider.into_poller(client, store, options))
 }

@@ -241,7 +241,7 @@ impl Demo {
         let store = Store::open(&self.settings.state.path).map_err(bot::StartError::from)?;
         let mut options = PollerOptions::from_settings(&self.settings);
         options.execute.print_dry_run = false;
-        self.poller = Poller::new(client, store, decider.into_planner(), options);
+        self.poller = decider.into_poller(client, store, options);
         Ok(())
     }
 

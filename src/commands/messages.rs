@@ -345,6 +345,26 @@ pub fn checked(findings: &[String]) -> String {
     text
 }
 
+/// `check`: one rule's verdict on the bug, for [`checked`]. `reason` is
+/// the rule's own words, which may hold text from the bug, so it is made
+/// inert.
+pub fn finding(rule: &str, fires: bool, reason: &str, settings: &CommandSettings) -> String {
+    let state = if fires { "acting now" } else { "nothing to do" };
+    format!(
+        "{} ({state}): {}",
+        code_span(rule),
+        neutralize(reason, &settings.prefix)
+    )
+}
+
+/// `signoff` when no `signoff` rule is loaded (or its template failed).
+pub fn signoff_unavailable(settings: &CommandSettings) -> String {
+    format!(
+        "I cannot request sign-off here: no working `signoff` rule is loaded. The bot's maintainers can check it with `pushbot rules check`. {} lists the other commands.",
+        example(settings, "help")
+    )
+}
+
 /// `signoff`: the flags requested, as `(flag, requestee)` pairs.
 pub fn signoff_requested(requests: &[(String, String)], settings: &CommandSettings) -> String {
     if requests.is_empty() {
