@@ -100,7 +100,6 @@ impl Decider {
                 push,
                 next,
                 pushes,
-                verdicts,
                 &self.rules,
                 &self.push,
                 &self.bugzilla_url,

@@ -201,7 +201,18 @@ impl Demo {
     /// Starts the sandbox at Monday 30 November 2026, 09:00 in Los Angeles,
     /// and a bot against it whose state lives in `workdir`.
     pub async fn start(workdir: &Path) -> Result<Demo, DemoError> {
-        let data = SandboxData::from_toml_str(DATA)?;
+        Demo::start_with(workdir, DATA, "").await
+    }
+
+    /// [`Demo::start`] with other sandbox data (a TOML data file's text)
+    /// and `extra_settings` appended to the bot's settings file (TOML
+    /// tables, e.g. `[commands.allow]`), for tests.
+    pub async fn start_with(
+        workdir: &Path,
+        data: &str,
+        extra_settings: &str,
+    ) -> Result<Demo, DemoError> {
+        let data = SandboxData::from_toml_str(data)?;
         let start = local("2026-11-30 09:00");
         let sandbox = Sandbox::start(
             data,
@@ -212,7 +223,8 @@ impl Demo {
         )
         .await?;
         let settings_path = workdir.join("pushbot.toml");
-        let text = settings_text(&sandbox.base_url(), &workdir.join("pushbot.sqlite"));
+        let mut text = settings_text(&sandbox.base_url(), &workdir.join("pushbot.sqlite"));
+        text.push_str(extra_settings);
         std::fs::write(&settings_path, text).map_err(|source| DemoError::Files {
             path: settings_path.display().to_string(),
             source,

@@ -99,10 +99,10 @@ pub fn lookups(
     out
 }
 
-/// The week summary a `summary` command answers with: `(week label,
-/// body)` for the push's week, or the week after (`next`). Supplied by the
-/// caller (it needs the report module).
-pub type SummaryFn<'a> = &'a dyn Fn(&PushBug, bool) -> (String, String);
+/// The week summary a `summary` command answers with, for the push's
+/// week or the week after (`next`); it names its week. Supplied by the
+/// caller (e.g. [`super::summary::week`]).
+pub type SummaryFn<'a> = &'a dyn Fn(&PushBug, bool) -> String;
 
 /// Everything [`answer`] may look at besides the comment.
 pub struct Env<'a> {
@@ -229,10 +229,7 @@ impl Run<'_, '_> {
                 messages::checked(&findings)
             }
             Command::Signoff => self.signoff(),
-            Command::Summary { next } => {
-                let (week, body) = (env.summary)(self.push, *next);
-                messages::summary(&week, &body)
-            }
+            Command::Summary { next } => (env.summary)(self.push, *next),
             Command::Snooze { duration } => {
                 let until = env.now + duration.as_time_delta();
                 self.snooze = Some(Some(until));

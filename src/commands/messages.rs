@@ -387,12 +387,6 @@ pub fn signoff_requested(requests: &[(String, String)], settings: &CommandSettin
     )
 }
 
-/// `summary`: the summary text itself comes from the report module;
-/// `week` is its label, e.g. `2026-W48`.
-pub fn summary(week: &str, body: &str) -> String {
-    format!("Push summary for {week}:\n\n{}", body.trim_end())
-}
-
 /// `snooze`: `until` is the end, already written in the team's time zone
 /// by the caller (this module has no clock).
 pub fn snoozed(duration: SnoozeDuration, until: &str, settings: &CommandSettings) -> String {

@@ -3,9 +3,10 @@
 //!
 //! A minimal mapping of pushes and rule verdicts to the report's view
 //! model: pushes scheduled in the week, their owner and sign-offs, and as
-//! conflicts the reasons of the release-conflict rules that fire (other
-//! firing rules as warnings). The weekly summary posted by the bot uses
-//! the same renderer.
+//! conflicts the reasons of the release-conflict rules that find one
+//! (other rules that find something are warnings). The rules are asked
+//! what they find now, whether or not the bot already said it: they are
+//! evaluated on the pushes without the bot's markers (snoozes kept).
 //!
 //! Pure: no I/O, no clock.
 
@@ -17,28 +18,36 @@ use crate::report::markdown;
 use crate::report::model::{
     IsoWeekId, PushEntry, SignoffState, SignoffStatus, SizeClass, WeekReport,
 };
-use crate::rules::{RuleKind, RuleSet, Verdict};
+use crate::rules::{self, RuleKind, RuleSet, Verdict};
 
-/// `(week label, Markdown body)` (`base_url`: Bugzilla's, for the bug
-/// links) of the week holding `push` (its push
-/// time, or `now` when it has none), or the week after when `next`.
+/// The Markdown summary (`base_url`: Bugzilla's, for the bug links) of
+/// the week holding `push` (its push time, or `now` when it has none), or
+/// of the week after when `next`. It names its week itself.
 #[expect(clippy::too_many_arguments, reason = "plain inputs of one pure view")]
 pub fn week(
     push: &PushBug,
     next: bool,
     pushes: &[PushBug],
-    verdicts: &[Verdict],
     rules: &RuleSet,
     settings: &push::PushSettings,
     base_url: &str,
     tz: Tz,
     now: DateTime<Utc>,
-) -> (String, String) {
+) -> String {
     let mut week = IsoWeekId::of_instant(push.at().unwrap_or(now), tz);
     if next {
         week = week.next();
     }
     let (start, end) = week.bounds(tz);
+    let fresh: Vec<PushBug> = pushes
+        .iter()
+        .map(|p| {
+            let mut p = p.clone();
+            p.markers.retain(|m| m.rule == push::SNOOZE_MARKER);
+            p
+        })
+        .collect();
+    let verdicts = rules::evaluate(rules, &fresh, settings, tz, now);
     let conflict_rules: Vec<&str> = rules
         .rules
         .iter()
@@ -86,7 +95,7 @@ pub fn week(
         pushes: entries,
         generated_at: now,
     };
-    (week.to_string(), markdown::render(&report))
+    markdown::render(&report)
 }
 
 fn signoff_state(flag: &str, signoff: &Signoff) -> SignoffState {
