@@ -11,11 +11,13 @@ use chrono_tz::Tz;
 use thiserror::Error;
 
 use crate::bugzilla::{BugzillaError, Client};
-use crate::commands::{self, handle, CommandSettings};
+use crate::commands::{handle, CommandSettings};
 use crate::config::{ConfigError, Settings};
 use crate::plan::Action;
 use crate::poll::{MembershipNeeds, Planner, Poller, PollerOptions, Snapshot};
 use crate::push::{self, PushBug, PushSettings};
+use crate::report::summary::{self, SummarySettings};
+use crate::report::{IsoWeekId, ReportContext, WeekReport};
 use crate::rules::{self, RuleSet};
 use crate::store::{Store, StoreError};
 
@@ -39,7 +41,9 @@ pub struct Decider {
     pub tz: Tz,
     /// `[commands]`: how command comments are read and answered.
     pub commands: CommandSettings,
-    /// Bugzilla's address (`bugzilla.url`), for bug links in summaries.
+    /// `[summary]`: when and where the weekly summary is posted.
+    pub summary: SummarySettings,
+    /// `bugzilla.url`, for bug links in reports.
     pub bugzilla_url: String,
 }
 
@@ -51,15 +55,18 @@ impl Decider {
             bot_login: settings.bugzilla.bot_login.clone(),
             tz: settings.team.tz()?,
             commands: settings.commands.clone(),
+            summary: settings.summary.clone(),
             bugzilla_url: settings.bugzilla.url.clone(),
         })
     }
 
-    /// Every tracked bug read as a push.
+    /// Every tracked bug read as a push (the summary's tracking bug is
+    /// never a push, even when the query matches it).
     pub fn pushes(&self, snapshot: &Snapshot) -> Vec<PushBug> {
         snapshot
             .bugs
             .values()
+            .filter(|t| Some(t.bug.id.0) != self.summary.tracking_bug)
             .map(|t| push::extract(&t.bug, &t.comments, &self.push, &self.bot_login, self.tz))
             .collect()
     }
@@ -70,6 +77,15 @@ impl Decider {
         let pushes = self.pushes(snapshot);
         let verdicts = rules::evaluate(&self.rules, &pushes, &self.push, self.tz, now);
         let mut actions = self.answer_commands(snapshot, &pushes, &verdicts, now);
+        let due = summary::due(&self.summary, self.tz, now);
+        if !due.is_empty() {
+            let findings = rules::findings(&self.rules, &pushes, &self.push, self.tz);
+            let ctx = self.report_context(now);
+            for d in &due {
+                let report = crate::report::week_report(&pushes, &findings, d.week, &ctx);
+                actions.extend(summary::action(&self.summary, d, &report));
+            }
+        }
         for verdict in verdicts {
             match verdict.action {
                 Some(action) => actions.push(action),
@@ -95,17 +111,18 @@ impl Decider {
         verdicts: &[rules::Verdict],
         now: DateTime<Utc>,
     ) -> Vec<Action> {
+        // `summary`: the week report's Markdown (what the rules find,
+        // whether or not already said), of the push's week or the next.
+        let findings = rules::findings(&self.rules, pushes, &self.push, self.tz);
+        let ctx = self.report_context(now);
         let summary = |push: &PushBug, next: bool| {
-            commands::summary::week(
-                push,
-                next,
-                pushes,
-                &self.rules,
-                &self.push,
-                &self.bugzilla_url,
-                self.tz,
-                now,
-            )
+            let mut week = IsoWeekId::of_instant(push.at().unwrap_or(now), self.tz);
+            if next {
+                week = week.next();
+            }
+            crate::report::markdown::render(&crate::report::week_report(
+                pushes, &findings, week, &ctx,
+            ))
         };
         let env = handle::Env {
             settings: &self.commands,
@@ -162,6 +179,40 @@ impl Decider {
         let needs = self.membership_needs();
         let ttl = chrono::Duration::minutes(i64::from(self.commands.membership_cache_minutes));
         Poller::new(client, store, self.into_planner(), options).with_memberships(needs, ttl)
+    }
+
+    /// What every report of this team needs: zone, links, flag names.
+    pub fn report_context(&self, now: DateTime<Utc>) -> ReportContext {
+        ReportContext {
+            tz: self.tz,
+            now,
+            bugzilla_url: self.bugzilla_url.clone(),
+            signoff_flags: self.push.signoff_flags.clone(),
+        }
+    }
+
+    /// The report of one week over the snapshot, with the rules' findings.
+    pub fn week_report(
+        &self,
+        snapshot: &Snapshot,
+        week: IsoWeekId,
+        now: DateTime<Utc>,
+    ) -> WeekReport {
+        let pushes = self.pushes(snapshot);
+        let findings = rules::findings(&self.rules, &pushes, &self.push, self.tz);
+        crate::report::week_report(&pushes, &findings, week, &self.report_context(now))
+    }
+
+    /// A report for every week with pushes (and this week), for the web
+    /// view and the calendar.
+    pub fn week_reports(
+        &self,
+        snapshot: &Snapshot,
+        now: DateTime<Utc>,
+    ) -> std::collections::BTreeMap<IsoWeekId, WeekReport> {
+        let pushes = self.pushes(snapshot);
+        let findings = rules::findings(&self.rules, &pushes, &self.push, self.tz);
+        crate::report::all_week_reports(&pushes, &findings, &self.report_context(now))
     }
 
     /// The planner closure the poller calls every cycle.

@@ -7,6 +7,8 @@ pub mod once;
 pub mod rules;
 pub mod run;
 pub mod sandbox;
+pub mod serve;
+pub mod summary;
 
 use std::path::Path;
 

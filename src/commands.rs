@@ -14,7 +14,6 @@ pub mod auth;
 pub mod handle;
 pub mod messages;
 pub mod parse;
-pub mod summary;
 
 use std::fmt;
 

@@ -101,6 +101,9 @@ pub struct Settings {
     /// `[push]`: how bugs are read as pushes (app table, schedule, window).
     #[serde(default)]
     pub push: crate::push::PushSettings,
+    /// `[summary]`: the weekly summary comment on a tracking bug.
+    #[serde(default)]
+    pub summary: crate::report::summary::SummarySettings,
     /// Make every read and decision, print the writes, make none.
     /// Default: false.
     #[serde(default)]
@@ -286,17 +289,42 @@ impl Default for RulesSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebSettings {
-    /// Default: `127.0.0.1:8080`.
+    /// Default: `127.0.0.1:8080`. Port 0 picks a free port (the log line
+    /// `web server listening` and `pushbot serve --print-addr` tell which).
     #[serde(default = "default_listen")]
     pub listen: String,
+    /// Whether `pushbot run` also serves the week view. Default: true.
+    /// (`pushbot serve` always serves.)
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Length of each push's event in `/calendar.ics`, in minutes.
+    /// Default: 60.
+    #[serde(default = "default_ics_minutes")]
+    pub ics_duration_minutes: u32,
+    /// The calendar's name (`X-WR-CALNAME`). Default: `pushbot pushes`.
+    #[serde(default = "default_calendar_name")]
+    pub calendar_name: String,
 }
 
 impl Default for WebSettings {
     fn default() -> Self {
         WebSettings {
             listen: default_listen(),
+            enabled: true,
+            ics_duration_minutes: default_ics_minutes(),
+            calendar_name: default_calendar_name(),
         }
     }
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_ics_minutes() -> u32 {
+    60
+}
+fn default_calendar_name() -> String {
+    "pushbot pushes".to_string()
 }
 
 fn default_rest_path() -> String {
@@ -467,6 +495,13 @@ impl Settings {
         self.team.tz()?;
         self.commands.validate()?;
         self.push.validate()?;
+        self.summary.validate()?;
+        if self.web.ics_duration_minutes == 0 {
+            return Err(invalid(
+                "web.ics_duration_minutes",
+                "must be at least 1 (default 60)",
+            ));
+        }
         Ok(self)
     }
 

@@ -31,6 +31,8 @@
 //!   summary, JSON, HTML week view, iCalendar feed). Pure.
 //! - [`web`]: the axum server for the week view, the feeds, `/healthz` and
 //!   `/metrics`.
+//! - [`live`]: feeds the web server from the poller after every cycle
+//!   (week reports, cycle status, counters).
 //! - [`sandbox`]: an in-process Bugzilla 5.2 stand-in for tests and the demo.
 
 pub mod bot;
@@ -41,6 +43,7 @@ pub mod config;
 pub mod demo;
 pub mod execute;
 pub mod explain;
+pub mod live;
 pub mod logging;
 pub mod plan;
 pub mod poll;

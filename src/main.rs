@@ -59,8 +59,15 @@ enum Command {
     /// Run the bot against a built-in sandbox seeded with the seed meeting's
     /// week, and print what it does, bug by bug. Needs no settings.
     Demo,
-    /// Run the bot: a cycle every `poll.interval_secs` until Ctrl-C/SIGTERM.
+    /// Run the bot: a cycle every `poll.interval_secs` until Ctrl-C/SIGTERM;
+    /// also serves the week view unless `web.enabled = false`.
     Run(cli::run::RunArgs),
+    /// Print a week's summary (Markdown, HTML or JSON), read from Bugzilla;
+    /// writes nothing.
+    Summary(cli::summary::SummaryArgs),
+    /// Serve the week view, `/calendar.ics`, `/healthz` and `/metrics`, fed
+    /// by a read-only poller (dry-run cycles: never a write).
+    Serve(cli::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +81,8 @@ fn main() -> ExitCode {
         Command::Demo => cli::demo::run(),
         Command::Once(args) => cli::once::run(&cli.config, args),
         Command::Run(args) => cli::run::run(&cli.config, args),
+        Command::Summary(args) => cli::summary::run(&cli.config, args),
+        Command::Serve(args) => cli::serve::run(&cli.config, args),
     };
     match result {
         Ok(code) => code,

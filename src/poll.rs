@@ -98,6 +98,11 @@ struct MembershipLookup {
 /// The decision step: a pure function of the snapshot and "now".
 pub type Planner = Box<dyn Fn(&Snapshot, DateTime<Utc>) -> Vec<Action> + Send + Sync>;
 
+/// Called after every cycle (either result) with the snapshot, the cycle's
+/// report and the running metrics: how the web view is fed. Must be quick
+/// and must not block (it runs inside the cycle).
+pub type AfterCycle = Box<dyn Fn(&Snapshot, &CycleReport, &Metrics) + Send + Sync>;
+
 /// What one cycle did; also kept in [`Metrics::last_cycle`].
 #[derive(Debug, Clone, Default)]
 pub struct CycleReport {
@@ -222,6 +227,8 @@ pub struct Poller {
     stop: Arc<AtomicBool>,
     /// Group lookups for commands, if set.
     memberships: Option<MembershipLookup>,
+    /// See [`Poller::set_after_cycle`].
+    after_cycle: Option<AfterCycle>,
 }
 
 impl Poller {
@@ -236,6 +243,7 @@ impl Poller {
             metrics: SharedMetrics::default(),
             stop: Arc::new(AtomicBool::new(false)),
             memberships: None,
+            after_cycle: None,
         }
     }
 
@@ -251,6 +259,11 @@ impl Poller {
             cache: BTreeMap::new(),
         });
         self
+    }
+
+    /// Runs `hook` after every cycle (the web view's feed).
+    pub fn set_after_cycle(&mut self, hook: AfterCycle) {
+        self.after_cycle = Some(hook);
     }
 
     /// The open push bugs in memory.
@@ -325,6 +338,14 @@ impl Poller {
         report.duration = clock.elapsed();
         report.requests = self.client.request_count().saturating_sub(requests_before);
         self.finish(&report);
+        if let Some(hook) = &self.after_cycle {
+            let metrics = self
+                .metrics
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            hook(&self.snapshot, &report, &metrics);
+        }
         report
     }
 

@@ -7,12 +7,15 @@
 //! where a renderer needs it. Renderers must not decide anything (conflicts
 //! and window warnings arrive as sentences in the model); they only show.
 
+pub mod build;
 pub mod html;
 pub mod ics;
 pub mod json;
 pub mod markdown;
 pub mod model;
+pub mod summary;
 
+pub use build::{all_week_reports, week_report, ReportContext};
 pub use model::{
     IsoWeekId, ParseWeekError, PushEntry, SignoffState, SignoffStatus, SizeClass, WeekReport,
 };

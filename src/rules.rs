@@ -643,6 +643,70 @@ pub fn signoff_request(
     })
 }
 
+/// What the rules find about the plan, whether or not the bot already said
+/// it: what the week report and summary show. `evaluate` answers "act
+/// now?" (false once the marker is posted); this answers "does the
+/// condition hold?".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Findings {
+    /// Conflict sentences by bug (`release_conflict` rules); the same
+    /// sentence sits on every bug it names.
+    pub conflicts: BTreeMap<BugId, Vec<String>>,
+    /// Other warnings by bug (`push_window` rules).
+    pub warnings: BTreeMap<BugId, Vec<String>>,
+}
+
+impl Findings {
+    /// The conflict sentences of one bug (none when it has no conflict).
+    pub fn conflicts_of(&self, bug: BugId) -> &[String] {
+        self.conflicts
+            .get(&bug)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// The warning sentences of one bug.
+    pub fn warnings_of(&self, bug: BugId) -> &[String] {
+        self.warnings
+            .get(&bug)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+}
+
+/// The conflicts and window warnings of the loaded rules over `pushes`,
+/// with each rule's own parameters. Independent of markers and of "now";
+/// never changes what the rules post.
+pub fn findings(rules: &RuleSet, pushes: &[PushBug], settings: &PushSettings, tz: Tz) -> Findings {
+    let mut out = Findings::default();
+    let add = |map: &mut BTreeMap<BugId, Vec<String>>, bug: BugId, text: String| {
+        let list = map.entry(bug).or_default();
+        if !list.contains(&text) {
+            list.push(text);
+        }
+    };
+    for rule in &rules.rules {
+        match &rule.kind {
+            RuleKind::ReleaseConflict(p) => {
+                for (bug, texts) in release_conflict::findings(p, pushes, tz) {
+                    for text in texts {
+                        add(&mut out.conflicts, bug, text);
+                    }
+                }
+            }
+            RuleKind::PushWindow(p) => {
+                for push in pushes {
+                    if let Some(text) = push_window::finding(p, settings, push, tz) {
+                        add(&mut out.warnings, push.id, text);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 fn render(rule: &Rule, ctx: &Ctx<'_>, d: Decision) -> Verdict {
     let Some(post) = d.post else {
         return Verdict {

@@ -409,12 +409,14 @@ async fn bind_errors_name_the_setting() {
     let taken = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let settings = pushbot::config::WebSettings {
         listen: taken.local_addr().unwrap().to_string(),
+        ..Default::default()
     };
     let err = web::bind(&settings).await.unwrap_err().to_string();
     assert!(err.contains("web.listen"), "{err}");
     assert!(err.contains(&settings.listen), "{err}");
     let free = pushbot::config::WebSettings {
         listen: "127.0.0.1:0".into(),
+        ..Default::default()
     };
     let listener = web::bind(&free).await.unwrap();
     assert!(listener.local_addr().unwrap().ip().is_loopback());

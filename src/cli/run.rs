@@ -1,12 +1,18 @@
 //! `pushbot run`: the daemon. A cycle every `poll.interval_secs` until
 //! SIGINT or SIGTERM, which finishes the write in progress and stops.
+//! Also serves the week view on `web.listen`, fed after every cycle,
+//! unless `web.enabled = false`.
 
 use std::path::Path;
 use std::process::ExitCode;
 
+use std::sync::{Arc, RwLock};
+
 use anyhow::Context;
-use pushbot::bot;
+use pushbot::bot::{self, Decider};
+use pushbot::live;
 use pushbot::poll::PollerOptions;
+use pushbot::web::{self, WebData};
 
 /// Arguments of `pushbot run`.
 #[derive(Debug, clap::Args)]
@@ -21,16 +27,38 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut options = PollerOptions::from_settings(&settings);
     options.execute.dry_run |= args.dry_run;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let decider = Decider::from_settings(&settings, rules.clone())?;
     runtime.block_on(async {
         let mut poller = bot::start(&settings, rules, options)
             .await
             .with_context(|| format!("pushbot cannot start with {}", config.display()))?;
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let server = if settings.web.enabled {
+            let data = Arc::new(RwLock::new(WebData::default()));
+            let state = live::web_state(&settings, Arc::clone(&data), web::system_clock())?;
+            let listener = web::bind(&settings.web).await?;
+            let mut web_stop = stop_rx.clone();
+            let (addr, task) = live::spawn_server(listener, state, async move {
+                let _ = web_stop.wait_for(|stop| *stop).await;
+            })?;
+            tracing::info!(%addr, "web server listening");
+            poller.set_after_cycle(live::feed(decider, data));
+            Some(task)
+        } else {
+            None
+        };
         tracing::info!(
             interval_secs = settings.poll.interval_secs,
             dry_run = settings.dry_run || args.dry_run,
             "pushbot running; stop with Ctrl-C or SIGTERM"
         );
         poller.run(shutdown_signal()).await;
+        let _ = stop_tx.send(true);
+        if let Some(task) = server {
+            task.await
+                .context("the web server task failed")?
+                .context("the web server failed")?;
+        }
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)

@@ -101,7 +101,7 @@ pub fn lookups(
 
 /// The week summary a `summary` command answers with, for the push's
 /// week or the week after (`next`); it names its week. Supplied by the
-/// caller (e.g. [`super::summary::week`]).
+/// caller (the report module's week report as Markdown).
 pub type SummaryFn<'a> = &'a dyn Fn(&PushBug, bool) -> String;
 
 /// Everything [`answer`] may look at besides the comment.

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{already_said, Ctx, Decision, ParamError, Post};
-use crate::push::{PushBug, PushSettings, PushStatus, SizeClass};
+use crate::push::{PushBug, PushSettings, PushStatus, PushWindow, SizeClass};
 
 /// Template: `comment` (variables: `problems`, a list of sentences;
 /// `window`, the allowed window in words).
@@ -52,6 +52,37 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
     }
     let window = &ctx.settings.window;
     let local = at.with_timezone(&ctx.tz);
+    let problems = problems(p, window, at, ctx.tz);
+    if problems.is_empty() {
+        return quiet("inside the push window");
+    }
+    let discriminator = local.format("%Y-%m-%dT%H:%M").to_string();
+    if let Some(said) = already_said(push, rule, &discriminator) {
+        return quiet(&said);
+    }
+    Decision::fire(
+        push.id,
+        format!("outside the push window: {}", problems.join("; ")),
+        Post {
+            template: "comment",
+            discriminator,
+            extras: json!({ "problems": problems, "window": window.describe() }),
+            others: Vec::new(),
+            flags: Vec::new(),
+        },
+    )
+}
+
+/// What is wrong with a push at `at` (team zone `tz`) for `window`, as
+/// sentences ("Monday is not a push day", "14:00 is before 16:00"); empty
+/// inside the window.
+pub fn problems(
+    p: &Params,
+    window: &PushWindow,
+    at: chrono::DateTime<chrono::Utc>,
+    tz: chrono_tz::Tz,
+) -> Vec<String> {
+    let local = at.with_timezone(&tz);
     let day = local.weekday();
     let time = local.time().with_second(0).unwrap_or(local.time());
     let mut problems = Vec::new();
@@ -78,24 +109,24 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
             window.not_after
         ));
     }
-    if problems.is_empty() {
-        return quiet("inside the push window");
+    problems
+}
+
+/// What the week report shows for a push: one sentence when it is set
+/// outside the window ("outside the push window: Monday is not a push day;
+/// 14:00 is before 16:00"), whether or not the bot already commented.
+/// Open, scheduled, not content-only pushes only (done ones are history).
+pub fn finding(
+    p: &Params,
+    settings: &PushSettings,
+    push: &PushBug,
+    tz: chrono_tz::Tz,
+) -> Option<String> {
+    if !matches!(push.status, PushStatus::Open { .. }) || push.size == SizeClass::ContentOnly {
+        return None;
     }
-    let discriminator = local.format("%Y-%m-%dT%H:%M").to_string();
-    if let Some(said) = already_said(push, rule, &discriminator) {
-        return quiet(&said);
-    }
-    Decision::fire(
-        push.id,
-        format!("outside the push window: {}", problems.join("; ")),
-        Post {
-            template: "comment",
-            discriminator,
-            extras: json!({ "problems": problems, "window": window.describe() }),
-            others: Vec::new(),
-            flags: Vec::new(),
-        },
-    )
+    let problems = problems(p, &settings.window, push.at()?, tz);
+    (!problems.is_empty()).then(|| format!("outside the push window: {}", problems.join("; ")))
 }
 
 fn weekday_name(day: chrono::Weekday) -> &'static str {

@@ -108,9 +108,30 @@ pub struct Conflict {
     pub others: Vec<BugId>,
 }
 
-/// Counts entries per ISO week and per day and returns every bug that is in
-/// a week or day over the limits. Content-only entries are ignored.
-pub fn conflicts(p: &Params, entries: &[Entry]) -> BTreeMap<BugId, Conflict> {
+/// One week or day over the limits: the bugs counted in it and what is
+/// over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// Every counted bug of the week or day, by id: all of them are in
+    /// conflict (the rule flags the whole week or day).
+    pub bugs: Vec<BugId>,
+    /// What is over the limits.
+    pub problems: Vec<Problem>,
+}
+
+/// One limit exceeded and the bugs it counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// E.g. "2 large releases in 2026-W49 (limit 1)".
+    pub text: String,
+    /// The bugs counted against this limit (the large ones for the large
+    /// limit), by id.
+    pub bugs: Vec<BugId>,
+}
+
+/// Every week and day over the limits (weeks first, then days, in order).
+/// Content-only entries are ignored.
+pub fn over_limits(p: &Params, entries: &[Entry]) -> Vec<Group> {
     let counted: Vec<&Entry> = entries
         .iter()
         .filter(|e| e.size != SizeClass::ContentOnly)
@@ -124,70 +145,157 @@ pub fn conflicts(p: &Params, entries: &[Entry]) -> BTreeMap<BugId, Conflict> {
             .push(e);
         by_day.entry(e.date).or_default().push(e);
     }
-    let mut out: BTreeMap<BugId, Conflict> = BTreeMap::new();
-    let mut others: BTreeMap<BugId, BTreeSet<BugId>> = BTreeMap::new();
-    let mut flag = |group: &[&Entry], problems: &[String], out: &mut BTreeMap<BugId, Conflict>| {
-        for e in group {
-            let c = out.entry(e.bug).or_insert_with(|| Conflict {
-                week: clock::iso_week_label(e.date),
-                ..Conflict::default()
-            });
-            c.problems.extend(problems.iter().cloned());
-            others
-                .entry(e.bug)
-                .or_default()
-                .extend(group.iter().map(|o| o.bug).filter(|b| *b != e.bug));
-        }
+    let ids = |members: &[&Entry], size: Option<SizeClass>| {
+        let mut bugs: Vec<BugId> = members
+            .iter()
+            .filter(|e| size.is_none_or(|s| e.size == s))
+            .map(|e| e.bug)
+            .collect();
+        bugs.sort();
+        bugs.dedup();
+        bugs
     };
-    for (week, group) in &by_week {
-        let large = group.iter().filter(|e| e.size == SizeClass::Large).count();
-        let small = group.len() - large;
+    let problem = |text: String, bugs: Vec<BugId>| Problem { text, bugs };
+    let mut out = Vec::new();
+    for (week, members) in &by_week {
+        let large = members
+            .iter()
+            .filter(|e| e.size == SizeClass::Large)
+            .count();
+        let small = members.len() - large;
         let mut problems = Vec::new();
         if large > p.max_large_per_week as usize {
-            problems.push(format!(
-                "{large} large releases in {week} (limit {})",
-                p.max_large_per_week
+            problems.push(problem(
+                format!(
+                    "{large} large releases in {week} (limit {})",
+                    p.max_large_per_week
+                ),
+                ids(members, Some(SizeClass::Large)),
             ));
         }
         if small > p.max_small_per_week as usize {
-            problems.push(format!(
-                "{small} small releases in {week} (limit {})",
-                p.max_small_per_week
+            problems.push(problem(
+                format!(
+                    "{small} small releases in {week} (limit {})",
+                    p.max_small_per_week
+                ),
+                ids(members, Some(SizeClass::Small)),
             ));
         }
-        if group.len() > p.max_per_week as usize {
-            problems.push(format!(
-                "{} releases in {week} (limit {})",
-                group.len(),
-                p.max_per_week
+        if members.len() > p.max_per_week as usize {
+            problems.push(problem(
+                format!(
+                    "{} releases in {week} (limit {})",
+                    members.len(),
+                    p.max_per_week
+                ),
+                ids(members, None),
             ));
         }
         if !problems.is_empty() {
-            flag(group, &problems, &mut out);
+            out.push(Group {
+                bugs: ids(members, None),
+                problems,
+            });
         }
     }
-    for (day, group) in &by_day {
-        let large = group.iter().filter(|e| e.size == SizeClass::Large).count();
-        let small = group.len() - large;
+    for (day, members) in &by_day {
+        let large = members
+            .iter()
+            .filter(|e| e.size == SizeClass::Large)
+            .count();
+        let small = members.len() - large;
         let mut problems = Vec::new();
         if large > 0 && small > 0 && !p.allow_large_and_small_same_day {
-            problems.push(format!(
-                "a large and a small release on the same day ({day})"
+            problems.push(problem(
+                format!("a large and a small release on the same day ({day})"),
+                ids(members, None),
             ));
         }
-        if group.len() > p.max_per_day as usize {
-            problems.push(format!(
-                "{} releases on {day} (limit {})",
-                group.len(),
-                p.max_per_day
+        if members.len() > p.max_per_day as usize {
+            problems.push(problem(
+                format!(
+                    "{} releases on {day} (limit {})",
+                    members.len(),
+                    p.max_per_day
+                ),
+                ids(members, None),
             ));
         }
         if !problems.is_empty() {
-            flag(group, &problems, &mut out);
+            out.push(Group {
+                bugs: ids(members, None),
+                problems,
+            });
+        }
+    }
+    out
+}
+
+/// Counts entries per ISO week and per day and returns every bug that is in
+/// a week or day over the limits. Content-only entries are ignored.
+pub fn conflicts(p: &Params, entries: &[Entry]) -> BTreeMap<BugId, Conflict> {
+    let week_of: BTreeMap<BugId, String> = entries
+        .iter()
+        .map(|e| (e.bug, clock::iso_week_label(e.date)))
+        .collect();
+    let mut out: BTreeMap<BugId, Conflict> = BTreeMap::new();
+    let mut others: BTreeMap<BugId, BTreeSet<BugId>> = BTreeMap::new();
+    for g in over_limits(p, entries) {
+        for bug in &g.bugs {
+            let c = out.entry(*bug).or_insert_with(|| Conflict {
+                week: week_of.get(bug).cloned().unwrap_or_default(),
+                ..Conflict::default()
+            });
+            c.problems.extend(g.problems.iter().map(|p| p.text.clone()));
+            others
+                .entry(*bug)
+                .or_default()
+                .extend(g.bugs.iter().copied().filter(|b| b != bug));
         }
     }
     for (bug, c) in out.iter_mut() {
         c.others = others.remove(bug).unwrap_or_default().into_iter().collect();
+    }
+    out
+}
+
+/// The counted entries of `pushes`: scheduled, not cancelled, not
+/// content-only (a done push still used its slot).
+pub fn entries(pushes: &[PushBug], tz: chrono_tz::Tz) -> Vec<Entry> {
+    pushes
+        .iter()
+        .filter(|push| !matches!(push.status, PushStatus::Cancelled { .. }))
+        .filter(|push| push.size != SizeClass::ContentOnly)
+        .filter_map(|push| {
+            push.at().map(|at| Entry {
+                bug: push.id,
+                date: clock::local_date(at, tz),
+                size: push.size,
+            })
+        })
+        .collect()
+}
+
+/// What the week report shows: for every bug in a week or day over the
+/// limits, one sentence per problem naming the bugs it counts ("2 large
+/// releases in 2026-W49 (limit 1): bug 802, bug 803"), the same sentence on
+/// every bug of the week or day (as the rule flags them all). Holds whether or not the bot already commented, and for
+/// past and done pushes too: it describes the plan, it does not decide a
+/// comment.
+pub fn findings(p: &Params, pushes: &[PushBug], tz: chrono_tz::Tz) -> BTreeMap<BugId, Vec<String>> {
+    let mut out: BTreeMap<BugId, Vec<String>> = BTreeMap::new();
+    for g in over_limits(p, &entries(pushes, tz)) {
+        for problem in &g.problems {
+            let names: Vec<String> = problem.bugs.iter().map(|b| format!("bug {b}")).collect();
+            let sentence = format!("{}: {}", problem.text, names.join(", "));
+            for bug in &g.bugs {
+                let list = out.entry(*bug).or_default();
+                if !list.contains(&sentence) {
+                    list.push(sentence.clone());
+                }
+            }
+        }
     }
     out
 }
@@ -273,19 +381,7 @@ fn already_named(push: &PushBug, rule: &str, conflict: &Conflict) -> Option<Stri
 }
 
 pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>) -> Vec<Decision> {
-    let entries: Vec<Entry> = ctx
-        .pushes
-        .iter()
-        .filter(|push| !matches!(push.status, PushStatus::Cancelled { .. }))
-        .filter(|push| push.size != SizeClass::ContentOnly)
-        .filter_map(|push| {
-            push.at().map(|at| Entry {
-                bug: push.id,
-                date: clock::local_date(at, ctx.tz),
-                size: push.size,
-            })
-        })
-        .collect();
+    let entries = entries(ctx.pushes, ctx.tz);
     let found = conflicts(p, &entries);
     ctx.pushes
         .iter()

@@ -1,0 +1,75 @@
+//! `pushbot summary`: prints a week's summary on demand (Markdown, HTML or
+//! JSON), read from Bugzilla through the normal search. Never writes.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::Utc;
+use pushbot::bot::Decider;
+use pushbot::bugzilla::Client;
+use pushbot::clock;
+use pushbot::live;
+use pushbot::poll::PollerOptions;
+use pushbot::report::{html, json, markdown, IsoWeekId};
+
+/// Output format of `pushbot summary`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    /// The comment text the bot posts (Markdown that reads as plain text).
+    Md,
+    /// The week view page.
+    Html,
+    /// The week as JSON (the `/week/ID.json` document).
+    Json,
+}
+
+/// Arguments of `pushbot summary`.
+#[derive(Debug, clap::Args)]
+pub struct SummaryArgs {
+    /// The week: `2026-W49`, `this` or `next`. Default: this week (team zone).
+    #[arg(long, default_value = "this")]
+    pub week: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Md)]
+    pub format: Format,
+    /// As of this time: RFC 3339, or a local `YYYY-MM-DD HH:MM` in the
+    /// team's zone. Default: now.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+}
+
+pub fn run(config: &Path, args: SummaryArgs) -> anyhow::Result<ExitCode> {
+    let (settings, rules) = super::load(config)?;
+    let tz = settings.team.tz()?;
+    let now = match &args.now {
+        Some(text) => clock::parse_now(text, tz).with_context(|| format!("--now {text}"))?,
+        None => Utc::now(),
+    };
+    let this = IsoWeekId::of_instant(now, tz);
+    let week = match args.week.as_str() {
+        "this" => this,
+        "next" => this.next(),
+        other => other
+            .parse()
+            .with_context(|| format!("--week {other}: use 2026-W49, `this` or `next`"))?,
+    };
+    let decider = Decider::from_settings(&settings, rules)?;
+    let query = PollerOptions::from_settings(&settings).query;
+    let client = Client::new(&settings).context("cannot build the Bugzilla client")?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let snapshot = runtime
+        .block_on(live::read_snapshot(&client, &query))
+        .with_context(|| format!("cannot read the push bugs from {}", settings.bugzilla.url))?;
+    let report = decider.week_report(&snapshot, week, now);
+    let text = match args.format {
+        Format::Md => markdown::render(&report),
+        Format::Html => html::render(&report, Some(now)).context("rendering the week view")?,
+        Format::Json => json::render(&report).context("rendering the week as JSON")?,
+    };
+    print!("{text}");
+    if !text.ends_with('\n') {
+        println!();
+    }
+    Ok(ExitCode::SUCCESS)
+}

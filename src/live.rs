@@ -1,0 +1,136 @@
+//! Feeds the web server from the live bot: after every poll cycle, the
+//! snapshot becomes a [`WeekReport`](crate::report::WeekReport) for every
+//! week with pushes, and the cycle's report and running counters become the
+//! server's [`CycleStatus`](crate::web::CycleStatus) and
+//! [`Metrics`](crate::web::Metrics).
+//!
+//! Used by `pushbot run` (the real poller, unless `web.enabled = false`)
+//! and `pushbot serve` (a read-only poller: dry-run cycles, every read and
+//! decision, never a write, with a state file of its own so it never moves
+//! the daemon's watermark).
+//!
+//! Must not: decide anything (the [`Decider`] does) or write to Bugzilla.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use chrono::{DateTime, Duration, Utc};
+use tokio::net::TcpListener;
+
+use crate::bot::Decider;
+use crate::config::Settings;
+use crate::poll::{AfterCycle, CycleReport, Metrics as PollMetrics, Snapshot};
+use crate::report::ics::IcsOptions;
+use crate::web::{self, CycleResult, WebData, WebState};
+
+/// Copies one finished cycle into the web data: every week's report, the
+/// status (result, last success, write-cap alert) and the counters.
+pub fn update(
+    data: &mut WebData,
+    decider: &Decider,
+    snapshot: &Snapshot,
+    cycle: &CycleReport,
+    totals: &PollMetrics,
+) {
+    let finished_at =
+        cycle.started_at + Duration::from_std(cycle.duration).unwrap_or_else(|_| Duration::zero());
+    let result = if cycle.outage {
+        CycleResult::Failed {
+            reason: cycle
+                .errors
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "Bugzilla could not be read".to_string()),
+        }
+    } else {
+        CycleResult::Ok
+    };
+    if result == CycleResult::Ok {
+        // An outage keeps the last good reports: stale beats empty.
+        data.reports_by_week = decider.week_reports(snapshot, cycle.started_at);
+    }
+    data.record_cycle(finished_at, result);
+    data.status.write_cap_alert = totals.alert.is_some();
+    data.metrics.cycles_total = totals.cycles;
+    data.metrics.bugzilla_requests_total = totals.requests_total;
+    data.metrics.actions_by_rule = totals.actions_by_rule.clone();
+    data.metrics.errors_total = totals.errors_total;
+}
+
+/// The poller's after-cycle hook that keeps `data` current.
+pub fn feed(decider: Decider, data: Arc<RwLock<WebData>>) -> AfterCycle {
+    Box::new(move |snapshot, cycle, totals| {
+        let mut guard = data.write().unwrap_or_else(PoisonError::into_inner);
+        update(&mut guard, &decider, snapshot, cycle, totals);
+    })
+}
+
+/// The server state for `settings`: the team's zone, the poll interval (for
+/// `/healthz`), the calendar options, and `clock`.
+pub fn web_state(
+    settings: &Settings,
+    data: Arc<RwLock<WebData>>,
+    clock: web::Clock,
+) -> Result<WebState, crate::config::ConfigError> {
+    let tz = settings.team.tz()?;
+    let interval = std::time::Duration::from_secs(settings.poll.interval_secs);
+    Ok(
+        WebState::new(data, tz, interval, clock).with_ics_options(IcsOptions {
+            duration: Duration::minutes(i64::from(settings.web.ics_duration_minutes)),
+            calendar_name: settings.web.calendar_name.clone(),
+        }),
+    )
+}
+
+/// Serves `state` on `listener` in a task of its own until `shutdown`
+/// completes. Returns the bound address and the task.
+pub fn spawn_server(
+    listener: TcpListener,
+    state: WebState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>)> {
+    let addr = listener.local_addr()?;
+    let task = tokio::spawn(web::serve(listener, state, shutdown));
+    Ok((addr, task))
+}
+
+/// A clock pinned to `now` (for `--now`), or the system clock.
+pub fn clock(now: Option<DateTime<Utc>>) -> web::Clock {
+    match now {
+        Some(t) => Arc::new(move || t),
+        None => web::system_clock(),
+    }
+}
+
+/// Reads every push bug of `query` and its comments, once (`pushbot
+/// summary`): the same search as the poller's full load, no writes.
+pub async fn read_snapshot(
+    client: &crate::bugzilla::Client,
+    query: &crate::bugzilla::SearchQuery,
+) -> Result<Snapshot, crate::bugzilla::BugzillaError> {
+    let found = client.search(query).await?;
+    for (id, reason) in &found.skipped {
+        let bug = id.map_or_else(|| "?".to_string(), |id| id.to_string());
+        tracing::warn!(bug, reason, "bug skipped: could not be read");
+    }
+    let ids: Vec<crate::bugzilla::BugId> = found.bugs.iter().map(|b| b.id).collect();
+    let mut comments = if ids.is_empty() {
+        std::collections::BTreeMap::new()
+    } else {
+        client.comments(&ids, None).await?
+    };
+    let mut snapshot = Snapshot::default();
+    for bug in found.bugs.into_iter().filter(|b| b.open()) {
+        let mut list = comments.remove(&bug.id).unwrap_or_default();
+        list.sort_by_key(|c| (c.creation_time, c.id));
+        snapshot.bugs.insert(
+            bug.id,
+            crate::poll::TrackedBug {
+                bug,
+                comments: list,
+            },
+        );
+    }
+    Ok(snapshot)
+}
