@@ -361,14 +361,16 @@ fn new_rows(sandbox: &SandboxHandle, before: &Written, after: &Written) -> Vec<R
             if !comment_ids.contains(&comment.id) || old_comments.contains(&comment.id) {
                 continue;
             }
+            // The key's marker ends the comment (a command reply may
+            // carry others before it).
             let rule = crate::plan::markers_in(&comment.text)
-                .first()
+                .last()
                 .map(|(rule, _)| rule.clone())
                 .unwrap_or_else(|| "?".to_string());
             let first = comment
                 .text
                 .lines()
-                .find(|l| !l.trim().is_empty())
+                .find(|l| !l.trim().is_empty() && !l.starts_with("(In reply to comment #"))
                 .unwrap_or("")
                 .to_string();
             let mut did = first;

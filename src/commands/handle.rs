@@ -310,3 +310,6 @@ impl Run<'_, '_> {
         self.update.flags.push(change);
     }
 }
+
+#[cfg(test)]
+mod tests;
