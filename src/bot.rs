@@ -149,8 +149,9 @@ impl Decider {
         actions
     }
 
-    /// The `(login, group)` memberships the unanswered commands need: the
-    /// poller looks them up before each planning.
+    /// What the unanswered commands need looked up (group memberships,
+    /// accounts named by `owner EMAIL`): the poller asks before each
+    /// planning.
     pub fn membership_needs(&self) -> MembershipNeeds {
         let settings = self.commands.clone();
         let bot_login = self.bot_login.clone();

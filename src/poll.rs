@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use crate::bugzilla::{Bug, BugId, BugzillaError, Client, Comment, SearchQuery};
-use crate::commands::handle::{membership_key, Memberships};
+use crate::commands::handle::{Lookup, Memberships};
 use crate::commands::Membership;
 use crate::config::Settings;
 use crate::execute::{ExecuteOptions, Executor};
@@ -82,9 +82,9 @@ pub struct Snapshot {
     pub memberships: Memberships,
 }
 
-/// Which `(login, group)` memberships the planner will need this cycle.
-pub type MembershipNeeds =
-    Box<dyn Fn(&Snapshot, DateTime<Utc>) -> Vec<(String, String)> + Send + Sync>;
+/// What the planner will need looked up this cycle (group memberships,
+/// accounts).
+pub type MembershipNeeds = Box<dyn Fn(&Snapshot, DateTime<Utc>) -> Vec<Lookup> + Send + Sync>;
 
 /// The membership step before planning: what to ask, and the answers of
 /// earlier cycles still trusted.
@@ -92,7 +92,7 @@ struct MembershipLookup {
     needs: MembershipNeeds,
     ttl: chrono::Duration,
     /// Confirmed answers (never `Unknown`) and when they were looked up.
-    cache: BTreeMap<(String, String), (Membership, DateTime<Utc>)>,
+    cache: BTreeMap<Lookup, (Membership, DateTime<Utc>)>,
 }
 
 /// The decision step: a pure function of the snapshot and "now".
@@ -483,8 +483,7 @@ impl Poller {
         let ttl = lookup.ttl;
         lookup.cache.retain(|_, (_, at)| now - *at < ttl);
         let mut found = Memberships::new();
-        for (login, group) in (lookup.needs)(&self.snapshot, now) {
-            let key = membership_key(&login, &group);
+        for key in (lookup.needs)(&self.snapshot, now) {
             if found.contains_key(&key) {
                 continue;
             }
@@ -492,11 +491,20 @@ impl Poller {
                 found.insert(key, *known);
                 continue;
             }
-            let answer = self.client.is_member(&login, &group).await;
+            let (answer, question) = match &key {
+                Lookup::Member { login, group } => (
+                    self.client.is_member(login, group).await,
+                    format!("whether {login} is in group {group}"),
+                ),
+                Lookup::Account { login } => (
+                    self.client.user_exists(login).await,
+                    format!("whether the account {login} exists"),
+                ),
+            };
             if let Err(e) = &answer {
-                tracing::warn!(login, group, error = %e, "group membership lookup failed; the command waits");
+                tracing::warn!(question, error = %e, "lookup for a command failed; the command waits");
                 report.errors.push(format!(
-                    "looking up whether {login} is in group {group} failed ({e}); their command waits for a later cycle"
+                    "looking up {question} failed ({e}); the command waits for a later cycle"
                 ));
             }
             let membership = Membership::from_lookup(&answer);

@@ -351,6 +351,25 @@ async fn owner_me_and_owner_email_set_the_assignee() {
         demo.sandbox.bug(803).unwrap().assigned_to,
         "personas-lead@example.test"
     );
+    // No such account: Bugzilla would refuse the update; the reply says so.
+    let id = say(
+        &demo,
+        803,
+        "personas-dev@example.test",
+        "@pushbot owner nosuch@example.test",
+        "2026-11-30 10:20",
+    );
+    let text = answered(&mut demo, 803, id, "2026-11-30 10:25").await;
+    assert!(
+        text.contains(
+            "Bugzilla has no account `nosuch@example.test`, so I did not change the owner."
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        demo.sandbox.bug(803).unwrap().assigned_to,
+        "personas-lead@example.test"
+    );
 }
 
 #[tokio::test]

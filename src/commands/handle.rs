@@ -43,13 +43,37 @@ use crate::plan::Action;
 use crate::push::{self, PushBug, PushSettings};
 use crate::rules::{self, RuleSet, Verdict};
 
-/// Memberships looked up this cycle, by `(login in lower case, group)`.
-pub type Memberships = BTreeMap<(String, String), Membership>;
-
-/// The key of one membership in [`Memberships`].
-pub fn membership_key(login: &str, group: &str) -> (String, String) {
-    (login.trim().to_ascii_lowercase(), group.to_string())
+/// One question the caller must ask Bugzilla before [`answer`]. Logins
+/// are kept trimmed and in lower case (Bugzilla compares them so), which
+/// makes a lookup usable as a map key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Lookup {
+    /// Is `login` in `group`? (`Client::is_member`)
+    Member { login: String, group: String },
+    /// Does the account `login` exist? (`Client::user_exists`, for
+    /// `owner EMAIL`: Bugzilla refuses the whole update otherwise.)
+    Account { login: String },
 }
+
+impl Lookup {
+    pub fn member(login: &str, group: &str) -> Lookup {
+        Lookup::Member {
+            login: login.trim().to_ascii_lowercase(),
+            group: group.to_string(),
+        }
+    }
+
+    pub fn account(login: &str) -> Lookup {
+        Lookup::Account {
+            login: login.trim().to_ascii_lowercase(),
+        }
+    }
+}
+
+/// The answers of this cycle's lookups. For [`Lookup::Account`],
+/// `Member` means the account exists and `NotMember` that Bugzilla has no
+/// such account; `Unknown` (or missing) is always "not known yet".
+pub type Memberships = BTreeMap<Lookup, Membership>;
 
 /// The comments of one bug whose commands still need an answer (see the
 /// module doc), oldest first.
@@ -75,23 +99,30 @@ pub fn unanswered<'c>(
         .collect()
 }
 
-/// The `(login, group)` memberships the unanswered commands of this bug
-/// need, for the caller to look up before calling [`answer`].
+/// What the unanswered commands of this bug need looked up (group
+/// memberships of their authors, accounts named by `owner EMAIL`), for the
+/// caller to ask before calling [`answer`].
 pub fn lookups(
     bug: BugId,
     comments: &[Comment],
     bot_login: &str,
     settings: &CommandSettings,
     now: DateTime<Utc>,
-) -> Vec<(String, String)> {
+) -> Vec<Lookup> {
     let mut out = Vec::new();
     for comment in unanswered(bug, comments, bot_login, settings, now) {
         for line in parse(&comment.text, settings) {
             let Ok(command) = line.result else { continue };
-            for group in groups_to_ask(&command, settings) {
-                let pair = (comment.creator.clone(), group);
-                if !out.contains(&pair) {
-                    out.push(pair);
+            let mut wanted: Vec<Lookup> = groups_to_ask(&command, settings)
+                .iter()
+                .map(|group| Lookup::member(&comment.creator, group))
+                .collect();
+            if let Command::Owner(OwnerArg::Email(email)) = &command {
+                wanted.push(Lookup::account(email));
+            }
+            for lookup in wanted {
+                if !out.contains(&lookup) {
+                    out.push(lookup);
                 }
             }
         }
@@ -133,17 +164,24 @@ pub fn answer(env: &Env<'_>, bug: &Bug, comment: &Comment) -> Option<Action> {
     let memberships: BTreeMap<String, Membership> = env
         .memberships
         .iter()
-        .filter(|((login, _), _)| login.eq_ignore_ascii_case(commenter))
-        .map(|((_, group), m)| (group.clone(), *m))
+        .filter_map(|(lookup, m)| match lookup {
+            Lookup::Member { login, group } if login.eq_ignore_ascii_case(commenter) => {
+                Some((group.clone(), *m))
+            }
+            _ => None,
+        })
         .collect();
     let decide =
         |command: &Command| authorize(command, commenter, &memberships, &push.leads, settings);
     let waited = env.now - comment.creation_time;
     let may_wait = waited < TimeDelta::minutes(i64::from(settings.membership_wait_minutes));
     let must_wait = lines.iter().any(|line| match &line.result {
-        Ok(command) => {
-            matches!(decide(command), Decision::Refused { reason } if reason.is_transient())
-        }
+        Ok(command) => match decide(command) {
+            Decision::Refused { reason } => reason.is_transient(),
+            Decision::Allowed => {
+                matches!(command, Command::Owner(OwnerArg::Email(email)) if account(env, email) == Membership::Unknown)
+            }
+        },
         Err(_) => false,
     });
     if must_wait && may_wait {
@@ -189,6 +227,14 @@ pub fn answer(env: &Env<'_>, bug: &Bug, comment: &Comment) -> Option<Action> {
         private: comment.is_private,
         update: run.update,
     })
+}
+
+/// What this cycle found out about the account `login`.
+fn account(env: &Env<'_>, login: &str) -> Membership {
+    env.memberships
+        .get(&Lookup::account(login))
+        .copied()
+        .unwrap_or(Membership::Unknown)
 }
 
 /// One comment's commands being carried out, in order.
@@ -260,7 +306,19 @@ impl Run<'_, '_> {
             Command::Owner(arg) => {
                 let login = match arg {
                     OwnerArg::Me => self.commenter.to_string(),
-                    OwnerArg::Email(email) => email.clone(),
+                    OwnerArg::Email(email) => match account(env, email) {
+                        Membership::Member => email.clone(),
+                        Membership::NotMember => {
+                            self.answers
+                                .push(messages::no_such_account(email, settings));
+                            return;
+                        }
+                        Membership::Unknown => {
+                            self.answers
+                                .push(messages::account_unknown(email, settings));
+                            return;
+                        }
+                    },
                 };
                 self.update.assigned_to = Some(login.clone());
                 messages::owner_set(&login, settings)

@@ -429,6 +429,23 @@ pub fn no_go_recorded(lead: &str, reason: Option<&str>, settings: &CommandSettin
     }
 }
 
+/// `owner EMAIL` when Bugzilla has no account `login`.
+pub fn no_such_account(login: &str, settings: &CommandSettings) -> String {
+    format!(
+        "Bugzilla has no account {}, so I did not change the owner. Write the person's Bugzilla login, or {}.",
+        quote(login, &settings.prefix),
+        example(settings, "owner me")
+    )
+}
+
+/// `owner EMAIL` when the account could not be checked for a while.
+pub fn account_unknown(login: &str, settings: &CommandSettings) -> String {
+    format!(
+        "I could not check with Bugzilla that {} is an account, so I did not change the owner. Please try again later.",
+        quote(login, &settings.prefix)
+    )
+}
+
 /// `owner`: the bug is now assigned to `login`.
 pub fn owner_set(login: &str, settings: &CommandSettings) -> String {
     format!(

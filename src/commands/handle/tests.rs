@@ -32,7 +32,7 @@ fn bug() -> Bug {
 }
 
 fn member(who: &str, m: Membership) -> Memberships {
-    Memberships::from([(membership_key(who, "editbugs"), m)])
+    Memberships::from([(Lookup::member(who, "editbugs"), m)])
 }
 
 /// The answer to `c` with the given memberships, at `now`.
@@ -93,7 +93,7 @@ fn unanswered_skips_the_bot_old_answered_and_plain_comments() {
     assert_eq!(ids, vec![11]);
     assert_eq!(
         lookups(BugId(1), &comments, BOT, &settings, now),
-        vec![(DEV.to_string(), "editbugs".to_string())]
+        vec![Lookup::member(DEV, "editbugs")]
     );
 }
 
