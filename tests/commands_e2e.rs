@@ -544,3 +544,39 @@ async fn a_lost_answer_and_a_lost_state_file_still_give_exactly_one_reply() {
         "personas-dev@example.test"
     );
 }
+
+#[tokio::test]
+async fn memberships_are_cached_between_cycles() {
+    let (_dir, mut demo) = started("").await;
+    let lookups = |demo: &Demo| demo.sandbox.request_count("GET /rest/user");
+    let id = say(
+        &demo,
+        802,
+        "sumo-dev@example.test",
+        "@pushbot check",
+        "2026-11-30 10:00",
+    );
+    let before = lookups(&demo);
+    answered(&mut demo, 802, id, "2026-11-30 10:01").await;
+    assert_eq!(lookups(&demo), before + 1);
+    // Five minutes later: the same person, the same group, no new lookup.
+    let id = say(
+        &demo,
+        802,
+        "sumo-dev@example.test",
+        "@pushbot help",
+        "2026-11-30 10:05",
+    );
+    answered(&mut demo, 802, id, "2026-11-30 10:06").await;
+    assert_eq!(lookups(&demo), before + 1);
+    // After membership_cache_minutes (10): asked again.
+    let id = say(
+        &demo,
+        802,
+        "sumo-dev@example.test",
+        "@pushbot help",
+        "2026-11-30 10:20",
+    );
+    answered(&mut demo, 802, id, "2026-11-30 10:21").await;
+    assert_eq!(lookups(&demo), before + 2);
+}

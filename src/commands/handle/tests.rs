@@ -202,3 +202,35 @@ fn snooze_markers_round_trip_and_the_latest_wins() {
         .build();
     assert_eq!(ended.snoozed_until(now), None);
 }
+
+#[test]
+fn owner_email_needs_the_account_confirmed() {
+    let c = comment(
+        23,
+        3,
+        LEAD,
+        "@pushbot owner new@example.test",
+        "2026-11-30T10:00:00Z",
+    );
+    let none = Memberships::new();
+    assert_eq!(answer_at(&c, &bug(), &none, "2026-11-30T10:05:00Z"), None);
+    let late = answer_at(&c, &bug(), &none, "2026-11-30T11:00:00Z").unwrap();
+    assert!(late.update.is_empty());
+    assert!(late
+        .comment
+        .unwrap()
+        .contains("I could not check with Bugzilla that `new@example.test` is an account"));
+    let missing = Memberships::from([(Lookup::account("New@example.test"), Membership::NotMember)]);
+    let action = answer_at(&c, &bug(), &missing, "2026-11-30T10:05:00Z").unwrap();
+    assert!(action.update.is_empty());
+    assert!(action
+        .comment
+        .unwrap()
+        .contains("Bugzilla has no account `new@example.test`"));
+    let exists = Memberships::from([(Lookup::account("new@example.test"), Membership::Member)]);
+    let action = answer_at(&c, &bug(), &exists, "2026-11-30T10:05:00Z").unwrap();
+    assert_eq!(
+        action.update.assigned_to.as_deref(),
+        Some("new@example.test")
+    );
+}
