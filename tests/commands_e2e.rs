@@ -580,3 +580,54 @@ async fn memberships_are_cached_between_cycles() {
     answered(&mut demo, 802, id, "2026-11-30 10:21").await;
     assert_eq!(lookups(&demo), before + 2);
 }
+
+#[tokio::test]
+async fn every_command_is_refused_to_someone_not_allowed() {
+    let (_dir, mut demo) = started("").await;
+    // nobody@ is neither in editbugs nor a lead.
+    let commands = [
+        ("help", "members of the `editbugs` group"),
+        ("check", "members of the `editbugs` group"),
+        ("signoff", "members of the `editbugs` group"),
+        ("summary", "members of the `editbugs` group"),
+        ("summary next", "members of the `editbugs` group"),
+        ("snooze 1d", "members of the `editbugs` group"),
+        ("unsnooze", "members of the `editbugs` group"),
+        ("owner me", "members of the `editbugs` group"),
+        ("go", "only the app's lead (`sumo-lead@example.test`)"),
+        (
+            "no-go broken",
+            "only the app's lead (`sumo-lead@example.test`)",
+        ),
+    ];
+    let ids: Vec<u64> = commands
+        .iter()
+        .map(|(words, _)| {
+            say(
+                &demo,
+                802,
+                "nobody@example.test",
+                &format!("@pushbot {words}"),
+                "2026-11-30 10:00",
+            )
+        })
+        .collect();
+    demo.cycle_at(t("2026-11-30 10:05")).await;
+    for (id, (words, why)) in ids.iter().zip(commands) {
+        let found = replies(&demo, 802, *id);
+        assert_eq!(found.len(), 1, "{words}");
+        let text = &found[0].text;
+        assert!(text.contains("Sorry, "), "{words}: {text}");
+        assert!(text.contains(why), "{words}: {text}");
+        assert!(text.contains("so I did nothing"), "{words}: {text}");
+        assert!(!text.contains("[pushbot snooze"), "{words}: {text}");
+        assert!(!text.contains("[pushbot signoff"), "{words}: {text}");
+    }
+    assert!(demo.sandbox.flags(802).is_empty());
+    assert_eq!(
+        demo.sandbox.bug(802).unwrap().assigned_to,
+        "sumo-dev@example.test"
+    );
+    let again = demo.cycle_at(t("2026-11-30 10:10")).await;
+    assert_eq!(again.writes, 0);
+}
