@@ -11,9 +11,10 @@ use chrono_tz::Tz;
 use thiserror::Error;
 
 use crate::bugzilla::{BugzillaError, Client};
+use crate::commands::{handle, CommandSettings};
 use crate::config::{ConfigError, Settings};
 use crate::plan::Action;
-use crate::poll::{Planner, Poller, PollerOptions, Snapshot};
+use crate::poll::{MembershipNeeds, Planner, Poller, PollerOptions, Snapshot};
 use crate::push::{self, PushBug, PushSettings};
 use crate::report::summary::{self, SummarySettings};
 use crate::report::{IsoWeekId, ReportContext, WeekReport};
@@ -38,6 +39,8 @@ pub struct Decider {
     pub push: PushSettings,
     pub bot_login: String,
     pub tz: Tz,
+    /// `[commands]`: how command comments are read and answered.
+    pub commands: CommandSettings,
     /// `[summary]`: when and where the weekly summary is posted.
     pub summary: SummarySettings,
     /// `bugzilla.url`, for bug links in reports.
@@ -51,6 +54,7 @@ impl Decider {
             push: settings.push.clone(),
             bot_login: settings.bugzilla.bot_login.clone(),
             tz: settings.team.tz()?,
+            commands: settings.commands.clone(),
             summary: settings.summary.clone(),
             bugzilla_url: settings.bugzilla.url.clone(),
         })
@@ -72,7 +76,7 @@ impl Decider {
     pub fn decide(&self, snapshot: &Snapshot, now: DateTime<Utc>) -> Vec<Action> {
         let pushes = self.pushes(snapshot);
         let verdicts = rules::evaluate(&self.rules, &pushes, &self.push, self.tz, now);
-        let mut actions = Vec::new();
+        let mut actions = self.answer_commands(snapshot, &pushes, &verdicts, now);
         let due = summary::due(&self.summary, self.tz, now);
         if !due.is_empty() {
             let findings = rules::findings(&self.rules, &pushes, &self.push, self.tz);
@@ -95,6 +99,87 @@ impl Decider {
             }
         }
         actions
+    }
+
+    /// The replies to the command comments still unanswered (see
+    /// [`commands::handle`]); comments whose membership lookups failed
+    /// wait for a later cycle.
+    fn answer_commands(
+        &self,
+        snapshot: &Snapshot,
+        pushes: &[PushBug],
+        verdicts: &[rules::Verdict],
+        now: DateTime<Utc>,
+    ) -> Vec<Action> {
+        // `summary`: the week report's Markdown (what the rules find,
+        // whether or not already said), of the push's week or the next.
+        let findings = rules::findings(&self.rules, pushes, &self.push, self.tz);
+        let ctx = self.report_context(now);
+        let summary = |push: &PushBug, next: bool| {
+            let mut week = IsoWeekId::of_instant(push.at().unwrap_or(now), self.tz);
+            if next {
+                week = week.next();
+            }
+            crate::report::markdown::render(&crate::report::week_report(
+                pushes, &findings, week, &ctx,
+            ))
+        };
+        let env = handle::Env {
+            settings: &self.commands,
+            rules: &self.rules,
+            push_settings: &self.push,
+            tz: self.tz,
+            pushes,
+            verdicts,
+            memberships: &snapshot.memberships,
+            summary: &summary,
+            now,
+        };
+        let mut actions = Vec::new();
+        for tracked in snapshot.bugs.values() {
+            let id = tracked.bug.id;
+            for comment in
+                handle::unanswered(id, &tracked.comments, &self.bot_login, &self.commands, now)
+            {
+                if let Some(action) = handle::answer(&env, &tracked.bug, comment) {
+                    actions.push(action);
+                }
+            }
+        }
+        actions
+    }
+
+    /// What the unanswered commands need looked up (group memberships,
+    /// accounts named by `owner EMAIL`): the poller asks before each
+    /// planning.
+    pub fn membership_needs(&self) -> MembershipNeeds {
+        let settings = self.commands.clone();
+        let bot_login = self.bot_login.clone();
+        Box::new(move |snapshot, now| {
+            let mut out = Vec::new();
+            for tracked in snapshot.bugs.values() {
+                for pair in handle::lookups(
+                    tracked.bug.id,
+                    &tracked.comments,
+                    &bot_login,
+                    &settings,
+                    now,
+                ) {
+                    if !out.contains(&pair) {
+                        out.push(pair);
+                    }
+                }
+            }
+            out
+        })
+    }
+
+    /// A poller planning with this decider, with the membership lookups
+    /// its commands need.
+    pub fn into_poller(self, client: Client, store: Store, options: PollerOptions) -> Poller {
+        let needs = self.membership_needs();
+        let ttl = chrono::Duration::minutes(i64::from(self.commands.membership_cache_minutes));
+        Poller::new(client, store, self.into_planner(), options).with_memberships(needs, ttl)
     }
 
     /// What every report of this team needs: zone, links, flag names.
@@ -151,5 +236,5 @@ pub async fn start(
     let me = client.verify_login().await?;
     tracing::info!(login = %me.name, "Bugzilla accepted the bot's key");
     let store = Store::open(&settings.state.path)?;
-    Ok(Poller::new(client, store, decider.into_planner(), options))
+    Ok(decider.into_poller(client, store, options))
 }

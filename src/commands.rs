@@ -11,6 +11,7 @@
 //! Bugzilla or look at the time.
 
 pub mod auth;
+pub mod handle;
 pub mod messages;
 pub mod parse;
 
@@ -299,6 +300,18 @@ pub struct CommandSettings {
     /// commands" answer. Bounds the work a huge comment can cause.
     /// Default: 10.
     pub max_per_comment: usize,
+    /// Commands in comments older than this many hours are never answered,
+    /// so that a bot started for the first time (or after a long stop)
+    /// does not answer commands from long ago. Default: 72.
+    pub max_age_hours: u32,
+    /// How long a group membership looked up in Bugzilla is trusted, in
+    /// minutes (a failed lookup is never cached). Default: 10.
+    pub membership_cache_minutes: u32,
+    /// When a membership cannot be looked up (Bugzilla error), the command
+    /// waits for a later cycle; after this many minutes since the comment
+    /// it is refused with "could not confirm, please try again later".
+    /// Default: 30.
+    pub membership_wait_minutes: u32,
     /// Who may run which command.
     pub allow: Permissions,
 }
@@ -312,6 +325,9 @@ impl Default for CommandSettings {
             prefix: DEFAULT_PREFIX.to_string(),
             max_snooze_days: 14,
             max_per_comment: 10,
+            max_age_hours: 72,
+            membership_cache_minutes: 10,
+            membership_wait_minutes: 30,
             allow: Permissions::default(),
         }
     }
@@ -350,6 +366,12 @@ impl CommandSettings {
             return Err(invalid(
                 "commands.max_per_comment",
                 "must be at least 1 (default 10)",
+            ));
+        }
+        if self.max_age_hours == 0 {
+            return Err(invalid(
+                "commands.max_age_hours",
+                "must be at least 1 (default 72)",
             ));
         }
         Ok(())

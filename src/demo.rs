@@ -204,7 +204,18 @@ impl Demo {
     /// Starts the sandbox at Monday 30 November 2026, 09:00 in Los Angeles,
     /// and a bot against it whose state lives in `workdir`.
     pub async fn start(workdir: &Path) -> Result<Demo, DemoError> {
-        let data = SandboxData::from_toml_str(DATA)?;
+        Demo::start_with(workdir, DATA, "").await
+    }
+
+    /// [`Demo::start`] with other sandbox data (a TOML data file's text)
+    /// and `extra_settings` appended to the bot's settings file (TOML
+    /// tables, e.g. `[commands.allow]`), for tests.
+    pub async fn start_with(
+        workdir: &Path,
+        data: &str,
+        extra_settings: &str,
+    ) -> Result<Demo, DemoError> {
+        let data = SandboxData::from_toml_str(data)?;
         let start = local("2026-11-30 09:00")?;
         let sandbox = Sandbox::start(
             data,
@@ -215,7 +226,8 @@ impl Demo {
         )
         .await?;
         let settings_path = workdir.join("pushbot.toml");
-        let text = settings_text(&sandbox.base_url(), &workdir.join("pushbot.sqlite"));
+        let mut text = settings_text(&sandbox.base_url(), &workdir.join("pushbot.sqlite"));
+        text.push_str(extra_settings);
         std::fs::write(&settings_path, text).map_err(|source| DemoError::Files {
             path: settings_path.display().to_string(),
             source,
@@ -244,7 +256,7 @@ impl Demo {
         let store = Store::open(&self.settings.state.path).map_err(bot::StartError::from)?;
         let mut options = PollerOptions::from_settings(&self.settings);
         options.execute.print_dry_run = false;
-        self.poller = Poller::new(client, store, decider.into_planner(), options);
+        self.poller = decider.into_poller(client, store, options);
         Ok(())
     }
 
@@ -352,14 +364,16 @@ fn new_rows(sandbox: &SandboxHandle, before: &Written, after: &Written) -> Vec<R
             if !comment_ids.contains(&comment.id) || old_comments.contains(&comment.id) {
                 continue;
             }
+            // The key's marker ends the comment (a command reply may
+            // carry others before it).
             let rule = crate::plan::markers_in(&comment.text)
-                .first()
+                .last()
                 .map(|(rule, _)| rule.clone())
                 .unwrap_or_else(|| "?".to_string());
             let first = comment
                 .text
                 .lines()
-                .find(|l| !l.trim().is_empty())
+                .find(|l| !l.trim().is_empty() && !l.starts_with("(In reply to comment #"))
                 .unwrap_or("")
                 .to_string();
             let mut did = first;

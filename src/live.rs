@@ -146,6 +146,7 @@ mod tests {
             push: crate::push::PushSettings::default(),
             bot_login: "pushbot@example.test".to_string(),
             tz: chrono_tz::America::Los_Angeles,
+            commands: crate::commands::CommandSettings::default(),
             summary: crate::report::summary::SummarySettings::default(),
             bugzilla_url: "https://bugzilla.example".to_string(),
         }

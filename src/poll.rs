@@ -39,6 +39,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use crate::bugzilla::{Bug, BugId, BugzillaError, Client, Comment, SearchQuery};
+use crate::commands::handle::{Lookup, Memberships};
+use crate::commands::Membership;
 use crate::config::Settings;
 use crate::execute::{ExecuteOptions, Executor};
 use crate::plan::Action;
@@ -74,6 +76,23 @@ impl TrackedBug {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Snapshot {
     pub bugs: BTreeMap<BugId, TrackedBug>,
+    /// Group memberships of commenters, looked up this cycle (or cached)
+    /// for the commands waiting for an answer (see
+    /// [`Poller::with_memberships`]). Missing means not looked up.
+    pub memberships: Memberships,
+}
+
+/// What the planner will need looked up this cycle (group memberships,
+/// accounts).
+pub type MembershipNeeds = Box<dyn Fn(&Snapshot, DateTime<Utc>) -> Vec<Lookup> + Send + Sync>;
+
+/// The membership step before planning: what to ask, and the answers of
+/// earlier cycles still trusted.
+struct MembershipLookup {
+    needs: MembershipNeeds,
+    ttl: chrono::Duration,
+    /// Confirmed answers (never `Unknown`) and when they were looked up.
+    cache: BTreeMap<Lookup, (Membership, DateTime<Utc>)>,
 }
 
 /// The decision step: a pure function of the snapshot and "now".
@@ -206,6 +225,8 @@ pub struct Poller {
     metrics: SharedMetrics,
     /// Set on shutdown; the executor stops between two writes.
     stop: Arc<AtomicBool>,
+    /// Group lookups for commands, if set.
+    memberships: Option<MembershipLookup>,
     /// See [`Poller::set_after_cycle`].
     after_cycle: Option<AfterCycle>,
 }
@@ -221,8 +242,23 @@ impl Poller {
             loaded_at: None,
             metrics: SharedMetrics::default(),
             stop: Arc::new(AtomicBool::new(false)),
+            memberships: None,
             after_cycle: None,
         }
+    }
+
+    /// Looks up, before each planning, the group memberships `needs`
+    /// names (`Client::is_member`, one request per login and group) and
+    /// puts them in [`Snapshot::memberships`]. A confirmed answer is
+    /// trusted for `ttl`; a failed lookup is `Unknown` and asked again next
+    /// cycle.
+    pub fn with_memberships(mut self, needs: MembershipNeeds, ttl: chrono::Duration) -> Poller {
+        self.memberships = Some(MembershipLookup {
+            needs,
+            ttl,
+            cache: BTreeMap::new(),
+        });
+        self
     }
 
     /// Runs `hook` after every cycle (the web view's feed).
@@ -269,6 +305,7 @@ impl Poller {
         report.tracked_bugs = self.snapshot.bugs.len();
 
         if let Some(server_time) = server_time {
+            self.look_up_memberships(now, &mut report).await;
             let actions = (self.planner)(&self.snapshot, now);
             let executor = Executor::new(&self.client, &self.store, self.options.execute.clone())
                 .with_stop(Arc::clone(&self.stop));
@@ -435,6 +472,48 @@ impl Poller {
             tracked.merge_comments(comments);
         }
         Ok(found.server_time)
+    }
+
+    /// Fills [`Snapshot::memberships`] for this cycle (see
+    /// [`Poller::with_memberships`]).
+    async fn look_up_memberships(&mut self, now: DateTime<Utc>, report: &mut CycleReport) {
+        let Some(lookup) = &mut self.memberships else {
+            return;
+        };
+        let ttl = lookup.ttl;
+        lookup.cache.retain(|_, (_, at)| now - *at < ttl);
+        let mut found = Memberships::new();
+        for key in (lookup.needs)(&self.snapshot, now) {
+            if found.contains_key(&key) {
+                continue;
+            }
+            if let Some((known, _)) = lookup.cache.get(&key) {
+                found.insert(key, *known);
+                continue;
+            }
+            let (answer, question) = match &key {
+                Lookup::Member { login, group } => (
+                    self.client.is_member(login, group).await,
+                    format!("whether {login} is in group {group}"),
+                ),
+                Lookup::Account { login } => (
+                    self.client.user_exists(login).await,
+                    format!("whether the account {login} exists"),
+                ),
+            };
+            if let Err(e) = &answer {
+                tracing::warn!(question, error = %e, "lookup for a command failed; the command waits");
+                report.errors.push(format!(
+                    "looking up {question} failed ({e}); the command waits for a later cycle"
+                ));
+            }
+            let membership = Membership::from_lookup(&answer);
+            if membership != Membership::Unknown {
+                lookup.cache.insert(key.clone(), (membership, now));
+            }
+            found.insert(key, membership);
+        }
+        self.snapshot.memberships = found;
     }
 
     /// Records the cycle in the store and the metrics.

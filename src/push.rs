@@ -528,6 +528,37 @@ impl PushBug {
             .iter()
             .find(|m| m.rule == rule && m.discriminator == discriminator)
     }
+
+    /// Until when the nags on this bug are snoozed, if a snooze runs at
+    /// `now`. Read from the bot's own answers to `snooze`/`unsnooze`
+    /// (their [`SNOOZE_MARKER`] lines), the latest one winning: Bugzilla
+    /// is the ledger, so a lost state file loses no snooze.
+    pub fn snoozed_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let last = self.markers_of(SNOOZE_MARKER).last()?;
+        parse_snooze_discriminator(&last.discriminator).filter(|until| *until > now)
+    }
+}
+
+/// The marker rule of the line a `snooze` or `unsnooze` answer carries:
+/// `[pushbot snooze until-2026-12-03T10:00Z]` or `[pushbot snooze off]`.
+pub const SNOOZE_MARKER: &str = "snooze";
+
+/// The discriminator of a snooze marker: `until-<UTC minute>`, or `off`
+/// (`None`).
+pub fn snooze_discriminator(until: Option<DateTime<Utc>>) -> String {
+    match until {
+        Some(t) => format!("until-{}", t.format("%Y-%m-%dT%H:%MZ")),
+        None => "off".to_string(),
+    }
+}
+
+/// The end of a snooze from its marker's discriminator; `None` for `off`
+/// or anything unreadable (an unreadable snooze never silences the bot).
+pub fn parse_snooze_discriminator(discriminator: &str) -> Option<DateTime<Utc>> {
+    let text = discriminator.strip_prefix("until-")?;
+    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%MZ")
+        .ok()
+        .map(|t| t.and_utc())
 }
 
 fn has_tag(whiteboard: &str, tag: &str) -> bool {

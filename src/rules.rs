@@ -577,10 +577,70 @@ pub fn evaluate(
                 .collect(),
         };
         for d in decisions {
+            let d = respect_snooze(&rule.kind, &ctx, d);
             verdicts.push(render(rule, &ctx, d));
         }
     }
     verdicts
+}
+
+/// Whether a rule kind is a nag, which the `snooze` command silences:
+/// `no_owner`, `unscheduled` and `overrun`. Conflicts, sign-off and the
+/// push window are safety checks and are never snoozed.
+pub fn is_nag(kind: &RuleKind) -> bool {
+    matches!(
+        kind,
+        RuleKind::NoOwner(_) | RuleKind::Unscheduled(_) | RuleKind::Overrun(_)
+    )
+}
+
+/// A nag that would fire on a snoozed bug stays quiet, saying until when.
+fn respect_snooze(kind: &RuleKind, ctx: &Ctx<'_>, d: Decision) -> Decision {
+    if d.post.is_none() || !is_nag(kind) {
+        return d;
+    }
+    let until = ctx
+        .pushes
+        .iter()
+        .find(|p| p.id == d.bug)
+        .and_then(|p| p.snoozed_until(ctx.now));
+    match until {
+        Some(until) => Decision::quiet(
+            d.bug,
+            format!(
+                "{}; but snoozed until {}",
+                d.reason,
+                crate::clock::format_local(until, ctx.tz)
+            ),
+        ),
+        None => d,
+    }
+}
+
+/// The sign-off request of the first `signoff` rule for `bug`, made now
+/// whatever the lead time (the `signoff` command), rendered with the
+/// rule's `request` template: the comment, the flags and the key the rule
+/// itself would use. `None` when no `signoff` rule is loaded or the bug is
+/// not among `pushes`.
+pub fn signoff_request(
+    rules: &RuleSet,
+    pushes: &[PushBug],
+    settings: &PushSettings,
+    tz: Tz,
+    now: DateTime<Utc>,
+    bug: BugId,
+) -> Option<Verdict> {
+    let ctx = Ctx {
+        pushes,
+        settings,
+        tz,
+        now,
+    };
+    let push = pushes.iter().find(|p| p.id == bug)?;
+    rules.rules.iter().find_map(|rule| match &rule.kind {
+        RuleKind::Signoff(p) => Some(render(rule, &ctx, signoff::request_now(p, &ctx, push))),
+        _ => None,
+    })
 }
 
 /// What the rules find about the plan, whether or not the bot already said

@@ -226,6 +226,19 @@ impl SandboxHandle {
         })
     }
 
+    /// Adds a private comment as `login` (seen only by the author and the
+    /// instance's insider group); returns the comment id.
+    pub fn add_private_comment(&self, bug: u64, login: &str, text: &str) -> Result<u64, ApiError> {
+        let now = self.shared.clock.now();
+        self.with_model(|m| {
+            let user = m
+                .user(login)
+                .cloned()
+                .ok_or_else(|| ApiError::no_such_user(login))?;
+            m.add_comment(&user, bug, text, true, now)
+        })
+    }
+
     /// Changes a bug as `login`, with a `PUT /rest/bug/ID` body (e.g.
     /// `{"flags": [{"name": "qa-signoff", "status": "+"}]}`); returns the
     /// list of changed field names.

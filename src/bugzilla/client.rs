@@ -544,6 +544,26 @@ impl Client {
         Ok(out)
     }
 
+    /// Whether a Bugzilla account `login` exists (`/user?names=LOGIN`):
+    /// Bugzilla answers 51 "There is no user named …" when it does not,
+    /// which is `Ok(false)` here; any other error is an error.
+    pub async fn user_exists(&self, login: &str) -> Result<bool, BugzillaError> {
+        let params = [
+            ("names".to_string(), login.to_string()),
+            ("include_fields".to_string(), "id,name".to_string()),
+        ];
+        let url = self.url("/user", &params);
+        match self.get::<UserList>(&url).await {
+            Ok(list) => Ok(list.users.iter().any(|u| {
+                u.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|name| name.eq_ignore_ascii_case(login))
+            })),
+            Err(e) if e.code() == Some(super::error::code::INVALID_PARAMETER) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Whether `login` is in `group`, asked the way that works for a bot
     /// that is not an admin (`/user?names=LOGIN&groups=GROUP`): the user
     /// comes back only if a member. If the bot itself is not in the group,

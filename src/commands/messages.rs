@@ -345,6 +345,26 @@ pub fn checked(findings: &[String]) -> String {
     text
 }
 
+/// `check`: one rule's verdict on the bug, for [`checked`]. `reason` is
+/// the rule's own words, which may hold text from the bug, so it is made
+/// inert.
+pub fn finding(rule: &str, fires: bool, reason: &str, settings: &CommandSettings) -> String {
+    let state = if fires { "acting now" } else { "nothing to do" };
+    format!(
+        "{} ({state}): {}",
+        code_span(rule),
+        neutralize(reason, &settings.prefix)
+    )
+}
+
+/// `signoff` when no `signoff` rule is loaded (or its template failed).
+pub fn signoff_unavailable(settings: &CommandSettings) -> String {
+    format!(
+        "I cannot request sign-off here: no working `signoff` rule is loaded. The bot's maintainers can check it with `pushbot rules check`. {} lists the other commands.",
+        example(settings, "help")
+    )
+}
+
 /// `signoff`: the flags requested, as `(flag, requestee)` pairs.
 pub fn signoff_requested(requests: &[(String, String)], settings: &CommandSettings) -> String {
     if requests.is_empty() {
@@ -365,12 +385,6 @@ pub fn signoff_requested(requests: &[(String, String)], settings: &CommandSettin
         "I requested {}. The checklist is in the sign-off request.",
         list.join(" and ")
     )
-}
-
-/// `summary`: the summary text itself comes from the report module;
-/// `week` is its label, e.g. `2026-W48`.
-pub fn summary(week: &str, body: &str) -> String {
-    format!("Push summary for {week}:\n\n{}", body.trim_end())
 }
 
 /// `snooze`: `until` is the end, already written in the team's time zone
@@ -413,6 +427,23 @@ pub fn no_go_recorded(lead: &str, reason: Option<&str>, settings: &CommandSettin
             quote(lead, prefix)
         ),
     }
+}
+
+/// `owner EMAIL` when Bugzilla has no account `login`.
+pub fn no_such_account(login: &str, settings: &CommandSettings) -> String {
+    format!(
+        "Bugzilla has no account {}, so I did not change the owner. Write the person's Bugzilla login, or {}.",
+        quote(login, &settings.prefix),
+        example(settings, "owner me")
+    )
+}
+
+/// `owner EMAIL` when the account could not be checked for a while.
+pub fn account_unknown(login: &str, settings: &CommandSettings) -> String {
+    format!(
+        "I could not check with Bugzilla that {} is an account, so I did not change the owner. Please try again later.",
+        quote(login, &settings.prefix)
+    )
 }
 
 /// `owner`: the bug is now assigned to `login`.

@@ -151,6 +151,28 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
     if let Some(said) = already_said(push, rule, &discriminator) {
         return quiet(said);
     }
+    let mut d = request_now(p, ctx, push);
+    d.reason = format!(
+        "the push is within {} hours; still missing: {}",
+        p.lead_hours,
+        missing.join("; ")
+    );
+    d
+}
+
+/// The sign-off request of this rule, made now whatever the lead time
+/// (the `signoff` command): the flags nobody set yet, requested from the
+/// lead and QA, and the `request` template's checklist. Its discriminator
+/// is the one the rule would use (`request-<local date>`, or
+/// `request-unscheduled`), so the rule does not ask again at lead time.
+pub(crate) fn request_now(p: &Params, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
+    let discriminator = match push.at() {
+        Some(at) => format!(
+            "request-{}",
+            clock::local_date(at, ctx.tz).format("%Y-%m-%d")
+        ),
+        None => "request-unscheduled".to_string(),
+    };
     let flags_cfg = &ctx.settings.signoff_flags;
     let mut flags = Vec::new();
     let mut requested = Vec::new();
@@ -176,11 +198,7 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
     }
     Decision::fire(
         push.id,
-        format!(
-            "the push is within {} hours; still missing: {}",
-            p.lead_hours,
-            missing.join("; ")
-        ),
+        format!("sign-off requested: {}", requested.join("; ")),
         Post {
             template: "request",
             discriminator,
