@@ -124,7 +124,10 @@ fn script() -> Vec<(&'static str, Vec<PersonAction>)> {
     ]
 }
 
-fn settings_text(base_url: &str, state: &Path) -> String {
+/// The demo's settings file: the bot account of [`DATA`] on the sandbox at
+/// `base_url`, its state in `state`. Tests that run the `pushbot` binary
+/// against a sandbox write this file.
+pub fn settings_text(base_url: &str, state: &Path) -> String {
     format!(
         r#"
 [bugzilla]
