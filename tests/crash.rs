@@ -279,3 +279,116 @@ async fn once_dry_run_prints_the_writes_and_makes_none() {
     assert!(written(&sandbox).values().all(BTreeMap::is_empty));
     sandbox.shutdown().await;
 }
+
+/// The bot's markers on `bugs`, with how many comments carry each.
+fn markers_on(sandbox: &SandboxHandle, bugs: &[u64]) -> BTreeMap<(u64, String), usize> {
+    let mut out = BTreeMap::new();
+    for &id in bugs {
+        for c in sandbox.comments(id) {
+            if c.creator == BOT_LOGIN {
+                for (rule, disc) in pushbot::plan::markers_in(&c.text) {
+                    *out.entry((id, format!("[pushbot {rule} {disc}]")))
+                        .or_default() += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `pushbot run` on SIGTERM in the middle of a cycle's writes: it finishes
+/// the write in progress, exits 0, and a later start completes the rest with
+/// nothing written twice.
+///
+/// `run` decides at the machine's time, so this test files its own push
+/// bugs two days ahead of it (unowned and that close: each is nagged at
+/// once) on a sandbox running on real time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_stops_cleanly_on_sigterm_and_the_next_start_completes() {
+    let data = SandboxData::from_toml_str(demo::DATA).unwrap();
+    let sandbox = Sandbox::start(data, SandboxOptions::default())
+        .await
+        .unwrap();
+    let day = (Utc::now() + chrono::Duration::days(2))
+        .with_timezone(&chrono_tz::America::Los_Angeles)
+        .format("%Y-%m-%d");
+    let mut bugs: Vec<u64> = (801..=805).collect();
+    for n in 0..6 {
+        let body = serde_json::json!({
+            "product": "Websites",
+            "component": "Push",
+            "summary": format!("Push Personas part {n}"),
+            "version": "unspecified",
+            "description": "Gallery update.",
+            "whiteboard": format!("[push:personas] [push {day} 17:00]"),
+        });
+        bugs.push(
+            sandbox
+                .create_bug("personas-lead@example.test", &body)
+                .unwrap(),
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = settings_file(&sandbox, dir.path());
+    sandbox.set_faults(FaultPlan::with_rules(slow_writes(150)));
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pushbot"))
+        .arg("--config")
+        .arg(&config)
+        .arg("run")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    // Wait for the first write to reach the sandbox.
+    let mut waited = 0;
+    while !sandbox.request_log().iter().any(|r| r.method == "POST") {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 1;
+        assert!(waited < 3000, "the bot never wrote");
+    }
+    let pid = child.id().unwrap().to_string();
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let out = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{}: {stderr}", out.status);
+    assert!(stderr.contains("SIGTERM: shutting down"), "{stderr}");
+    assert!(stderr.contains("shutdown: stopped"), "{stderr}");
+    let partial = markers_on(&sandbox, &bugs);
+    let nagged = |m: &BTreeMap<(u64, String), usize>| {
+        bugs[5..]
+            .iter()
+            .filter(|id| m.contains_key(&(**id, "[pushbot no-owner nag-1]".to_string())))
+            .count()
+    };
+    assert!(nagged(&partial) < 6, "stopped part-way: {partial:?}");
+
+    sandbox.set_faults(FaultPlan::none());
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_pushbot"))
+        .arg("--config")
+        .arg(&config)
+        .arg("once")
+        .env_remove("RUST_LOG")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let done = markers_on(&sandbox, &bugs);
+    assert_eq!(nagged(&done), 6, "{done:?}");
+    assert!(
+        done.values().all(|n| *n == 1),
+        "a marker posted twice: {done:?}"
+    );
+    assert!(partial.keys().all(|k| done.contains_key(k)));
+    sandbox.shutdown().await;
+}
