@@ -392,3 +392,51 @@ async fn run_stops_cleanly_on_sigterm_and_the_next_start_completes() {
     assert!(partial.keys().all(|k| done.contains_key(k)));
     sandbox.shutdown().await;
 }
+
+/// `once` exit codes: 3 and no write when the cap stops the cycle, 0 with
+/// `--no-limit`, 1 when Bugzilla cannot be read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn once_exit_codes_follow_the_readme() {
+    let sandbox = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = settings_file(&sandbox, dir.path());
+
+    let capped = once(&config, &[])
+        .env("PUSHBOT__POLL__MAX_WRITES_PER_CYCLE", "2")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&capped.stdout);
+    assert_eq!(capped.status.code(), Some(3), "{stdout}");
+    assert!(stdout.contains("ALERT: 7 writes planned"), "{stdout}");
+    assert!(written(&sandbox).values().all(BTreeMap::is_empty));
+
+    let lifted = once(&config, &["--no-limit"])
+        .env("PUSHBOT__POLL__MAX_WRITES_PER_CYCLE", "2")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        lifted.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&lifted.stdout)
+    );
+    assert_eq!(written(&sandbox), expected());
+
+    // Every search fails: an outage.
+    sandbox.set_faults(FaultPlan::with_rules(vec![FaultRule {
+        route: Some("GET /rest/bug".to_string()),
+        kind: FaultKind::ServerError { status: 503 },
+        trigger: Trigger::Share(1.0),
+    }]));
+    let outage = once(&config, &[])
+        .env("PUSHBOT__BUGZILLA__MAX_RETRIES", "0")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&outage.stdout);
+    assert_eq!(outage.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("retrying next cycle"), "{stdout}");
+    sandbox.shutdown().await;
+}
