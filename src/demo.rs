@@ -192,6 +192,22 @@ fn local(text: &str) -> DateTime<Utc> {
         .unwrap_or_else(|_| Utc.with_ymd_and_hms(2026, 11, 30, 17, 0, 0).unwrap())
 }
 
+/// The demo bot's options, the same on start and restart: the sandbox is
+/// local and answers at once, so a write of unknown outcome is re-read
+/// after 50 ms instead of 10 s; the demo prints its own table, not the
+/// dry-run text.
+fn poller_options(settings: &Settings) -> PollerOptions {
+    let options = PollerOptions::from_settings(settings);
+    PollerOptions {
+        execute: ExecuteOptions {
+            print_dry_run: false,
+            settle_delay: std::time::Duration::from_millis(50),
+            ..options.execute
+        },
+        ..options
+    }
+}
+
 /// The running demo: the sandbox and a bot started against it. Tests use
 /// it to drive the same set-up as `pushbot demo`.
 pub struct Demo {
@@ -222,13 +238,7 @@ impl Demo {
         })?;
         let settings = Settings::load_with_env(&settings_path, Vec::new())?;
         let rules = RuleSet::from_sources(SHIPPED_RULES)?;
-        let mut options = PollerOptions::from_settings(&settings);
-        options.execute = ExecuteOptions {
-            print_dry_run: false,
-            settle_delay: std::time::Duration::from_millis(50),
-            ..options.execute
-        };
-        let poller = bot::start(&settings, rules, options).await?;
+        let poller = bot::start(&settings, rules, poller_options(&settings)).await?;
         Ok(Demo {
             sandbox,
             settings,
@@ -242,8 +252,7 @@ impl Demo {
         let decider = Decider::from_settings(&self.settings, rules)?;
         let client = Client::new(&self.settings).map_err(bot::StartError::from)?;
         let store = Store::open(&self.settings.state.path).map_err(bot::StartError::from)?;
-        let mut options = PollerOptions::from_settings(&self.settings);
-        options.execute.print_dry_run = false;
+        let options = poller_options(&self.settings);
         self.poller = Poller::new(client, store, decider.into_planner(), options);
         Ok(())
     }
