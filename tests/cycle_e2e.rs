@@ -396,12 +396,14 @@ async fn run_week(faults: FaultPlan, seed_dir: &Path) -> (BTreeMap<u64, Vec<Stri
     let sandbox = demo.sandbox;
     sandbox.set_faults(faults);
     let mut cycles = 0;
+    let mut reports = Vec::new();
     for moment in MOMENTS {
         let now = at(moment);
         sandbox.clock().set(now);
         let mut clean = false;
         for _ in 0..40 {
             let report = poller.run_once(now).await;
+            reports.push(report.clone());
             cycles += 1;
             if !report.outage && report.errors.is_empty() && report.alert.is_none() {
                 clean = true;
@@ -415,6 +417,21 @@ async fn run_week(faults: FaultPlan, seed_dir: &Path) -> (BTreeMap<u64, Vec<Stri
     let report = poller.run_once(at(MOMENTS[MOMENTS.len() - 1])).await;
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(report.writes, 0, "converged: nothing left to write");
+    reports.push(report);
+    // The metrics add up the cycles' own reports, faults and all.
+    let m = poller.metrics().lock().unwrap().clone();
+    assert_eq!(m.cycles, reports.len() as u64);
+    let sum = |f: fn(&CycleReport) -> u64| reports.iter().map(f).sum::<u64>();
+    assert_eq!(m.requests_total, sum(|r| r.requests));
+    assert_eq!(m.errors_total, sum(|r| r.errors.len() as u64));
+    assert_eq!(m.writes_total, sum(|r| r.writes as u64));
+    assert_eq!(m.outages, sum(|r| u64::from(r.outage)));
+    let taken: u64 = m.actions_by_rule.values().sum();
+    assert_eq!(taken, sum(|r| r.taken as u64));
+    assert_eq!(
+        poller.store().recent_cycles(1000).unwrap().len(),
+        reports.len()
+    );
     let out = ledger(&sandbox);
     let faults = sandbox
         .request_log()
