@@ -126,7 +126,10 @@ fn script() -> Vec<(&'static str, Vec<PersonAction>)> {
     ]
 }
 
-fn settings_text(base_url: &str, state: &Path) -> String {
+/// The demo's settings file: the bot account of [`DATA`] on the sandbox at
+/// `base_url`, its state in `state`. Tests that run the `pushbot` binary
+/// against a sandbox write this file.
+pub fn settings_text(base_url: &str, state: &Path) -> String {
     format!(
         r#"
 [bugzilla]
@@ -192,6 +195,22 @@ fn local(text: &str) -> Result<DateTime<Utc>, DemoError> {
     })
 }
 
+/// The demo bot's options, the same on start and restart: the sandbox is
+/// local and answers at once, so a write of unknown outcome is re-read
+/// after 50 ms instead of 10 s; the demo prints its own table, not the
+/// dry-run text.
+fn poller_options(settings: &Settings) -> PollerOptions {
+    let options = PollerOptions::from_settings(settings);
+    PollerOptions {
+        execute: ExecuteOptions {
+            print_dry_run: false,
+            settle_delay: std::time::Duration::from_millis(50),
+            ..options.execute
+        },
+        ..options
+    }
+}
+
 /// The running demo: the sandbox and a bot started against it. Tests use
 /// it to drive the same set-up as `pushbot demo`.
 pub struct Demo {
@@ -234,13 +253,7 @@ impl Demo {
         })?;
         let settings = Settings::load_with_env(&settings_path, Vec::new())?;
         let rules = RuleSet::from_sources(SHIPPED_RULES)?;
-        let mut options = PollerOptions::from_settings(&settings);
-        options.execute = ExecuteOptions {
-            print_dry_run: false,
-            settle_delay: std::time::Duration::from_millis(50),
-            ..options.execute
-        };
-        let poller = bot::start(&settings, rules, options).await?;
+        let poller = bot::start(&settings, rules, poller_options(&settings)).await?;
         Ok(Demo {
             sandbox,
             settings,
@@ -254,8 +267,7 @@ impl Demo {
         let decider = Decider::from_settings(&self.settings, rules)?;
         let client = Client::new(&self.settings).map_err(bot::StartError::from)?;
         let store = Store::open(&self.settings.state.path).map_err(bot::StartError::from)?;
-        let mut options = PollerOptions::from_settings(&self.settings);
-        options.execute.print_dry_run = false;
+        let options = poller_options(&self.settings);
         self.poller = decider.into_poller(client, store, options);
         Ok(())
     }
