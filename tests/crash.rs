@@ -95,7 +95,14 @@ fn written(sandbox: &SandboxHandle) -> BTreeMap<u64, BTreeMap<String, usize>> {
 /// Each expected comment and flag exactly once.
 fn expected() -> BTreeMap<u64, BTreeMap<String, usize>> {
     let rows: &[(u64, &[&str])] = &[
-        (801, &["[pushbot release-conflict 2026-W49:802-803-804]"]),
+        (
+            801,
+            &[
+                // The reply to the developer's `@pushbot check` (comment 2).
+                "[pushbot command c2]",
+                "[pushbot release-conflict 2026-W49:802-803-804]",
+            ],
+        ),
         (802, &["[pushbot release-conflict 2026-W49:801-803-804]"]),
         (
             803,
@@ -408,7 +415,7 @@ async fn once_exit_codes_follow_the_readme() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&capped.stdout);
     assert_eq!(capped.status.code(), Some(3), "{stdout}");
-    assert!(stdout.contains("ALERT: 7 writes planned"), "{stdout}");
+    assert!(stdout.contains("ALERT: 8 writes planned"), "{stdout}");
     assert!(written(&sandbox).values().all(BTreeMap::is_empty));
 
     let lifted = once(&config, &["--no-limit"])

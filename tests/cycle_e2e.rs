@@ -69,6 +69,8 @@ fn after_first_cycle() -> BTreeMap<u64, Vec<String>> {
         (
             801,
             &[
+                // The reply to the developer's `@pushbot check` (comment 2).
+                "[pushbot command c2]",
                 "[pushbot release-conflict 2026-W49:802-803-804]",
                 "assignee amo-dev@example.test",
             ],
@@ -130,15 +132,16 @@ async fn first_cycle_writes_exactly_the_plan_then_quiet_cycles_cost_one_request(
     assert!(first.errors.is_empty(), "{:?}", first.errors);
     assert!(first.full_load);
     assert_eq!(ledger(&demo.sandbox), after_first_cycle());
-    // 7 marked comments and one update (804's two flag requests).
-    assert_eq!(first.taken, 7);
-    assert_eq!(first.writes, 8);
+    // 8 marked comments (7 from rules, 1 command reply) and one update
+    // (804's two flag requests).
+    assert_eq!(first.taken, 8);
+    assert_eq!(first.writes, 9);
     let posted = routes
         .iter()
         .filter(|r| *r == "POST /rest/bug/{id}/comment")
         .count();
     let put = routes.iter().filter(|r| *r == "PUT /rest/bug/{id}").count();
-    assert_eq!((posted, put), (7, 1), "{routes:?}");
+    assert_eq!((posted, put), (8, 1), "{routes:?}");
     assert_eq!(
         first.requests,
         routes.len() as u64,
@@ -168,7 +171,7 @@ async fn first_cycle_writes_exactly_the_plan_then_quiet_cycles_cost_one_request(
     assert_eq!(m.cycles, 3);
     assert_eq!(m.outages, 0);
     assert_eq!(m.errors_total, 0);
-    assert_eq!(m.writes_total, 8);
+    assert_eq!(m.writes_total, 9);
     assert_eq!(
         m.requests_total,
         (demo.sandbox.request_log().len() - start_log) as u64,
@@ -178,6 +181,7 @@ async fn first_cycle_writes_exactly_the_plan_then_quiet_cycles_cost_one_request(
     assert_eq!(
         by_rule,
         vec![
+            ("command".to_string(), 1),
             ("no-owner".to_string(), 1),
             ("push-window".to_string(), 1),
             ("release-conflict".to_string(), 4),
@@ -204,7 +208,7 @@ async fn first_cycle_writes_exactly_the_plan_then_quiet_cycles_cost_one_request(
             u64::try_from(report.duration.as_millis()).unwrap()
         );
     }
-    assert_eq!(cycles[0].taken, 7);
+    assert_eq!(cycles[0].taken, 8);
     demo.sandbox.shutdown().await;
 }
 
@@ -271,7 +275,7 @@ async fn losing_the_state_file_posts_nothing_new() {
     let dir = tempfile::tempdir().unwrap();
     let mut demo = Demo::start(dir.path()).await.unwrap();
     let first = demo.cycle_at(at("2026-11-30 09:00")).await;
-    assert_eq!(first.taken, 7);
+    assert_eq!(first.taken, 8);
 
     let state = demo.settings.state.path.clone();
     remove_state(&state);
@@ -353,7 +357,7 @@ async fn dry_run_reads_everything_writes_nothing_and_shows_the_writes() {
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(writes_in(&log[before..]), 0, "no POST or PUT in dry-run");
     assert_eq!(report.writes, 0);
-    assert_eq!(report.taken, 7, "each write rendered");
+    assert_eq!(report.taken, 8, "each write rendered");
     for lines in after_first_cycle().values() {
         for line in lines.iter().filter(|l| l.starts_with("[pushbot")) {
             assert!(
@@ -509,6 +513,7 @@ fn fault_free_week() -> BTreeMap<u64, Vec<String>> {
         (
             801,
             &[
+                "[pushbot command c2]",
                 "[pushbot overrun 2026-12-01]",
                 "[pushbot release-conflict 2026-W49:802-803-804]",
                 "[pushbot signoff missed-2026-12-01]",
