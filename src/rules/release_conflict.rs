@@ -206,11 +206,20 @@ fn propose(
     planned: NaiveDate,
 ) -> Option<DateTime<Utc>> {
     let window = &ctx.settings.window;
-    let others: Vec<Entry> = entries.iter().filter(|e| e.bug != bug).copied().collect();
     let today = clock::local_date(ctx.now, ctx.tz).max(planned);
     let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
     for w in 0..i64::from(p.slot_search_weeks) {
         let week_start = monday + Duration::weeks(w);
+        // Whether a trial date conflicts depends only on its ISO week (its
+        // day lies inside it), so only that week's entries are counted: the
+        // same answer as counting every push, without a cost that grows
+        // with the square of the number of pushes.
+        let week_end = week_start + Duration::weeks(1);
+        let others: Vec<Entry> = entries
+            .iter()
+            .filter(|e| e.bug != bug && e.date >= week_start && e.date < week_end)
+            .copied()
+            .collect();
         for days in [&window.days, &window.if_needed_days] {
             for d in 0..7 {
                 let date = week_start + Duration::days(d);
