@@ -405,6 +405,20 @@ mod tests {
     }
 
     #[test]
+    fn the_proposed_slot_counts_the_pushes_already_in_that_week() {
+        // W50 already holds a large push: bug 1 is offered W51, not W50.
+        let pushes = [
+            push(1, "2026-12-01 16:00", Large),
+            push(2, "2026-12-03 16:00", Large),
+            push(3, "2026-12-10 16:00", Large),
+        ];
+        let v = all(&rules(), &pushes, NOW);
+        assert_eq!(fired(&v), vec![1, 2]);
+        let text = v[0].action.clone().unwrap().comment.unwrap();
+        assert!(text.ends_with("slot: Tue 2026-12-15 16:00 PST"), "{text}");
+    }
+
+    #[test]
     fn fires_once_per_week_and_clears_when_moved_out() {
         let first = PushBuilder::new(1)
             .at("2026-12-01 16:00")
