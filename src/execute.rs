@@ -13,13 +13,20 @@
 //!    work every cycle does not trip the cap.
 //! 3. The bug's comments are read again from Bugzilla; a comment **by the
 //!    bot's account** carrying the action's marker means it is done
-//!    (Bugzilla is the ledger, invariant 1): recorded, skipped.
+//!    (Bugzilla is the ledger, invariant 1): recorded, skipped. The read is
+//!    made once for all pending actions, just before the first write (one
+//!    request per batch of bugs, not one per action): the writes of this
+//!    call add only markers of other keys, so the batch stays a true
+//!    answer for every action in it. A bug the batch did not return is
+//!    read on its own.
 //! 4. The write. An action with both an update and a comment makes the
 //!    update first, then posts the marked comment, so that the marker's
 //!    presence proves both happened. Before the update the bug is read and
 //!    the update is skipped when it is already in effect (a request flag
 //!    set by name would otherwise be added a second time after a crash
-//!    between the two writes).
+//!    between the two writes). That read is batched like the comments, but
+//!    serves only the bug's first update: a later action on the same bug
+//!    reads it again, since the first may have changed its flags.
 //! 5. A write whose outcome is unknown (`BugzillaError::OutcomeUnknown`) is
 //!    never retried blindly (invariant 3): after `settle_delay` the bug is
 //!    read again (comments for a comment, flags and fields for an update).
@@ -34,7 +41,7 @@
 //! Must not: decide what to do (the planner does), or write to Bugzilla
 //! without the marker check.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -196,12 +203,13 @@ impl<'a> Executor<'a> {
             return report;
         }
 
+        let mut fresh = self.read_pending(&pending).await;
         for action in pending {
             if self.stop.load(Ordering::SeqCst) {
                 report.interrupted = true;
                 break;
             }
-            self.settle(action, now, &mut report).await;
+            self.settle(action, now, &mut fresh, &mut report).await;
         }
         if self.options.dry_run && !report.dry_run_text.is_empty() {
             self.emit(&report.dry_run_text);
@@ -215,11 +223,62 @@ impl<'a> Executor<'a> {
         }
     }
 
-    async fn settle(&self, action: &Action, now: DateTime<Utc>, report: &mut ExecutionReport) {
+    /// Steps 3 and 4's reads for every pending action at once: the
+    /// comments of the bugs to comment on, the bugs to update. A failed
+    /// batch is only logged: each action then reads its bug itself (and
+    /// reports that bug's error).
+    async fn read_pending(&self, pending: &[&Action]) -> Fresh {
+        let mut fresh = Fresh::default();
+        let to_comment: Vec<BugId> = pending
+            .iter()
+            .filter(|a| a.comment.is_some())
+            .map(|a| a.key.bug)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !to_comment.is_empty() {
+            match self.client.comments(&to_comment, None).await {
+                Ok(found) => fresh.comments = found,
+                Err(e) => {
+                    tracing::warn!(bugs = to_comment.len(), error = %e, "batched marker check failed; checking bug by bug")
+                }
+            }
+        }
+        let to_update: Vec<BugId> = pending
+            .iter()
+            .filter(|a| !a.update.is_empty())
+            .map(|a| a.key.bug)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !to_update.is_empty() {
+            match self.client.get_bugs(&to_update).await {
+                Ok(found) => fresh.bugs = found.bugs.into_iter().map(|b| (b.id, b)).collect(),
+                Err(e) => {
+                    tracing::warn!(bugs = to_update.len(), error = %e, "batched read before updating failed; reading bug by bug")
+                }
+            }
+        }
+        fresh
+    }
+
+    async fn settle(
+        &self,
+        action: &Action,
+        now: DateTime<Utc>,
+        fresh: &mut Fresh,
+        report: &mut ExecutionReport,
+    ) {
         let key = &action.key;
+        // Read before this action: serves its first check only.
+        let known_bug = fresh.bugs.remove(&key.bug);
         // Step 3: the ledger (an update-only action has no marker).
         if action.comment.is_some() {
-            match self.find_marker(key.bug, key).await {
+            let found = match fresh.comments.get(&key.bug) {
+                Some(list) => Ok(marked_by(list, key, &self.options.bot_login)),
+                None => self.find_marker(key.bug, key).await,
+            };
+            match found {
                 Ok(Some(comment_id)) => {
                     self.record(key, Some(comment_id), now, Outcome::FoundMarker, report);
                     return;
@@ -238,7 +297,11 @@ impl<'a> Executor<'a> {
             // changes that would really be made.
             let mut shown = action.clone();
             if !action.update.is_empty() {
-                match self.read_applied(key.bug, &action.update).await {
+                let applied = match &known_bug {
+                    Some(bug) => Ok(update_in_effect(bug, &action.update)),
+                    None => self.read_applied(key.bug, &action.update).await,
+                };
+                match applied {
                     Ok(true) => shown.update = BugUpdate::default(),
                     Ok(false) => {}
                     Err(e) => {
@@ -255,7 +318,10 @@ impl<'a> Executor<'a> {
         // Step 4: update first, then the marked comment.
         let mut wrote = false;
         if !action.update.is_empty() {
-            match self.apply_update(key.bug, &action.update, report).await {
+            match self
+                .apply_update(key.bug, &action.update, known_bug.as_ref(), report)
+                .await
+            {
                 Ok(made) => wrote = made,
                 Err(e) => {
                     report.errors.push(e);
@@ -404,14 +470,19 @@ impl<'a> Executor<'a> {
 
     /// Makes the update unless it is already in effect (then returns
     /// false); settles an unknown outcome by re-reading the bug's flags and
-    /// fields.
+    /// fields. `known` is the bug as read just before, if it was.
     async fn apply_update(
         &self,
         bug: BugId,
         update: &BugUpdate,
+        known: Option<&Bug>,
         report: &mut ExecutionReport,
     ) -> Result<bool, String> {
-        if self.read_applied(bug, update).await? {
+        let in_effect = match known {
+            Some(current) => update_in_effect(current, update),
+            None => self.read_applied(bug, update).await?,
+        };
+        if in_effect {
             return Ok(false);
         }
         for attempt in 1..=2 {
@@ -451,6 +522,15 @@ impl<'a> Executor<'a> {
 enum Posted {
     New(CommentId),
     Found(CommentId),
+}
+
+/// What [`Executor::read_pending`] read for the pending actions.
+#[derive(Default)]
+struct Fresh {
+    /// Comments by bug; a bug missing here is read on its own.
+    comments: BTreeMap<BugId, Vec<Comment>>,
+    /// Bugs to update, each taken out by its first action.
+    bugs: BTreeMap<BugId, Bug>,
 }
 
 /// The bot's comment in `comments` carrying `key`'s marker.

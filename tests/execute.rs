@@ -476,3 +476,104 @@ async fn an_update_already_in_effect_is_not_made_again() {
         "no marker to look for"
     );
 }
+
+#[tokio::test]
+async fn the_marker_check_reads_all_pending_bugs_in_one_request() {
+    let server = MockServer::start().await;
+    let mut body = comments_body(7, vec![marked(7, 55)]);
+    body["bugs"]["8"] = json!({ "comments": [] });
+    body["bugs"]["9"] = json!({ "comments": [] });
+    Mock::given(method("GET"))
+        .and(path_regex(COMMENTS))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(COMMENTS))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 90})))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (client, opts) = options(&server, dir.path(), 10, false);
+    let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+
+    let report = Executor::new(&client, &store, opts)
+        .execute(&[action(7), action(8), action(9)], now())
+        .await;
+
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.duplicates.len(), 1, "bug 7 is marked");
+    assert_eq!(report.taken.len(), 2);
+    let reads = requests(&server, "GET", is_comment_path).await;
+    let urls: Vec<String> = reads.iter().map(|r| r.url.to_string()).collect();
+    assert_eq!(
+        reads.len(),
+        1,
+        "one marker read for three actions: {urls:?}"
+    );
+    assert_eq!(reads[0].url.path(), "/rest/bug/7/comment");
+    let query = reads[0].url.query().unwrap_or_default().to_string();
+    assert!(query.contains("ids=8%2C9"), "{query}");
+    let posted: Vec<String> = requests(&server, "POST", is_comment_path)
+        .await
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
+    assert_eq!(posted, vec!["/rest/bug/8/comment", "/rest/bug/9/comment"]);
+}
+
+#[tokio::test]
+async fn a_second_update_of_the_same_bug_reads_the_bug_again() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path_regex(COMMENTS))
+        .respond_with(ResponseTemplate::new(200).set_body_json(comments_body(1, vec![])))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/rest/bug(/\d+)?$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs": [
+            {"id": 1, "status": "CONFIRMED", "resolution": "", "is_open": true, "flags": []}
+        ]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path_regex(r"^/rest/bug/1$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs": []})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(COMMENTS))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 91})))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (client, opts) = options(&server, dir.path(), 10, false);
+    let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    let needinfo = |rule: &str| {
+        let mut a = Action::comment(ActionKey::new(BugId(1), rule, "2026-W48"), "Status?");
+        a.update.flags.push(pushbot::bugzilla::FlagChange {
+            id: None,
+            name: Some("needinfo".to_string()),
+            status: "?".to_string(),
+            requestee: Some("dev@example.test".to_string()),
+        });
+        a
+    };
+
+    let report = Executor::new(&client, &store, opts)
+        .execute(&[needinfo("signoff"), needinfo("overrun")], now())
+        .await;
+
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.taken.len(), 2);
+    // The batched read serves the first update; the second, which the
+    // first may have made moot, reads the bug again.
+    assert_eq!(
+        count(&server, "GET", |p| p == "/rest/bug" || p == "/rest/bug/1").await,
+        2
+    );
+    assert_eq!(count(&server, "GET", is_comment_path).await, 1);
+}

@@ -315,11 +315,20 @@ fn propose(
     planned: NaiveDate,
 ) -> Option<DateTime<Utc>> {
     let window = &ctx.settings.window;
-    let others: Vec<Entry> = entries.iter().filter(|e| e.bug != bug).copied().collect();
     let today = clock::local_date(ctx.now, ctx.tz).max(planned);
     let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
     for w in 0..i64::from(p.slot_search_weeks) {
         let week_start = monday + Duration::weeks(w);
+        // Whether a trial date conflicts depends only on its ISO week (its
+        // day lies inside it), so only that week's entries are counted: the
+        // same answer as counting every push, without a cost that grows
+        // with the square of the number of pushes.
+        let week_end = week_start + Duration::weeks(1);
+        let others: Vec<Entry> = entries
+            .iter()
+            .filter(|e| e.bug != bug && e.date >= week_start && e.date < week_end)
+            .copied()
+            .collect();
         for days in [&window.days, &window.if_needed_days] {
             for d in 0..7 {
                 let date = week_start + Duration::days(d);
@@ -490,6 +499,20 @@ mod tests {
             action.comment.as_deref(),
             Some("2 large releases in 2026-W49 (limit 1) | others: 2 | slot: Tue 2026-12-08 16:00 PST")
         );
+    }
+
+    #[test]
+    fn the_proposed_slot_counts_the_pushes_already_in_that_week() {
+        // W50 already holds a large push: bug 1 is offered W51, not W50.
+        let pushes = [
+            push(1, "2026-12-01 16:00", Large),
+            push(2, "2026-12-03 16:00", Large),
+            push(3, "2026-12-10 16:00", Large),
+        ];
+        let v = all(&rules(), &pushes, NOW);
+        assert_eq!(fired(&v), vec![1, 2]);
+        let text = v[0].action.clone().unwrap().comment.unwrap();
+        assert!(text.ends_with("slot: Tue 2026-12-15 16:00 PST"), "{text}");
     }
 
     #[test]

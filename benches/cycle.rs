@@ -1,0 +1,738 @@
+//! `cargo bench --bench cycle`: how fast the pure core and a whole polling
+//! cycle are, how many HTTP requests a cycle makes, and how much memory the
+//! bot keeps per tracked bug. Prints Markdown tables (README "Performance").
+//!
+//! Speed targets live here, never in timed unit tests: the machines are
+//! shared and noisy. Times are printed beside counts and ratios (requests per
+//! cycle, requests per 100 bugs), which do not depend on the machine.
+//!
+//! Everything runs in this process: the bot against the in-process sandbox
+//! (`pushbot::sandbox`), seeded with push bugs generated here. The client's
+//! rate limit is raised (the sandbox is local); with a real Bugzilla the
+//! rate limit, not the bot, sets the pace. `poll.max_writes_per_cycle` is
+//! raised too, so the cold start can write.
+//!
+//! Must not: assert on a time, or talk to anything but its own sandbox.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{DateTime, Duration as TimeDelta, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use pushbot::bot::{self, Decider};
+use pushbot::bugzilla::{Bug, BugId, Comment, CommentId, Flag, FlagStatus};
+use pushbot::commands::{parse, CommandSettings};
+use pushbot::config::Settings;
+use pushbot::poll::{CycleReport, Poller, PollerOptions, Snapshot, TrackedBug};
+use pushbot::rules::{self, RuleSet};
+use pushbot::sandbox::data::{BugData, CommentData, FlagData};
+use pushbot::sandbox::{Sandbox, SandboxClock, SandboxData, SandboxHandle, SandboxOptions};
+
+/// Counts the bytes on the heap, so the size of the snapshot can be measured
+/// (clone it, look at the difference) instead of guessed.
+struct CountingAlloc;
+
+static HEAP: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded to the system allocator unchanged; the
+// counter is only bookkeeping.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            HEAP.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) };
+        HEAP.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            HEAP.fetch_sub(layout.size(), Ordering::Relaxed);
+            HEAP.fetch_add(new_size, Ordering::Relaxed);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
+
+/// The bot account of the demo data, which the bench reuses.
+const BOT_LOGIN: &str = pushbot::demo::BOT_LOGIN;
+const BOT_KEY: &str = "demo-pushbot-key-000000000000000000000000";
+const TEAM_ZONE: Tz = chrono_tz::America::Los_Angeles;
+/// Requests per minute for the bench's client: the sandbox is local, so the
+/// pacing a real Bugzilla needs (60/minute) would only measure the limiter.
+const BENCH_RATE_LIMIT: u32 = 6_000_000;
+/// Pushes per ISO week in the generated data (a busy team; most weeks hold
+/// a release conflict).
+const PUSHES_PER_WEEK: usize = 8;
+
+/// The demo's apps: (name, whiteboard tag, lead, developer).
+const APPS: [(&str, &str, &str, &str); 4] = [
+    (
+        "AMO",
+        "[push:amo]",
+        "amo-lead@example.test",
+        "amo-dev@example.test",
+    ),
+    (
+        "SUMO",
+        "[push:sumo]",
+        "sumo-lead@example.test",
+        "sumo-dev@example.test",
+    ),
+    (
+        "Personas",
+        "[push:personas]",
+        "personas-lead@example.test",
+        "personas-dev@example.test",
+    ),
+    (
+        "Input",
+        "[push:input]",
+        "input-lead@example.test",
+        "input-dev@example.test",
+    ),
+];
+const NOBODY: &str = "nobody@example.test";
+const QA: &str = "webqa@example.test";
+
+/// Monday 30 November 2026, 09:00 in Los Angeles: the bench's "now" (the
+/// demo's first moment). Generated pushes start in this week.
+fn start_time() -> DateTime<Utc> {
+    TEAM_ZONE
+        .with_ymd_and_hms(2026, 11, 30, 9, 0, 0)
+        .single()
+        .map_or_else(
+            || Utc.with_ymd_and_hms(2026, 11, 30, 17, 0, 0).unwrap(),
+            |t| t.with_timezone(&Utc),
+        )
+}
+
+/// SplitMix64: a fixed, well-mixed sequence, so every run sees the same bugs.
+fn mix(i: u64) -> u64 {
+    let mut z = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// One generated push bug, before it becomes sandbox data or a `Bug`.
+struct Spec {
+    id: u64,
+    app: usize,
+    summary: String,
+    whiteboard: String,
+    owner: Option<&'static str>,
+    signed_off: bool,
+    created: DateTime<Utc>,
+    /// (author, text, time) after the description.
+    comments: Vec<(&'static str, String, DateTime<Utc>)>,
+}
+
+/// `n` push bugs, `per_week` to an ISO week from the bench's week on: most
+/// on Tuesday and Thursday at 16:00, some outside the window, some without
+/// a date, some unowned, some content-only, some already signed off, each
+/// with up to three comments (a few holding an `@pushbot check`).
+fn generate(n: usize, per_week: usize) -> Vec<Spec> {
+    let now = start_time();
+    let monday = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap_or(NaiveDate::MIN);
+    (0..n)
+        .map(|i| {
+            let id = 1000 + i as u64;
+            let h = mix(id);
+            let app = (h % 4) as usize;
+            let (name, tag, _, dev) = APPS[app];
+            let week = (i / per_week.max(1)) as i64;
+            let (day, time) = match (h >> 8) % 10 {
+                0..=3 => (1, "16:00"),
+                4..=6 => (3, "16:00"),
+                7 => (2, "17:00"),
+                8 => (0, "14:00"),
+                _ => (4, "10:00"),
+            };
+            let date = monday + TimeDelta::days(week * 7 + day);
+            let mut whiteboard = tag.to_string();
+            if (h >> 16).is_multiple_of(20) {
+                whiteboard.push_str(" [content]");
+            }
+            if !(h >> 20).is_multiple_of(20) {
+                whiteboard.push_str(&format!(" [push {} {time}]", date.format("%Y-%m-%d")));
+            }
+            let owner = (!(h >> 24).is_multiple_of(7)).then_some(dev);
+            let created = now - TimeDelta::days(4) + TimeDelta::seconds((i % 3600) as i64);
+            let comments = (0..(h >> 28) % 4)
+                .map(|c| {
+                    let text = if (h >> 32).is_multiple_of(10) && c == 0 {
+                        "The tag is on stage and looks good.\n@pushbot check".to_string()
+                    } else {
+                        format!("Status update {c}: changelog reviewed, stage deploy green.")
+                    };
+                    (dev, text, created + TimeDelta::hours(1 + c as i64))
+                })
+                .collect();
+            Spec {
+                id,
+                app,
+                summary: format!("Push {name} build {i} to production"),
+                whiteboard,
+                owner,
+                signed_off: (h >> 36).is_multiple_of(5),
+                created,
+                comments,
+            }
+        })
+        .collect()
+}
+
+impl Spec {
+    fn lead(&self) -> &'static str {
+        APPS[self.app].2
+    }
+
+    fn description(&self) -> String {
+        format!(
+            "Please push {} build {}.\nChangelog: https://example.test/compare/{}",
+            APPS[self.app].0, self.id, self.id
+        )
+    }
+
+    /// The bug as the sandbox's data file would describe it.
+    fn to_data(&self) -> BugData {
+        let flags = if self.signed_off {
+            vec![
+                FlagData {
+                    name: "webdev-signoff".to_string(),
+                    status: "+".to_string(),
+                    requestee: None,
+                },
+                FlagData {
+                    name: "qa-signoff".to_string(),
+                    status: "+".to_string(),
+                    requestee: None,
+                },
+            ]
+        } else {
+            Vec::new()
+        };
+        BugData {
+            id: Some(self.id),
+            product: "Websites".to_string(),
+            component: "Push".to_string(),
+            summary: self.summary.clone(),
+            creator: self.lead().to_string(),
+            description: self.description(),
+            assigned_to: self.owner.map(str::to_string),
+            qa_contact: None,
+            status: None,
+            resolution: None,
+            whiteboard: self.whiteboard.clone(),
+            keywords: Vec::new(),
+            cc: Vec::new(),
+            groups: Vec::new(),
+            priority: None,
+            severity: None,
+            target_milestone: None,
+            version: None,
+            creation_time: Some(self.created),
+            flags,
+            comments: self
+                .comments
+                .iter()
+                .map(|(who, text, at)| CommentData {
+                    creator: (*who).to_string(),
+                    text: text.clone(),
+                    time: Some(*at),
+                    is_private: false,
+                })
+                .collect(),
+        }
+    }
+
+    /// The bug and its comments as the client would have read them.
+    fn to_tracked(&self) -> TrackedBug {
+        let last = self.comments.last().map_or(self.created, |c| c.2);
+        let flag = |id: u64, name: &str| Flag {
+            id,
+            name: name.to_string(),
+            type_id: None,
+            status: FlagStatus::Granted,
+            setter: Some(self.lead().to_string()),
+            requestee: None,
+            creation_date: Some(self.created),
+            modification_date: Some(self.created),
+        };
+        let bug = Bug {
+            id: BugId(self.id),
+            summary: self.summary.clone(),
+            status: "CONFIRMED".to_string(),
+            is_open: Some(true),
+            product: "Websites".to_string(),
+            component: "Push".to_string(),
+            assigned_to: self.owner.unwrap_or(NOBODY).to_string(),
+            creator: self.lead().to_string(),
+            qa_contact: QA.to_string(),
+            whiteboard: self.whiteboard.clone(),
+            flags: if self.signed_off {
+                vec![
+                    flag(self.id * 2, "webdev-signoff"),
+                    flag(self.id * 2 + 1, "qa-signoff"),
+                ]
+            } else {
+                Vec::new()
+            },
+            target_milestone: "---".to_string(),
+            creation_time: Some(self.created),
+            last_change_time: Some(last),
+            ..Bug::default()
+        };
+        let comment = |count: u32, who: &str, text: String, at: DateTime<Utc>| Comment {
+            id: CommentId(self.id * 10 + u64::from(count)),
+            bug_id: Some(BugId(self.id)),
+            count,
+            text,
+            creator: who.to_string(),
+            creation_time: at,
+            is_private: false,
+            tags: Vec::new(),
+            attachment_id: None,
+        };
+        let mut comments = vec![comment(0, self.lead(), self.description(), self.created)];
+        for (k, (who, text, at)) in self.comments.iter().enumerate() {
+            comments.push(comment(k as u32 + 1, who, text.clone(), *at));
+        }
+        TrackedBug { bug, comments }
+    }
+}
+
+/// The bench's settings: the demo's apps, a high rate limit and write cap.
+fn settings_text(base_url: &str, state: &Path) -> String {
+    let apps: String = APPS
+        .iter()
+        .enumerate()
+        .map(|(i, (name, tag, lead, _))| {
+            let size = if i < 2 { "large" } else { "small" };
+            format!(
+                "[[push.apps]]\nname = \"{name}\"\nwhiteboard = [\"{tag}\"]\nsize = \"{size}\"\nleads = [\"{lead}\"]\nqa = \"{QA}\"\n\n"
+            )
+        })
+        .collect();
+    format!(
+        r#"
+[bugzilla]
+url = "{base_url}"
+api_key = "{BOT_KEY}"
+auth = "query"
+bot_login = "{BOT_LOGIN}"
+timeout_secs = 30
+rate_limit_per_minute = {BENCH_RATE_LIMIT}
+
+[query]
+product = ["Websites"]
+component = ["Push"]
+
+[poll]
+max_writes_per_cycle = 1000000
+
+[team]
+time_zone = "America/Los_Angeles"
+
+[state]
+path = "{state}"
+
+[push]
+default_accounts = ["{NOBODY}"]
+
+{apps}"#,
+        state = state.display().to_string().replace('\\', "/"),
+    )
+}
+
+fn load_settings(dir: &Path, base_url: &str) -> anyhow::Result<Settings> {
+    let path = dir.join("pushbot.toml");
+    std::fs::write(&path, settings_text(base_url, &dir.join("pushbot.sqlite")))
+        .with_context(|| format!("writing {}", path.display()))?;
+    Settings::load_with_env(&path, Vec::new())
+        .with_context(|| format!("loading {}", path.display()))
+}
+
+fn shipped_rules() -> anyhow::Result<RuleSet> {
+    RuleSet::from_sources(pushbot::demo::SHIPPED_RULES).context("the shipped rules")
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples.get(samples.len() / 2).copied().unwrap_or_default()
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64() * 1e3)
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64() * 1e6)
+}
+
+/// `push::extract` (through the `Decider`, as the planner calls it) and
+/// `rules::evaluate` over generated snapshots.
+fn bench_core(decider: &Decider) {
+    println!("### Pure core: push::extract + rules::evaluate\n");
+    println!(
+        "The shipped rules over a snapshot of generated push bugs that the bot has not commented on \
+         yet (every rule that fires renders its comment), no I/O; median of 3 to 50 runs.\n"
+    );
+    println!("| push bugs | per week | extract µs/bug | evaluate µs/bug | total ms | verdicts | firing |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    let now = start_time();
+    for (n, per_week) in [
+        (100, PUSHES_PER_WEEK),
+        (1_000, PUSHES_PER_WEEK),
+        (5_000, PUSHES_PER_WEEK),
+        (500, 100),
+    ] {
+        let snapshot = Snapshot {
+            bugs: generate(n, per_week)
+                .iter()
+                .map(|s| (BugId(s.id), s.to_tracked()))
+                .collect(),
+        };
+        // At least 3 runs, more while under 1.5 s, at most 50.
+        let budget = Instant::now();
+        let (mut extract, mut evaluate) = (Vec::new(), Vec::new());
+        let (mut verdicts, mut firing) = (0, 0);
+        while extract.len() < 3
+            || (extract.len() < 50 && budget.elapsed() < Duration::from_millis(1500))
+        {
+            let t = Instant::now();
+            let pushes = black_box(decider.pushes(black_box(&snapshot)));
+            extract.push(t.elapsed());
+            let t = Instant::now();
+            let out = rules::evaluate(&decider.rules, &pushes, &decider.push, decider.tz, now);
+            evaluate.push(t.elapsed());
+            verdicts = out.len();
+            firing = out.iter().filter(|v| v.fires).count();
+            black_box(out);
+        }
+        let (extract, evaluate) = (median(extract), median(evaluate));
+        let per_bug = |d: Duration| us(d / u32::try_from(n).unwrap_or(u32::MAX));
+        println!(
+            "| {n} | {per_week} | {} | {} | {} | {verdicts} | {firing} |",
+            per_bug(extract),
+            per_bug(evaluate),
+            ms(extract + evaluate),
+        );
+    }
+    println!();
+}
+
+/// `commands::parse` over the longest comment Bugzilla accepts (65,535
+/// characters): prose, quotes, code blocks, and a few command lines; and
+/// one line that long, which is refused without being parsed.
+fn bench_parse() {
+    let settings = CommandSettings::default();
+    let mut text = String::new();
+    let mut line = 0;
+    while text.len() < 65_000 {
+        line += 1;
+        let next = match line % 12 {
+            // Few command lines, so the parser reads to the end instead of
+            // stopping at `max_per_comment`.
+            0 if line % 300 == 0 => "@pushbot check\n".to_string(),
+            1 => "> @pushbot snooze 2d (quoted: not a command)\n".to_string(),
+            2 => "```\n@pushbot go (in a code block)\n```\n".to_string(),
+            3 => "    @pushbot help (indented: code)\n".to_string(),
+            _ => format!(
+                "Line {line}: the stage deploy looks fine; the changelog is linked above.\n"
+            ),
+        };
+        text.push_str(&next);
+    }
+    text.truncate(65_535);
+    let long_line = format!("@pushbot check {}", "x".repeat(65_500));
+    println!("### Comment parsing: commands::parse\n");
+    println!("| comment | bytes | lines | command lines found | µs per comment | MB/s |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (what, text) in [
+        ("mixed, longest allowed", text.as_str()),
+        ("one 65 KB command line", long_line.as_str()),
+    ] {
+        let mut samples = Vec::new();
+        let mut found = 0;
+        for _ in 0..200 {
+            let t = Instant::now();
+            let out = black_box(parse::parse(black_box(text), &settings));
+            samples.push(t.elapsed());
+            found = out.len();
+        }
+        let d = median(samples);
+        println!(
+            "| {what} | {} | {} | {found} | {} | {:.0} |",
+            text.len(),
+            text.lines().count(),
+            us(d),
+            text.len() as f64 / d.as_secs_f64().max(1e-9) / 1e6,
+        );
+    }
+    println!();
+}
+
+/// Requests per route made since `before` (a copy of the counts).
+fn routes_since(
+    sandbox: &SandboxHandle,
+    before: &BTreeMap<String, usize>,
+) -> BTreeMap<String, usize> {
+    sandbox
+        .request_counts()
+        .into_iter()
+        .filter_map(|(route, n)| {
+            let delta = n - before.get(&route).copied().unwrap_or(0);
+            (delta > 0).then_some((route, delta))
+        })
+        .collect()
+}
+
+struct CycleRow {
+    bugs: usize,
+    what: &'static str,
+    report: CycleReport,
+    routes: BTreeMap<String, usize>,
+}
+
+/// The demo's users, groups, products and flag types, with generated bugs.
+fn sandbox_data(specs: &[Spec]) -> anyhow::Result<SandboxData> {
+    let mut data = SandboxData::from_toml_str(pushbot::demo::DATA).context("the demo data")?;
+    data.bugs = specs.iter().map(Spec::to_data).collect();
+    Ok(data)
+}
+
+/// The same cycles a running bot goes through, against a sandbox holding
+/// `n` push bugs: cold start, the cycle after it, a quiet cycle, and a
+/// cycle after people commented on 1% of the bugs.
+async fn bench_cycles(n: usize, dir: &Path, rows: &mut Vec<CycleRow>) -> anyhow::Result<Poller> {
+    let specs = generate(n, PUSHES_PER_WEEK);
+    let t0 = start_time();
+    let sandbox = Sandbox::start(
+        sandbox_data(&specs)?,
+        SandboxOptions {
+            clock: SandboxClock::fixed(t0),
+            ..SandboxOptions::default()
+        },
+    )
+    .await
+    .context("starting the sandbox")?;
+    let settings = load_settings(dir, &sandbox.base_url())?;
+    let mut options = PollerOptions::from_settings(&settings);
+    options.execute.print_dry_run = false;
+    options.execute.settle_delay = Duration::ZERO;
+    let mut poller = bot::start(&settings, shipped_rules()?, options)
+        .await
+        .context("starting the bot against the sandbox")?;
+
+    // Five minutes apart, like `poll.interval_secs` = `poll.overlap_secs`
+    // = 300: a change is found again by the two searches after it (their
+    // overlap), which re-read it only when it changed since.
+    let steps: [(&'static str, i64); 5] = [
+        ("cold start", 0),
+        ("next (reads back its own writes)", 5),
+        ("next (its writes still in the overlap)", 10),
+        ("quiet", 20),
+        ("after 1% of bugs got a comment", 25),
+    ];
+    for (what, minutes) in steps {
+        let at = t0 + TimeDelta::minutes(minutes);
+        sandbox.clock().set(at);
+        if minutes == 25 {
+            for spec in specs.iter().step_by(100) {
+                let (_, _, _, dev) = APPS[spec.app];
+                sandbox
+                    .add_comment(spec.id, dev, "Stage looks good; ready when you are.")
+                    .map_err(|e| anyhow::anyhow!("commenting on bug {}: {e:?}", spec.id))?;
+            }
+        }
+        let before = sandbox.request_counts();
+        let report = poller.run_once(at).await;
+        if !report.errors.is_empty() {
+            eprintln!("bench: {n} bugs, {what}: errors: {:?}", report.errors);
+        }
+        rows.push(CycleRow {
+            bugs: n,
+            what,
+            routes: routes_since(&sandbox, &before),
+            report,
+        });
+    }
+    sandbox.shutdown().await;
+    Ok(poller)
+}
+
+/// Peak and current resident memory of this process, in KiB.
+fn vm_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with(field))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn print_cycles(rows: &[CycleRow]) {
+    println!("### Full cycles against the in-process sandbox\n");
+    println!(
+        "The bot (`Poller::run_once`, shipped rules) against `pushbot::sandbox` on this machine; \
+         client rate limit raised to {BENCH_RATE_LIMIT}/minute because the sandbox is local \
+         (against a real Bugzilla the rate limit sets the pace: 60/minute by default). One run each.\n"
+    );
+    println!("| push bugs | cycle | time ms | HTTP requests | requests / 100 bugs | writes (POST+PUT) | actions taken |");
+    println!("|---:|---|---:|---:|---:|---:|---:|");
+    for row in rows {
+        let r = &row.report;
+        println!(
+            "| {} | {} | {} | {} | {:.1} | {} | {} |",
+            row.bugs,
+            row.what,
+            ms(r.duration),
+            r.requests,
+            r.requests as f64 * 100.0 / row.bugs as f64,
+            r.writes,
+            r.taken,
+        );
+    }
+    println!();
+    println!("Requests by route:\n");
+    println!("| push bugs | cycle | requests by route |");
+    println!("|---:|---|---|");
+    for row in rows {
+        let routes: Vec<String> = row
+            .routes
+            .iter()
+            .map(|(route, n)| format!("`{route}` {n}"))
+            .collect();
+        println!("| {} | {} | {} |", row.bugs, row.what, routes.join(", "));
+    }
+    println!();
+    for row in rows.iter().filter(|r| r.what == "quiet") {
+        if row.report.requests != 1 {
+            println!(
+                "**Note:** the quiet cycle with {} bugs made {} requests, not 1.\n",
+                row.bugs, row.report.requests
+            );
+        }
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let dir = tempfile::tempdir().context("a temporary directory")?;
+
+    println!("## pushbot benchmark (`cargo bench --bench cycle`)\n");
+    println!(
+        "{} logical CPUs; release build; generated data: {PUSHES_PER_WEEK} pushes per ISO week \
+         from 2026-W49 over the demo's four apps; now = Monday 2026-11-30 09:00 America/Los_Angeles.\n",
+        std::thread::available_parallelism().map_or(0, usize::from),
+    );
+
+    // `cargo bench --bench cycle -- core` runs only the sections whose
+    // name holds one of the words (`core`, `parse`, `cycles`); cargo's own
+    // `--bench` flag is ignored.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let wanted =
+        |section: &str| only.is_empty() || only.iter().any(|w| section.contains(w.as_str()));
+
+    let settings = load_settings(dir.path(), "http://127.0.0.1:9")?;
+    let decider = Decider::from_settings(&settings, shipped_rules()?)?;
+    if wanted("core") {
+        bench_core(&decider);
+    }
+    if wanted("parse") {
+        bench_parse();
+    }
+    if !wanted("cycles") {
+        return Ok(());
+    }
+
+    let mut rows = Vec::new();
+    let mut memory = None;
+    let mut steady = None;
+    for n in [100, 1_000] {
+        let cycle_dir = dir.path().join(format!("cycles-{n}"));
+        std::fs::create_dir_all(&cycle_dir)
+            .with_context(|| format!("creating {}", cycle_dir.display()))?;
+        let poller = runtime.block_on(bench_cycles(n, &cycle_dir, &mut rows))?;
+        if n == 1_000 {
+            let peak = vm_kib("VmHWM:");
+            let rss = vm_kib("VmRSS:");
+            let before = HEAP.load(Ordering::Relaxed);
+            let copy = poller.snapshot().clone();
+            let snapshot_bytes = HEAP.load(Ordering::Relaxed).saturating_sub(before);
+            let tracked = copy.bugs.len();
+            let comments: usize = copy.bugs.values().map(|t| t.comments.len()).sum();
+            drop(copy);
+            let before = HEAP.load(Ordering::Relaxed);
+            let pushes = decider.pushes(poller.snapshot());
+            let pushes_bytes = HEAP.load(Ordering::Relaxed).saturating_sub(before);
+            drop(pushes);
+            // The planner once the bot's comments are in: what every
+            // later cycle pays.
+            let t = Instant::now();
+            let actions = decider.decide(poller.snapshot(), start_time() + TimeDelta::minutes(25));
+            steady = Some((t.elapsed(), actions.len()));
+            memory = Some((peak, rss, tracked, comments, snapshot_bytes, pushes_bytes));
+        }
+    }
+    print_cycles(&rows);
+    if let Some((took, actions)) = steady {
+        println!(
+            "Planner (`Decider::decide`: extract + evaluate) on the 1,000-bug snapshot after the cycles, \
+             the bot's markers in place: {} ms, {actions} actions planned.\n",
+            ms(took)
+        );
+    }
+
+    if let Some((peak, rss, tracked, comments, snapshot_bytes, pushes_bytes)) = memory {
+        let kib = |v: Option<u64>| v.map_or_else(|| "n/a".to_string(), |v| v.to_string());
+        let per = |bytes: usize| bytes / tracked.max(1);
+        println!("### Memory after the 1,000-bug cycles\n");
+        println!("| measure | value |");
+        println!("|---|---:|");
+        println!(
+            "| peak resident memory of the process (VmHWM, KiB; bot + sandbox + bench data) | {} |",
+            kib(peak)
+        );
+        println!("| resident memory now (VmRSS, KiB) | {} |", kib(rss));
+        println!("| tracked bugs / their comments | {tracked} / {comments} |");
+        println!(
+            "| snapshot heap bytes per tracked bug (bug + its comments) | {} |",
+            per(snapshot_bytes)
+        );
+        println!(
+            "| push model heap bytes per bug (`PushBug`, built each cycle) | {} |",
+            per(pushes_bytes)
+        );
+        println!();
+    }
+    Ok(())
+}
