@@ -410,6 +410,7 @@ fn bench_core(decider: &Decider) {
                 .iter()
                 .map(|s| (BugId(s.id), s.to_tracked()))
                 .collect(),
+            ..Snapshot::default()
         };
         // At least 3 runs, more while under 1.5 s, at most 50.
         let budget = Instant::now();
