@@ -26,6 +26,10 @@ USER pushbot
 WORKDIR /var/lib/pushbot
 VOLUME ["/var/lib/pushbot"]
 ENV PUSHBOT__RULES__DIR=/etc/pushbot/rules
+# The week view, /healthz and /metrics: loopback by default outside a
+# container; here the container's network namespace is the boundary.
+ENV PUSHBOT__WEB__LISTEN=0.0.0.0:8080
+EXPOSE 8080
 # Mount your settings at /etc/pushbot/pushbot.toml (start from
 # /etc/pushbot/pushbot.example.toml) and the key file next to it, or pass
 # PUSHBOT__BUGZILLA__API_KEY.
