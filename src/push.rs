@@ -501,6 +501,9 @@ pub struct PushBug {
     pub created: Option<DateTime<Utc>>,
     /// The bot's markers already on the bug, oldest first.
     pub markers: Vec<SeenMarker>,
+    /// When a person (not the bot) last commented, the description left
+    /// out: nags hold back while someone is already on the bug.
+    pub last_human_comment: Option<DateTime<Utc>>,
 }
 
 impl PushBug {
@@ -670,6 +673,11 @@ pub fn extract(
         }
     }
     markers.sort_by_key(|m| (m.at, m.comment));
+    let last_human_comment = comments
+        .iter()
+        .filter(|c| c.count > 0 && !c.creator.eq_ignore_ascii_case(bot_login))
+        .map(|c| c.creation_time)
+        .max();
 
     let checklist = settings
         .checklist
@@ -729,6 +737,7 @@ pub fn extract(
         opted_out: has_tag(&bug.whiteboard, &settings.opt_out_tag),
         created: bug.creation_time,
         markers,
+        last_human_comment,
     }
 }
 

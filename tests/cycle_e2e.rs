@@ -247,9 +247,10 @@ async fn a_persons_change_is_picked_up_on_the_next_cycle() {
     assert_eq!(tracked[&BugId(801)].bug.assigned_to, "nobody@example.test");
     let want = after_change();
     // 805 joined the week's conflict: it and every other bug of the week
-    // hear of the new set once; 801 gets its first no-owner reminder.
+    // hear of the new set once. 801 lost its owner, but its developer
+    // commented an hour ago: no reminder while a person is on it.
     assert_eq!(ledger(&demo.sandbox), want);
-    assert_eq!(report.taken, 6, "{:?}", report.taken_by_rule);
+    assert_eq!(report.taken, 5, "{:?}", report.taken_by_rule);
 
     // And nothing more on the next cycles.
     let (again, _) = cycle(&mut demo, at("2026-11-30 09:35")).await;
@@ -564,8 +565,9 @@ fn fault_free_week() -> BTreeMap<u64, Vec<String>> {
 /// The ledger after 805 became a code push and 801 lost its owner.
 fn after_change() -> BTreeMap<u64, Vec<String>> {
     let mut want = after_first_cycle();
+    // No no-owner reminder on 801: amo-dev commented at 08:30 (the
+    // `@pushbot check`), inside the nag cadence, so a person is on it.
     for (bug, line) in [
-        (801, "[pushbot no-owner nag-1]"),
         (801, "[pushbot release-conflict 2026-W49:802-803-804-805]"),
         (802, "[pushbot release-conflict 2026-W49:801-803-804-805]"),
         (803, "[pushbot release-conflict 2026-W49:801-802-804-805]"),

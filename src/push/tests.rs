@@ -280,3 +280,25 @@ fn the_example_settings_spell_out_the_defaults() {
     let parsed: PushSettings = push.try_into().unwrap();
     assert_eq!(parsed, PushSettings::default());
 }
+
+#[test]
+fn last_human_comment_leaves_out_the_description_and_the_bot() {
+    let b = bug("[push:amo]");
+    let mut description = comment(0, "lead@example.test", "Please push.");
+    description.count = 0;
+    let only_description = extract(
+        &b,
+        &[description.clone()],
+        &PushSettings::default(),
+        BOT,
+        LA,
+    );
+    assert_eq!(only_description.last_human_comment, None);
+    let comments = vec![
+        description,
+        comment(1, "dev@example.test", "On stage."),
+        comment(2, BOT, "Who owns this?\n\n[pushbot no-owner nag-1]"),
+    ];
+    let p = extract(&b, &comments, &PushSettings::default(), BOT, LA);
+    assert_eq!(p.last_human_comment, Some(comments[1].creation_time));
+}

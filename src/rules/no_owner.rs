@@ -4,7 +4,11 @@
 //! the push is near, the grace period is skipped and waits are shortened.
 //!
 //! The nag count and the time of the last nag come from the bot's markers on
-//! the bug (`nag-1`, `nag-2`, …, `escalate`), never from local state. Pure.
+//! the bug (`nag-1`, `nag-2`, …, `escalate`), never from local state.
+//!
+//! A person already on it is not nagged: while someone commented more
+//! recently than the nag cadence (the wait before the next nag), the nag
+//! waits until that much time has passed since their comment. Pure.
 
 use chrono::Duration;
 use serde::Deserialize;
@@ -138,6 +142,27 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
         }
     };
     let near_note = if near { " (the push is near)" } else { "" };
+    // The cadence is the wait the next nag would follow; a person's comment
+    // inside it means someone is on the bug, so the nag starts over from it.
+    let cadence = {
+        let wait = wait_after(p, n.max(1));
+        if near {
+            wait.min(cap)
+        } else {
+            wait
+        }
+    };
+    if let Some(human) = push.last_human_comment {
+        if ctx.now < human + cadence && ctx.now >= due {
+            return quiet(format!(
+                "no owner ({}), but a person commented {} (within the {} h nag cadence); next nag not before {}{near_note}",
+                push.assignee,
+                crate::clock::format_local(human, ctx.tz),
+                cadence.num_hours(),
+                crate::clock::format_local(human + cadence, ctx.tz)
+            ));
+        }
+    }
     if ctx.now < due {
         return quiet(format!(
             "no owner ({}), {} nag(s) so far; next one due {}{near_note}",
@@ -216,6 +241,42 @@ mod tests {
         let action = v.action.unwrap();
         assert_eq!(action.key.marker(), "[pushbot no-owner nag-1]");
         assert_eq!(action.comment.as_deref(), Some("Who owns bug 1? (nag 1)"));
+    }
+
+    #[test]
+    fn a_person_on_the_bug_holds_the_nag_for_one_cadence() {
+        // Nag 1 on Nov 22; nag 2 would be due Nov 24 00:00 (48 h cadence),
+        // but someone commented on Nov 23 12:00: someone is on it.
+        let push = PushBuilder::new(1)
+            .unowned()
+            .at("2026-12-15 16:00")
+            .marker("no-owner", "nag-1", "2026-11-22T00:00:00Z")
+            .human_comment("2026-11-23T12:00:00Z")
+            .build();
+        let v = one(
+            &rules(),
+            std::slice::from_ref(&push),
+            "2026-11-24T00:00:00Z",
+        );
+        assert!(!v.fires, "{}", v.reason);
+        assert!(v.reason.contains("a person commented"), "{}", v.reason);
+        assert!(v.reason.contains("48 h nag cadence"), "{}", v.reason);
+        // One cadence after the person's comment, the nag comes.
+        let v = one(
+            &rules(),
+            std::slice::from_ref(&push),
+            "2026-11-25T12:00:00Z",
+        );
+        assert!(v.fires, "{}", v.reason);
+        assert_eq!(v.action.unwrap().key.discriminator, "nag-2");
+        // An old comment (before the cadence window) does not hold anything.
+        let old = PushBuilder::new(1)
+            .unowned()
+            .at("2026-12-15 16:00")
+            .marker("no-owner", "nag-1", "2026-11-22T00:00:00Z")
+            .human_comment("2026-11-21T00:00:00Z")
+            .build();
+        assert!(one(&rules(), &[old], "2026-11-24T00:00:00Z").fires);
     }
 
     #[test]

@@ -58,6 +58,7 @@ impl PushBuilder {
             opted_out: false,
             created: Some(Utc.with_ymd_and_hms(2026, 11, 20, 18, 0, 0).unwrap()),
             markers: Vec::new(),
+            last_human_comment: None,
         });
         b = b.at("2026-12-01 16:00");
         b
@@ -120,6 +121,12 @@ impl PushBuilder {
         self.0.status = PushStatus::Cancelled {
             resolution: "WONTFIX".to_string(),
         };
+        self
+    }
+
+    /// A person (not the bot) commented at `t` (UTC, RFC 3339).
+    pub fn human_comment(mut self, t: &str) -> Self {
+        self.0.last_human_comment = Some(utc(t));
         self
     }
 
