@@ -225,6 +225,9 @@ pub struct Poller {
     metrics: SharedMetrics,
     /// Set on shutdown; the executor stops between two writes.
     stop: Arc<AtomicBool>,
+    /// Where the daemon loop reads "now" (the real clock unless `pushbot run
+    /// --now` shifted it for a rehearsal); `run_once` takes `now` itself.
+    clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
     /// Group lookups for commands, if set.
     memberships: Option<MembershipLookup>,
     /// See [`Poller::set_after_cycle`].
@@ -242,6 +245,7 @@ impl Poller {
             loaded_at: None,
             metrics: SharedMetrics::default(),
             stop: Arc::new(AtomicBool::new(false)),
+            clock: Arc::new(Utc::now),
             memberships: None,
             after_cycle: None,
         }
@@ -262,6 +266,11 @@ impl Poller {
     }
 
     /// Runs `hook` after every cycle (the web view's feed).
+    /// Replaces the clock the daemon loop ([`Poller::run`]) reads.
+    pub fn set_clock(&mut self, clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>) {
+        self.clock = clock;
+    }
+
     pub fn set_after_cycle(&mut self, hook: AfterCycle) {
         self.after_cycle = Some(hook);
     }
@@ -566,7 +575,8 @@ impl Poller {
         let interval = self.options.interval;
         loop {
             {
-                let cycle = self.run_once(Utc::now());
+                let now = (self.clock)();
+                let cycle = self.run_once(now);
                 tokio::pin!(cycle);
                 tokio::select! {
                     report = &mut cycle => log_cycle(&report),

@@ -9,7 +9,9 @@ use std::process::ExitCode;
 use std::sync::{Arc, RwLock};
 
 use anyhow::Context;
+use chrono::Utc;
 use pushbot::bot::{self, Decider};
+use pushbot::clock;
 use pushbot::live;
 use pushbot::poll::PollerOptions;
 use pushbot::web::{self, WebData};
@@ -20,22 +22,38 @@ pub struct RunArgs {
     /// Make every read and decision, print the writes, make none.
     #[arg(long)]
     pub dry_run: bool,
+    /// Rehearse: start the bot's clock at this time (RFC 3339, or a local
+    /// `YYYY-MM-DD HH:MM` in the team's zone) and let it run on from there.
+    /// Combine with `--dry-run` to see what Monday morning will bring.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
 }
 
 pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let (settings, rules) = super::load(config)?;
     let mut options = PollerOptions::from_settings(&settings);
     options.execute.dry_run |= args.dry_run;
+    let clock = match &args.now {
+        Some(text) => {
+            let tz = settings.team.tz()?;
+            let start = clock::parse_now(text, tz).with_context(|| format!("--now {text}"))?;
+            let offset = start - Utc::now();
+            let shifted: web::Clock = Arc::new(move || Utc::now() + offset);
+            shifted
+        }
+        None => web::system_clock(),
+    };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let decider = Decider::from_settings(&settings, rules.clone())?;
     runtime.block_on(async {
         let mut poller = bot::start(&settings, rules, options)
             .await
             .with_context(|| format!("pushbot cannot start with {}", config.display()))?;
+        poller.set_clock(Arc::clone(&clock));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let server = if settings.web.enabled {
             let data = Arc::new(RwLock::new(WebData::default()));
-            let state = live::web_state(&settings, Arc::clone(&data), web::system_clock())?;
+            let state = live::web_state(&settings, Arc::clone(&data), Arc::clone(&clock))?;
             let listener = web::bind(&settings.web).await?;
             let mut web_stop = stop_rx.clone();
             let (addr, task) = live::spawn_server(listener, state, async move {
