@@ -28,11 +28,20 @@
 //!    serves only the bug's first update: a later action on the same bug
 //!    reads it again, since the first may have changed its flags.
 //! 5. A write whose outcome is unknown (`BugzillaError::OutcomeUnknown`) is
-//!    never retried blindly (invariant 3): after `settle_delay` the bug is
-//!    read again (comments for a comment, flags and fields for an update).
-//!    Found: recorded. Not found: the write is made once more, and if that
-//!    is unknown too and still not found, the action is left for the next
-//!    cycle with an error.
+//!    never retried in the same cycle (invariant 3). A real Bugzilla often
+//!    finishes a request the client gave up on, and may do so after any
+//!    re-read we make: a second write right after the re-read would then
+//!    be a duplicate. So after `settle_delay` the bug is read once (comments
+//!    for a comment, flags and fields for an update). Found: recorded as
+//!    done. Not found: the action is left *unsettled*: named in
+//!    [`ExecutionReport::unsettled`] and in the errors, not recorded in the
+//!    store, and nothing more is written for it in this call (an update of
+//!    unknown outcome also holds back its comment). The next cycle, one
+//!    poll interval (minutes) later, plans it again and its marker check
+//!    settles it: a write that landed late is found (the comment's marker,
+//!    or the update already in effect) and not repeated; a write that never
+//!    landed is made then, so nothing is lost. The only state is Bugzilla
+//!    itself, so this also holds across a restart.
 //!
 //! Dry-run (invariant 8) performs steps 1 to 3 (every read) and renders each
 //! write it would make, with the full comment and marker, and makes no
@@ -118,6 +127,10 @@ pub struct ExecutionReport {
     pub writes: usize,
     /// Problems, each naming the bug; the action is retried next cycle.
     pub errors: Vec<String>,
+    /// Actions whose write had an unknown outcome and whose effect the
+    /// re-read did not show: not written again now; the next cycle's
+    /// marker check settles them (each also has an entry in `errors`).
+    pub unsettled: Vec<ActionKey>,
     /// Set when the write cap stopped every write of this call.
     pub alert: Option<String>,
     /// Dry-run: every write that would have been made, readable.
@@ -319,7 +332,7 @@ impl<'a> Executor<'a> {
         let mut wrote = false;
         if !action.update.is_empty() {
             match self
-                .apply_update(key.bug, &action.update, known_bug.as_ref(), report)
+                .apply_update(key, &action.update, known_bug.as_ref(), report)
                 .await
             {
                 Ok(made) => wrote = made,
@@ -431,53 +444,54 @@ impl<'a> Executor<'a> {
         comment: &NewComment,
         report: &mut ExecutionReport,
     ) -> Result<Posted, String> {
-        // At most two attempts, the second only after a re-read proved the
-        // first did not land.
-        for attempt in 1..=2 {
-            report.writes += 1;
-            match self.client.post_comment(key.bug, comment).await {
-                Ok(id) => return Ok(Posted::New(id)),
-                Err(BugzillaError::OutcomeUnknown { reason, .. }) => {
-                    tracing::warn!(bug = %key.bug, marker = %key.marker(), attempt, reason, "comment outcome unknown; re-reading the bug");
-                    tokio::time::sleep(self.options.settle_delay).await;
-                    match self.find_marker(key.bug, key).await {
-                        Ok(Some(id)) => return Ok(Posted::Found(id)),
-                        Ok(None) => continue,
-                        Err(e) => {
-                            return Err(format!(
-                                "bug {}: comment {} may or may not be posted, and re-reading failed ({e}); the next cycle checks again",
-                                key.bug,
-                                key.marker()
-                            ))
-                        }
+        // One attempt per cycle: a write of unknown outcome may still land
+        // after the re-read (module doc, step 5).
+        report.writes += 1;
+        match self.client.post_comment(key.bug, comment).await {
+            Ok(id) => Ok(Posted::New(id)),
+            Err(BugzillaError::OutcomeUnknown { reason, .. }) => {
+                tracing::warn!(bug = %key.bug, marker = %key.marker(), reason, "comment outcome unknown; re-reading the bug");
+                tokio::time::sleep(self.options.settle_delay).await;
+                match self.find_marker(key.bug, key).await {
+                    Ok(Some(id)) => Ok(Posted::Found(id)),
+                    Ok(None) => {
+                        report.unsettled.push(key.clone());
+                        Err(format!(
+                            "bug {}: comment {} may or may not be posted (not visible yet); not posting it again now, the next cycle checks its marker first",
+                            key.bug,
+                            key.marker()
+                        ))
+                    }
+                    Err(e) => {
+                        report.unsettled.push(key.clone());
+                        Err(format!(
+                            "bug {}: comment {} may or may not be posted, and re-reading failed ({e}); the next cycle checks its marker first",
+                            key.bug,
+                            key.marker()
+                        ))
                     }
                 }
-                Err(e) => {
-                    return Err(format!(
-                        "bug {}: posting comment {} failed: {e}",
-                        key.bug,
-                        key.marker()
-                    ))
-                }
             }
+            Err(e) => Err(format!(
+                "bug {}: posting comment {} failed: {e}",
+                key.bug,
+                key.marker()
+            )),
         }
-        Err(format!(
-            "bug {}: comment {} still not visible after two attempts of unknown outcome; the next cycle checks again",
-            key.bug,
-            key.marker()
-        ))
     }
 
     /// Makes the update unless it is already in effect (then returns
     /// false); settles an unknown outcome by re-reading the bug's flags and
-    /// fields. `known` is the bug as read just before, if it was.
+    /// fields once, and never updates twice in one call. `known` is the bug
+    /// as read just before, if it was.
     async fn apply_update(
         &self,
-        bug: BugId,
+        key: &ActionKey,
         update: &BugUpdate,
         known: Option<&Bug>,
         report: &mut ExecutionReport,
     ) -> Result<bool, String> {
+        let bug = key.bug;
         let in_effect = match known {
             Some(current) => update_in_effect(current, update),
             None => self.read_applied(bug, update).await?,
@@ -485,23 +499,32 @@ impl<'a> Executor<'a> {
         if in_effect {
             return Ok(false);
         }
-        for attempt in 1..=2 {
-            report.writes += 1;
-            match self.client.update_bug(bug, update).await {
-                Ok(()) => return Ok(true),
-                Err(BugzillaError::OutcomeUnknown { reason, .. }) => {
-                    tracing::warn!(bug = %bug, attempt, reason, "update outcome unknown; re-reading the bug");
-                    tokio::time::sleep(self.options.settle_delay).await;
-                    if self.read_applied(bug, update).await? {
-                        return Ok(true);
+        report.writes += 1;
+        match self.client.update_bug(bug, update).await {
+            Ok(()) => Ok(true),
+            Err(BugzillaError::OutcomeUnknown { reason, .. }) => {
+                tracing::warn!(bug = %bug, marker = %key.marker(), reason, "update outcome unknown; re-reading the bug");
+                tokio::time::sleep(self.options.settle_delay).await;
+                match self.read_applied(bug, update).await {
+                    Ok(true) => Ok(true),
+                    Ok(false) => {
+                        report.unsettled.push(key.clone());
+                        Err(format!(
+                            "bug {bug}: update for {} may or may not be made (not visible yet); not updating again now, the next cycle reads the bug first",
+                            key.marker()
+                        ))
+                    }
+                    Err(e) => {
+                        report.unsettled.push(key.clone());
+                        Err(format!(
+                            "{e} (after an update for {} of unknown outcome; the next cycle reads the bug first)",
+                            key.marker()
+                        ))
                     }
                 }
-                Err(e) => return Err(format!("bug {bug}: update failed: {e}")),
             }
+            Err(e) => Err(format!("bug {bug}: update failed: {e}")),
         }
-        Err(format!(
-            "bug {bug}: update still not visible after two attempts of unknown outcome; the next cycle checks again"
-        ))
     }
 
     async fn read_applied(&self, bug: BugId, update: &BugUpdate) -> Result<bool, String> {

@@ -35,7 +35,7 @@ use tokio::task::JoinHandle;
 
 pub use clock::SandboxClock;
 pub use data::SandboxData;
-pub use faults::{FaultKind, FaultPlan, FaultRule, LostAnswer, Trigger};
+pub use faults::{FaultKind, FaultPlan, FaultRule, LateAnswer, LostAnswer, Trigger};
 pub use log::{route_name, LoggedRequest};
 pub use model::{ApiError, Bug, Comment, Flag, HistoryEntry};
 
@@ -111,6 +111,7 @@ impl Sandbox {
             clock: options.clock.clone(),
             log: log::RequestLog::default(),
             faults: Mutex::new(FaultState::new(options.faults)),
+            late: server::LateWrites::default(),
         });
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, shared.clone(), stopped));
@@ -172,6 +173,22 @@ impl SandboxHandle {
             .faults
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = FaultState::new(plan);
+    }
+
+    /// Writes accepted under [`FaultKind::LateWrite`] and not applied yet.
+    pub fn late_writes_pending(&self) -> usize {
+        *self.shared.late.in_flight.borrow()
+    }
+
+    /// Applies every write held by [`FaultKind::LateWrite`] now, without
+    /// waiting out its delay, and returns once all of them are applied
+    /// (at once if there are none). Lets a test make a late write land at
+    /// a chosen point, e.g. after the bot's re-read, with no timing.
+    pub async fn land_late_writes(&self) {
+        self.shared.late.release.send_modify(|round| *round += 1);
+        let mut in_flight = self.shared.late.in_flight.subscribe();
+        // The sender lives in `shared`, which outlives this borrow.
+        let _ = in_flight.wait_for(|n| *n == 0).await;
     }
 
     fn with_model<T>(&self, f: impl FnOnce(&mut model::Model) -> T) -> T {

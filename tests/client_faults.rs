@@ -84,6 +84,42 @@ async fn a_long_retry_after_is_returned_not_slept() {
 }
 
 #[tokio::test]
+async fn a_retry_after_http_date_counts_from_the_servers_date() {
+    let server = MockServer::start().await;
+    fail_then_succeed(
+        &server,
+        ResponseTemplate::new(429)
+            .insert_header("Date", "Wed, 21 Oct 2015 07:28:00 GMT")
+            .insert_header("Retry-After", "Wed, 21 Oct 2015 07:30:00 GMT"),
+        1,
+    )
+    .await;
+    let err = client(&server).version().await.unwrap_err();
+    match &err {
+        BugzillaError::RateLimited { retry_after, .. } => {
+            assert_eq!(*retry_after, Duration::from_secs(120))
+        }
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
+    assert_eq!(received(&server).await, 1);
+}
+
+#[tokio::test]
+async fn a_retry_after_http_date_already_reached_is_waited_out_at_once() {
+    let server = MockServer::start().await;
+    fail_then_succeed(
+        &server,
+        ResponseTemplate::new(503)
+            .insert_header("Date", "Wed, 21 Oct 2015 07:28:00 GMT")
+            .insert_header("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"),
+        1,
+    )
+    .await;
+    assert_eq!(client(&server).version().await.unwrap(), "5.2");
+    assert_eq!(received(&server).await, 2);
+}
+
+#[tokio::test]
 async fn too_many_requests_without_retry_after_blocks_every_call() {
     let server = MockServer::start().await;
     fail_then_succeed(

@@ -214,7 +214,7 @@ async fn unknown_outcome_settled_by_rereading_finds_the_marker() {
 }
 
 #[tokio::test]
-async fn unknown_outcome_with_no_marker_posts_exactly_once_more() {
+async fn unknown_outcome_with_no_marker_is_not_retried_until_the_next_cycle() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path_regex(COMMENTS))
@@ -238,14 +238,71 @@ async fn unknown_outcome_with_no_marker_posts_exactly_once_more() {
     let (client, opts) = options(&server, dir.path(), 10, false);
     let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
 
-    let report = Executor::new(&client, &store, opts)
+    // The write may still land after the re-read: no second POST now.
+    let first = Executor::new(&client, &store, opts.clone())
         .execute(&[action(7)], now())
         .await;
+    assert_eq!(first.writes, 1);
+    assert!(first.taken.is_empty());
+    assert_eq!(first.unsettled, vec![action(7).key]);
+    assert_eq!(first.errors.len(), 1);
+    assert!(first.errors[0].contains("bug 7"), "{:?}", first.errors);
+    assert!(!store.is_done(&action(7).key).unwrap(), "not recorded");
+    assert_eq!(count(&server, "POST", is_comment_path).await, 1);
 
-    assert_eq!(report.writes, 2);
-    assert_eq!(report.taken.len(), 1, "{:?}", report.errors);
-    assert_eq!(report.taken[0].comment_id, Some(CommentId(90)));
+    // The next cycle: the marker is still absent, so it never landed.
+    let next = Executor::new(&client, &store, opts)
+        .execute(&[action(7)], now())
+        .await;
+    assert_eq!(next.writes, 1);
+    assert_eq!(next.taken.len(), 1, "{:?}", next.errors);
+    assert_eq!(next.taken[0].comment_id, Some(CommentId(90)));
+    assert!(next.unsettled.is_empty());
     assert_eq!(count(&server, "POST", is_comment_path).await, 2);
+}
+
+#[tokio::test]
+async fn a_comment_that_lands_after_the_reread_is_found_by_the_next_cycle() {
+    let server = MockServer::start().await;
+    // Before the POST and at the settle re-read: no marker. The write
+    // lands afterwards: the next cycle reads it.
+    Mock::given(method("GET"))
+        .and(path_regex(COMMENTS))
+        .respond_with(ResponseTemplate::new(200).set_body_json(comments_body(7, vec![])))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(COMMENTS))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(comments_body(7, vec![marked(7, 91)])),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(COMMENTS))
+        .respond_with(ResponseTemplate::new(504).set_body_string("<html>Gateway Timeout</html>"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (client, opts) = options(&server, dir.path(), 10, false);
+    let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+
+    let first = Executor::new(&client, &store, opts.clone())
+        .execute(&[action(7)], now())
+        .await;
+    assert_eq!(first.writes, 1);
+    assert_eq!(first.unsettled, vec![action(7).key]);
+
+    let next = Executor::new(&client, &store, opts)
+        .execute(&[action(7)], now())
+        .await;
+    assert_eq!(next.writes, 0, "found, not posted again");
+    assert_eq!(next.duplicates.len(), 1);
+    assert_eq!(next.duplicates[0].comment_id, Some(CommentId(91)));
+    assert!(store.is_done(&action(7).key).unwrap());
+    assert_eq!(count(&server, "POST", is_comment_path).await, 1);
 }
 
 #[tokio::test]
@@ -576,4 +633,74 @@ async fn a_second_update_of_the_same_bug_reads_the_bug_again() {
         2
     );
     assert_eq!(count(&server, "GET", is_comment_path).await, 1);
+}
+
+#[tokio::test]
+async fn an_update_of_unknown_outcome_holds_back_its_comment_until_the_next_cycle() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path_regex(COMMENTS))
+        .respond_with(ResponseTemplate::new(200).set_body_json(comments_body(1, vec![])))
+        .mount(&server)
+        .await;
+    // Read before the update and at the settle re-read: no flag yet. The
+    // update lands afterwards: the next cycle sees the flag.
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/rest/bug(/\d+)?$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs": [
+            {"id": 1, "status": "CONFIRMED", "resolution": "", "is_open": true, "flags": []}
+        ]})))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/rest/bug(/\d+)?$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs": [
+            {"id": 1, "status": "CONFIRMED", "resolution": "", "is_open": true, "flags": [
+                {"id": 4, "name": "qa-signoff", "type_id": 2, "status": "?",
+                 "requestee": "qa@example.test", "setter": "pushbot@example.test"}
+            ]}
+        ]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(504).set_body_string("<html>Gateway Timeout</html>"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(COMMENTS))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 322})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (client, opts) = options(&server, dir.path(), 10, false);
+    let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    let mut request = Action::comment(
+        ActionKey::new(BugId(1), "signoff", "2026-W48"),
+        "Please sign off.",
+    );
+    request.update.flags.push(pushbot::bugzilla::FlagChange {
+        id: None,
+        name: Some("qa-signoff".to_string()),
+        status: "?".to_string(),
+        requestee: Some("qa@example.test".to_string()),
+    });
+
+    let first = Executor::new(&client, &store, opts.clone())
+        .execute(std::slice::from_ref(&request), now())
+        .await;
+    assert_eq!(first.writes, 1, "one PUT, no second PUT, no comment yet");
+    assert_eq!(first.unsettled, vec![request.key.clone()]);
+    assert_eq!(count(&server, "POST", |_| true).await, 0);
+    assert!(!store.is_done(&request.key).unwrap());
+
+    let next = Executor::new(&client, &store, opts)
+        .execute(std::slice::from_ref(&request), now())
+        .await;
+    assert_eq!(next.writes, 1, "the comment only: the flag landed");
+    assert_eq!(next.taken.len(), 1, "{:?}", next.errors);
+    assert_eq!(next.taken[0].comment_id, Some(CommentId(322)));
+    assert_eq!(count(&server, "PUT", |_| true).await, 1);
 }

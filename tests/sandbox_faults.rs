@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use pushbot::sandbox::{
-    FaultKind, FaultPlan, FaultRule, LostAnswer, Sandbox, SandboxData, SandboxHandle,
+    FaultKind, FaultPlan, FaultRule, LateAnswer, LostAnswer, Sandbox, SandboxData, SandboxHandle,
     SandboxOptions,
 };
 use serde_json::{json, Value};
@@ -199,6 +199,91 @@ async fn a_lost_response_still_applies_the_write() {
         );
         sandbox.shutdown().await;
     }
+}
+
+#[tokio::test]
+async fn a_late_write_lands_after_the_client_gave_up() {
+    for answer in [LateAnswer::Hold, LateAnswer::GatewayTimeout] {
+        let sandbox = start(FaultPlan::with_rules(vec![FaultRule::next(
+            1,
+            "POST /rest/bug/{id}/comment",
+            FaultKind::LateWrite {
+                // Far beyond the test: `land_late_writes` applies it.
+                apply_after_millis: 600_000,
+                answer,
+            },
+        )]))
+        .await;
+        let before = sandbox.comments(1).len();
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_millis(200))
+            .build()
+            .expect("client builds");
+        let result = client
+            .post(format!(
+                "{}/rest/bug/1/comment?api_key={LEAD_KEY}",
+                sandbox.base_url()
+            ))
+            .json(&json!({ "comment": "landed late" }))
+            .send()
+            .await;
+        match answer {
+            LateAnswer::Hold => {
+                assert!(result.expect_err("held past the timeout").is_timeout())
+            }
+            LateAnswer::GatewayTimeout => {
+                assert_eq!(result.expect("504 arrives").status().as_u16(), 504)
+            }
+        }
+        // Accepted, not applied: a re-read now does not show it.
+        assert_eq!(sandbox.comments(1).len(), before, "{answer:?}");
+        assert_eq!(sandbox.late_writes_pending(), 1);
+
+        sandbox.land_late_writes().await;
+        assert_eq!(sandbox.late_writes_pending(), 0);
+        let comments = sandbox.comments(1);
+        assert_eq!(comments.len(), before + 1, "{answer:?}");
+        assert_eq!(
+            comments.last().map(|c| c.text.as_str()),
+            Some("landed late")
+        );
+        let log = sandbox.request_log();
+        assert_eq!(log.len(), 1, "one request, applied once");
+        sandbox.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn a_late_write_applies_itself_after_its_delay() {
+    let sandbox = start(FaultPlan::with_rules(vec![FaultRule::next(
+        1,
+        "PUT /rest/bug/{id}",
+        FaultKind::LateWrite {
+            apply_after_millis: 1,
+            answer: LateAnswer::GatewayTimeout,
+        },
+    )]))
+    .await;
+    let client = reqwest::Client::new();
+    let answer = client
+        .put(format!(
+            "{}/rest/bug/1?api_key={LEAD_KEY}",
+            sandbox.base_url()
+        ))
+        .json(&json!({ "whiteboard": "[late]" }))
+        .send()
+        .await
+        .expect("504 arrives");
+    assert_eq!(answer.status().as_u16(), 504);
+    // Poll until it has applied itself (no assertion on how long).
+    while sandbox.late_writes_pending() > 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(
+        sandbox.bug(1).map(|b| b.whiteboard),
+        Some("[late]".to_string())
+    );
+    sandbox.shutdown().await;
 }
 
 #[tokio::test]

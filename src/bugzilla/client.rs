@@ -767,15 +767,17 @@ impl Client {
         };
         let status = response.status().as_u16();
         let headers = response.headers();
-        let retry_after = headers
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
         let date = headers
             .get(DATE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
             .map(|d| d.with_timezone(&Utc));
+        // An HTTP-date `Retry-After` is measured on the server's clock
+        // (its `Date`), ours only when it sent none.
+        let retry_after = headers
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, date.unwrap_or_else(Utc::now)));
         let body = match response.bytes().await {
             Ok(bytes) => bytes.to_vec(),
             Err(e) => {

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use rand::Rng;
 
 /// The wait before retry number `attempt` (0 for the first retry): a random
@@ -22,10 +23,24 @@ pub(crate) fn backoff(base: Duration, cap: Duration, attempt: u32) -> Duration {
     half + jitter
 }
 
-/// Parses a `Retry-After` value given in seconds. (The HTTP-date form is
-/// not used by Bugzilla; it is treated as absent.)
-pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+/// Parses a `Retry-After` value: delay seconds (`120`) or an HTTP date
+/// (RFC 7231 IMF-fixdate, `Wed, 21 Oct 2015 07:28:00 GMT`; the obsolete
+/// RFC 850 and asctime forms are not accepted). A date is measured from
+/// `now`, which the caller takes from the same answer's `Date` header when
+/// it has one (the server's clock, so clock skew does not stretch or
+/// shorten the wait); a date already past means "now" (zero). Anything
+/// else is treated as absent.
+pub(crate) fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    // IMF-fixdate always names GMT; RFC 2822 parsing accepts it (and the
+    // numeric zones some servers send instead).
+    let at = DateTime::parse_from_rfc2822(value)
+        .ok()?
+        .with_timezone(&Utc);
+    Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]
@@ -45,8 +60,24 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_seconds_only() {
-        assert_eq!(parse_retry_after(" 120 "), Some(Duration::from_secs(120)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    fn retry_after_seconds_or_http_date() {
+        let now = DateTime::parse_from_rfc2822("Wed, 21 Oct 2015 07:28:00 GMT")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            parse_retry_after(" 120 ", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:29:30 GMT", now),
+            Some(Duration::from_secs(90))
+        );
+        // A date in the past: retry now.
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-5", now), None);
     }
 }

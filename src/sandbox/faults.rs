@@ -25,6 +25,27 @@ pub enum FaultKind {
     TruncateBody,
     /// Apply the request (a write succeeds) but lose the answer.
     LostResponse { then: LostAnswer },
+    /// Accept the request but apply it only `apply_after_millis` later, in
+    /// the background, whether or not the client is still there: a real
+    /// Bugzilla finishes a request the client (or a proxy) gave up on.
+    /// Until then the answer is held or replaced per `answer`.
+    /// `SandboxHandle::land_late_writes` applies every held write at once
+    /// and waits for them, so tests need not wait for the delay.
+    LateWrite {
+        apply_after_millis: u64,
+        answer: LateAnswer,
+    },
+}
+
+/// What the client sees of a [`FaultKind::LateWrite`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LateAnswer {
+    /// No answer until the write is applied, then the real one: a client
+    /// with a shorter timeout has given up by then.
+    Hold,
+    /// 504 Gateway Timeout at once, as a proxy that stopped waiting for a
+    /// slow backend which still finishes the write.
+    GatewayTimeout,
 }
 
 /// How the answer of a [`FaultKind::LostResponse`] is lost.

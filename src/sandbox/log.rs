@@ -17,7 +17,8 @@ pub struct LoggedRequest {
     pub path: String,
     /// The normalised route, e.g. `GET /rest/bug/{id}/comment`.
     pub route: String,
-    /// HTTP status answered; `None` when the connection was dropped.
+    /// HTTP status answered; `None` when the connection was dropped, or
+    /// the answer was held (`FaultKind::LateWrite` with `LateAnswer::Hold`).
     pub status: Option<u16>,
     /// The fault injected, if any.
     pub fault: Option<FaultKind>,

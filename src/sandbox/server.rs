@@ -25,7 +25,7 @@ use tower::ServiceExt;
 
 use super::api::{self, error_body, ApiRequest, ApiResponse};
 use super::clock::SandboxClock;
-use super::faults::{FaultKind, FaultState, LostAnswer};
+use super::faults::{FaultKind, FaultState, LateAnswer, LostAnswer};
 use super::log::{route_name, LoggedRequest, RequestLog};
 use super::model::Model;
 
@@ -45,6 +45,28 @@ pub(crate) struct Shared {
     pub(crate) log: RequestLog,
     /// The faults of this run; replaced by `set_faults`.
     pub(crate) faults: Mutex<FaultState>,
+    /// Writes accepted under a late-write fault, not applied yet.
+    pub(crate) late: LateWrites,
+}
+
+/// Book-keeping of [`FaultKind::LateWrite`]: how many writes wait in the
+/// background, and the signal that applies them all at once.
+#[derive(Debug)]
+pub(crate) struct LateWrites {
+    /// Writes accepted and not applied yet.
+    pub(crate) in_flight: watch::Sender<usize>,
+    /// Bumped by `SandboxHandle::land_late_writes`: every waiting write is
+    /// applied now.
+    pub(crate) release: watch::Sender<u64>,
+}
+
+impl Default for LateWrites {
+    fn default() -> Self {
+        Self {
+            in_flight: watch::Sender::new(0),
+            release: watch::Sender::new(0),
+        }
+    }
 }
 
 /// A connection closed on purpose (an injected fault).
@@ -154,6 +176,51 @@ async fn with_faults(
         }
         Some(FaultKind::Delay { millis }) => {
             tokio::time::sleep(Duration::from_millis(millis)).await
+        }
+        Some(FaultKind::LateWrite {
+            apply_after_millis,
+            answer,
+        }) => {
+            // Read the whole request now (the client may be gone when it
+            // is applied), then apply it from a task of its own.
+            let (parts, body) = request.into_parts();
+            let Ok(bytes) = body.collect().await.map(|c| c.to_bytes()) else {
+                log(None);
+                return Err(Dropped);
+            };
+            let request = Request::from_parts(parts, Body::from(bytes));
+            let mut release = shared.late.release.subscribe();
+            shared.late.in_flight.send_modify(|n| *n += 1);
+            let (applied_tx, applied_rx) = tokio::sync::oneshot::channel();
+            let late = shared.clone();
+            tokio::spawn(async move {
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(apply_after_millis)) => {}
+                    _ = release.changed() => {}
+                }
+                let response = match app.oneshot(request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                };
+                late.late
+                    .in_flight
+                    .send_modify(|n| *n = n.saturating_sub(1));
+                // Nobody listens when the client has gone or got a 504.
+                let _ = applied_tx.send(response);
+            });
+            return match answer {
+                LateAnswer::GatewayTimeout => {
+                    log(Some(504));
+                    Ok(plain(
+                        StatusCode::GATEWAY_TIMEOUT,
+                        "<html><body><h1>504 Gateway Time-out</h1></body></html>".to_owned(),
+                    ))
+                }
+                LateAnswer::Hold => {
+                    log(None);
+                    applied_rx.await.map_err(|_| Dropped)
+                }
+            };
         }
         _ => {}
     }
