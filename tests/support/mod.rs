@@ -1,7 +1,10 @@
 //! Shared helpers for the executor and poller tests: settings pointing at a
 //! wiremock server on 127.0.0.1, recorded fixtures, and request counting.
+//! [`prometheus`] reads `/metrics` for the web and weekly tests.
 
 #![allow(dead_code, reason = "each test file uses a different part")]
+
+pub mod prometheus;
 
 use std::path::Path;
 
