@@ -216,26 +216,29 @@ impl SandboxHandle {
     /// Adds a comment as `login` (a person talking to the bot); returns
     /// the comment id.
     pub fn add_comment(&self, bug: u64, login: &str, text: &str) -> Result<u64, ApiError> {
-        let now = self.shared.clock.now();
-        self.with_model(|m| {
-            let user = m
-                .user(login)
-                .cloned()
-                .ok_or_else(|| ApiError::no_such_user(login))?;
-            m.add_comment(&user, bug, text, false, now)
-        })
+        self.comment_as(bug, login, text, false)
     }
 
     /// Adds a private comment as `login` (seen only by the author and the
     /// instance's insider group); returns the comment id.
     pub fn add_private_comment(&self, bug: u64, login: &str, text: &str) -> Result<u64, ApiError> {
+        self.comment_as(bug, login, text, true)
+    }
+
+    fn comment_as(
+        &self,
+        bug: u64,
+        login: &str,
+        text: &str,
+        private: bool,
+    ) -> Result<u64, ApiError> {
         let now = self.shared.clock.now();
         self.with_model(|m| {
             let user = m
                 .user(login)
                 .cloned()
                 .ok_or_else(|| ApiError::no_such_user(login))?;
-            m.add_comment(&user, bug, text, true, now)
+            m.add_comment(&user, bug, text, private, now)
         })
     }
 
