@@ -16,7 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use pushbot::demo::{self, BOT_LOGIN};
 use pushbot::sandbox::{
-    FaultKind, FaultPlan, FaultRule, LostAnswer, Sandbox, SandboxClock, SandboxData, SandboxHandle,
+    FaultKind, FaultPlan, FaultRule, LostAnswer, Sandbox, SandboxData, SandboxHandle,
     SandboxOptions, Trigger,
 };
 use pushbot::store::{Outcome, Store};
@@ -28,16 +28,7 @@ fn now() -> DateTime<Utc> {
 }
 
 async fn sandbox() -> SandboxHandle {
-    let data = SandboxData::from_toml_str(demo::DATA).unwrap();
-    Sandbox::start(
-        data,
-        SandboxOptions {
-            clock: SandboxClock::fixed(now()),
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .unwrap()
+    demo::start_sandbox(demo::DATA, now()).await.unwrap()
 }
 
 /// Writes the settings file for a bot on `sandbox` with its state in `dir`.
