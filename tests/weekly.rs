@@ -24,6 +24,7 @@ use pushbot::report::{markdown, IsoWeekId};
 use pushbot::rules::RuleSet;
 use pushbot::store::Store;
 use pushbot::web::WebData;
+use support::binary::{terminate, write_shipped_rules};
 use support::prometheus::{parse_prometheus, value};
 
 const LA: chrono_tz::Tz = chrono_tz::America::Los_Angeles;
@@ -354,12 +355,7 @@ async fn metrics_after_real_cycles_parse_as_prometheus_text() {
 async fn pushbot_summary_prints_the_week_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let demo = Demo::start(dir.path()).await.unwrap();
-    let rules = dir.path().join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    for (name, text) in SHIPPED_RULES {
-        let file = Path::new(name).file_name().unwrap();
-        std::fs::write(rules.join(file), text).unwrap();
-    }
+    let rules = write_shipped_rules(dir.path());
     let demo_settings = std::fs::read_to_string(dir.path().join("pushbot.toml")).unwrap();
     let config = dir.path().join("summary.toml");
     std::fs::write(
@@ -422,25 +418,11 @@ async fn pushbot_summary_prints_the_week_and_writes_nothing() {
     assert!(writes.is_empty(), "pushbot summary wrote: {writes:?}");
 }
 
-/// Stops a child process of this test (by its own id) with SIGTERM and
-/// waits for it.
-fn terminate(mut child: std::process::Child) -> std::process::ExitStatus {
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    child.wait().unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pushbot_run_also_serves_the_week_view() {
     let dir = tempfile::tempdir().unwrap();
     let demo = Demo::start(dir.path()).await.unwrap();
-    let rules = dir.path().join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    for (name, text) in SHIPPED_RULES {
-        let file = Path::new(name).file_name().unwrap();
-        std::fs::write(rules.join(file), text).unwrap();
-    }
+    let rules = write_shipped_rules(dir.path());
     // A free port: bind 0, note it, let go.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

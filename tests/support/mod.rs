@@ -1,9 +1,11 @@
 //! Shared helpers for the executor and poller tests: settings pointing at a
 //! wiremock server on 127.0.0.1, recorded fixtures, and request counting.
-//! [`prometheus`] reads `/metrics` for the web and weekly tests.
+//! [`prometheus`] reads `/metrics` for the web and weekly tests; [`binary`]
+//! serves the tests that run the `pushbot` binary.
 
 #![allow(dead_code, reason = "each test file uses a different part")]
 
+pub mod binary;
 pub mod prometheus;
 
 use std::path::Path;
