@@ -2,12 +2,12 @@
 //! login on success; on failure prints the error that says what to fix and
 //! exits non-zero.
 
-mod common;
+mod support;
 
 use std::process::Output;
 
-use common::{recorded, KEY};
 use serde_json::json;
+use support::client::{recorded, KEY};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

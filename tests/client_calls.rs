@@ -1,14 +1,14 @@
 //! Every client call over wiremock: what it sends (path, parameters, body,
 //! key placement, User-Agent) and what it makes of the answer.
 
-mod common;
+mod support;
 
 use chrono::{TimeZone, Utc};
-use common::{client, client_with, received, recorded, tuning, KEY};
 use pushbot::bugzilla::{
     BugId, BugUpdate, BugzillaError, CommentId, FlagChange, FlagStatus, NewComment, SearchQuery,
 };
 use serde_json::json;
+use support::client::{client, client_with, received, recorded, tuning, KEY};
 use wiremock::matchers::{body_json, header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -67,7 +67,7 @@ async fn rest_path_is_a_setting() {
         .expect(1)
         .mount(&server)
         .await;
-    let mut settings = common::settings(
+    let mut settings = support::client::settings(
         &format!("{}/bugzilla", server.uri()),
         "query",
         "pushbot@example.test",
@@ -735,7 +735,7 @@ async fn verify_login_unknown_bot_account() {
 
 #[test]
 fn tuning_from_settings_uses_the_settings() {
-    let s = common::settings("https://bugzilla.example.org", "query", "b@example.test");
+    let s = support::client::settings("https://bugzilla.example.org", "query", "b@example.test");
     let t = pushbot::bugzilla::ClientTuning::from_settings(&s);
     assert_eq!(t.timeout.as_secs(), s.bugzilla.timeout_secs);
     assert_eq!(t.block.as_secs(), s.bugzilla.block_minutes * 60);

@@ -1,15 +1,14 @@
 //! The web server over a real port-0 socket: every route and status code.
 
 mod support;
-mod week_support;
 
 use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
 use pushbot::web::{self, CycleResult, WebData, WebState};
 use support::prometheus::{parse_prometheus, value};
+use support::week::*;
 use tokio::sync::oneshot;
-use week_support::*;
 
 /// A running server; dropping `stop` shuts it down.
 struct Server {

@@ -10,7 +10,6 @@
 //! (that is `docs/week-view.png`).
 
 mod support;
-mod week_support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -19,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use pushbot::web::{self, CycleResult, WebData, WebState};
 use support::binary::{sigterm, write_shipped_rules};
-use week_support::*;
+use support::week::*;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// Only a guard against a hung browser, not a timed assertion.
