@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use pushbot::bugzilla::{BugId, BugUpdate, BugzillaError, Client, NewComment, SearchQuery};
 use serde_json::json;
-use support::client::{client_with, recorded, tuning, KEY};
+use support::client::{client_with, login_answers, recorded, tuning, KEY};
 use tokio::net::TcpListener;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -96,21 +96,13 @@ async fn exercise(auth: &str) -> Vec<String> {
         })))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/rest/whoami"))
-        .respond_with(recorded("88"))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/rest/user"))
-        .respond_with(recorded("65"))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/rest/valid_login"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": false})))
-        .mount(&server)
-        .await;
+    login_answers(
+        &server,
+        recorded("88"),
+        recorded("65"),
+        ResponseTemplate::new(200).set_body_json(json!({"result": false})),
+    )
+    .await;
     Mock::given(method("POST"))
         .respond_with(recorded("27").set_delay(Duration::from_secs(3)))
         .mount(&server)

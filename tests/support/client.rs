@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use pushbot::bugzilla::{Client, ClientTuning};
 use pushbot::config::Settings;
-use wiremock::{MockServer, ResponseTemplate};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// The key every test client sends; no log line, error or debug output may
 /// contain it.
@@ -130,4 +131,26 @@ pub async fn received(server: &MockServer) -> usize {
         .await
         .map(|r| r.len())
         .unwrap_or(0)
+}
+
+/// Mounts the three GETs of the login check on stock 5.2 and BMO
+/// (`/rest/whoami`, `/rest/user`, `/rest/valid_login`), each answered with
+/// its response as often as asked.
+pub async fn login_answers(
+    server: &MockServer,
+    whoami: ResponseTemplate,
+    user: ResponseTemplate,
+    valid_login: ResponseTemplate,
+) {
+    for (route, answer) in [
+        ("/rest/whoami", whoami),
+        ("/rest/user", user),
+        ("/rest/valid_login", valid_login),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(route))
+            .respond_with(answer)
+            .mount(server)
+            .await;
+    }
 }
