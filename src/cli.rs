@@ -13,6 +13,8 @@ pub mod summary;
 use std::path::Path;
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use pushbot::config::Settings;
 use pushbot::rules::RuleSet;
 
@@ -29,4 +31,11 @@ pub fn load(config: &Path) -> anyhow::Result<(Settings, RuleSet)> {
         )
     })?;
     Ok((settings, rules))
+}
+
+/// The `--now TIME` option of `once`, `summary` and `serve`, if given:
+/// RFC 3339, or a local `YYYY-MM-DD HH:MM` in the team's zone `tz`.
+pub fn now_arg(now: Option<&str>, tz: Tz) -> anyhow::Result<Option<DateTime<Utc>>> {
+    now.map(|text| pushbot::clock::parse_now(text, tz).with_context(|| format!("--now {text}")))
+        .transpose()
 }

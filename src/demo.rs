@@ -219,6 +219,22 @@ pub struct Demo {
     pub poller: Poller,
 }
 
+/// A sandbox seeded with `data` (a TOML data file's text, e.g. [`DATA`])
+/// whose clock stands still at `now`: the demo's, and the one tests that
+/// run the `pushbot` binary against the demo data start.
+pub async fn start_sandbox(data: &str, now: DateTime<Utc>) -> Result<SandboxHandle, DemoError> {
+    let data = SandboxData::from_toml_str(data)?;
+    let sandbox = Sandbox::start(
+        data,
+        SandboxOptions {
+            clock: SandboxClock::fixed(now),
+            ..SandboxOptions::default()
+        },
+    )
+    .await?;
+    Ok(sandbox)
+}
+
 impl Demo {
     /// Starts the sandbox at Monday 30 November 2026, 09:00 in Los Angeles,
     /// and a bot against it whose state lives in `workdir`.
@@ -234,16 +250,7 @@ impl Demo {
         data: &str,
         extra_settings: &str,
     ) -> Result<Demo, DemoError> {
-        let data = SandboxData::from_toml_str(data)?;
-        let start = local("2026-11-30 09:00")?;
-        let sandbox = Sandbox::start(
-            data,
-            SandboxOptions {
-                clock: SandboxClock::fixed(start),
-                ..SandboxOptions::default()
-            },
-        )
-        .await?;
+        let sandbox = start_sandbox(data, local("2026-11-30 09:00")?).await?;
         let settings_path = workdir.join("pushbot.toml");
         let mut text = settings_text(&sandbox.base_url(), &workdir.join("pushbot.sqlite"));
         text.push_str(extra_settings);

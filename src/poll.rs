@@ -185,18 +185,8 @@ pub struct PollerOptions {
 
 impl PollerOptions {
     pub fn from_settings(settings: &Settings) -> PollerOptions {
-        let q = &settings.query;
         PollerOptions {
-            query: SearchQuery {
-                product: q.product.clone(),
-                component: q.component.clone(),
-                keywords: q.keywords.clone(),
-                whiteboard: q.whiteboard.clone(),
-                status: q.status.clone(),
-                params: q.params.clone(),
-                include_fields: Vec::new(),
-                changed_since: None,
-            },
+            query: SearchQuery::from_settings(&settings.query),
             interval: Duration::from_secs(settings.poll.interval_secs),
             overlap: chrono::Duration::seconds(
                 i64::try_from(settings.poll.overlap_secs).unwrap_or(i64::MAX / 1000),

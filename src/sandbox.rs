@@ -29,6 +29,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -233,26 +234,16 @@ impl SandboxHandle {
     /// Adds a comment as `login` (a person talking to the bot); returns
     /// the comment id.
     pub fn add_comment(&self, bug: u64, login: &str, text: &str) -> Result<u64, ApiError> {
-        let now = self.shared.clock.now();
-        self.with_model(|m| {
-            let user = m
-                .user(login)
-                .cloned()
-                .ok_or_else(|| ApiError::no_such_user(login))?;
-            m.add_comment(&user, bug, text, false, now)
+        self.as_user(login, |m, user, now| {
+            m.add_comment(user, bug, text, false, now)
         })
     }
 
     /// Adds a private comment as `login` (seen only by the author and the
     /// instance's insider group); returns the comment id.
     pub fn add_private_comment(&self, bug: u64, login: &str, text: &str) -> Result<u64, ApiError> {
-        let now = self.shared.clock.now();
-        self.with_model(|m| {
-            let user = m
-                .user(login)
-                .cloned()
-                .ok_or_else(|| ApiError::no_such_user(login))?;
-            m.add_comment(&user, bug, text, true, now)
+        self.as_user(login, |m, user, now| {
+            m.add_comment(user, bug, text, true, now)
         })
     }
 
@@ -260,26 +251,31 @@ impl SandboxHandle {
     /// `{"flags": [{"name": "qa-signoff", "status": "+"}]}`); returns the
     /// list of changed field names.
     pub fn update_bug(&self, bug: u64, login: &str, body: &Value) -> Result<Vec<String>, ApiError> {
-        let now = self.shared.clock.now();
-        self.with_model(|m| {
-            let user = m
-                .user(login)
-                .cloned()
-                .ok_or_else(|| ApiError::no_such_user(login))?;
-            let outcome = m.update_bug(&user, bug, body, now)?;
+        self.as_user(login, |m, user, now| {
+            let outcome = m.update_bug(user, bug, body, now)?;
             Ok(outcome.changes.into_iter().map(|c| c.field_name).collect())
         })
     }
 
     /// Files a bug as `login`, with a `POST /rest/bug` body; returns its id.
     pub fn create_bug(&self, login: &str, body: &Value) -> Result<u64, ApiError> {
+        self.as_user(login, |m, user, now| m.create_bug(user, body, now))
+    }
+
+    /// Runs `f` on the model as the account `login`, at the sandbox's
+    /// "now": what a person's change through the handle shares.
+    fn as_user<T>(
+        &self,
+        login: &str,
+        f: impl FnOnce(&mut model::Model, &model::User, DateTime<Utc>) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
         let now = self.shared.clock.now();
         self.with_model(|m| {
             let user = m
                 .user(login)
                 .cloned()
                 .ok_or_else(|| ApiError::no_such_user(login))?;
-            m.create_bug(&user, body, now)
+            f(m, &user, now)
         })
     }
 

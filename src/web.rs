@@ -40,8 +40,8 @@ use crate::report::ics::IcsOptions;
 use crate::report::{html, ics, json, markdown, IsoWeekId, WeekReport};
 
 /// How many poll intervals may pass without a finished cycle before
-/// `/healthz` answers 503. Default for [`WebState::new`].
-pub const DEFAULT_STALE_AFTER_INTERVALS: u32 = 3;
+/// `/healthz` answers 503.
+const STALE_AFTER_INTERVALS: i32 = 3;
 
 /// Where the clock comes from: `Utc::now` in production, a fixed instant in
 /// tests.
@@ -131,10 +131,9 @@ pub struct WebState {
     time_zone: Tz,
     /// When the server started: the reference for "no cycle yet".
     started_at: DateTime<Utc>,
-    /// The poll interval; `/healthz` allows `stale_after_intervals` of them.
+    /// The poll interval; `/healthz` allows [`STALE_AFTER_INTERVALS`] of
+    /// them.
     poll_interval: Duration,
-    /// See [`DEFAULT_STALE_AFTER_INTERVALS`].
-    stale_after_intervals: u32,
     /// Event length and calendar name of `/calendar.ics`.
     ics: IcsOptions,
     /// Requests this server answered, for `/metrics`.
@@ -157,17 +156,9 @@ impl WebState {
             time_zone,
             started_at,
             poll_interval: Duration::from_std(poll_interval).unwrap_or(Duration::seconds(300)),
-            stale_after_intervals: DEFAULT_STALE_AFTER_INTERVALS,
             ics: IcsOptions::default(),
             http_requests: Arc::new(AtomicU64::new(0)),
         }
-    }
-
-    /// `/healthz` answers 503 after this many poll intervals without a
-    /// finished cycle. Default: 3.
-    pub fn with_stale_after_intervals(mut self, intervals: u32) -> WebState {
-        self.stale_after_intervals = intervals.max(1);
-        self
     }
 
     /// Options of the calendar feed (event length, name).
@@ -374,10 +365,9 @@ struct Health {
 async fn healthz(State(state): State<WebState>) -> Response {
     let now = state.now();
     let status = state.read(|d| d.status.clone());
-    let intervals = i32::try_from(state.stale_after_intervals).unwrap_or(i32::MAX);
     let limit = state
         .poll_interval
-        .checked_mul(intervals)
+        .checked_mul(STALE_AFTER_INTERVALS)
         .unwrap_or(Duration::MAX);
     let reference = status.last_cycle_at.unwrap_or(state.started_at);
     let (label, code) = if status.write_cap_alert {

@@ -2,12 +2,12 @@
 //! login on success; on failure prints the error that says what to fix and
 //! exits non-zero.
 
-mod common;
+mod support;
 
 use std::process::Output;
 
-use common::{recorded, KEY};
 use serde_json::json;
+use support::client::{login_answers, recorded, KEY};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -34,18 +34,12 @@ async fn doctor(server: &MockServer, auth: &str, bot: &str) -> Output {
 
 async fn stock_5_2(user: ResponseTemplate, valid: ResponseTemplate) -> MockServer {
     let server = MockServer::start().await;
-    for (p, answer) in [
-        ("/rest/version", recorded("01")),
-        ("/rest/whoami", recorded("88")),
-        ("/rest/user", user),
-        ("/rest/valid_login", valid),
-    ] {
-        Mock::given(method("GET"))
-            .and(path(p))
-            .respond_with(answer)
-            .mount(&server)
-            .await;
-    }
+    Mock::given(method("GET"))
+        .and(path("/rest/version"))
+        .respond_with(recorded("01"))
+        .mount(&server)
+        .await;
+    login_answers(&server, recorded("88"), user, valid).await;
     server
 }
 

@@ -1,14 +1,14 @@
 //! Every client call over wiremock: what it sends (path, parameters, body,
 //! key placement, User-Agent) and what it makes of the answer.
 
-mod common;
+mod support;
 
 use chrono::{TimeZone, Utc};
-use common::{client, client_with, received, recorded, tuning, KEY};
 use pushbot::bugzilla::{
     BugId, BugUpdate, BugzillaError, CommentId, FlagChange, FlagStatus, NewComment, SearchQuery,
 };
 use serde_json::json;
+use support::client::{client, client_with, login_answers, received, recorded, tuning, KEY};
 use wiremock::matchers::{body_json, header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -67,7 +67,7 @@ async fn rest_path_is_a_setting() {
         .expect(1)
         .mount(&server)
         .await;
-    let mut settings = common::settings(
+    let mut settings = support::client::settings(
         &format!("{}/bugzilla", server.uri()),
         "query",
         "pushbot@example.test",
@@ -642,25 +642,16 @@ async fn verify_login_on_stock_5_2_with_query_key() {
 async fn verify_login_detects_the_ignored_header_on_stock_5_2() {
     for auth in ["header", "bearer"] {
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path("/rest/whoami"))
-            .respond_with(whoami_missing())
-            .mount(&server)
-            .await;
         // Recording 65: the header was ignored, the answer is the
-        // logged-out user shape (id, name, real_name only).
-        Mock::given(method("GET"))
-            .and(path("/rest/user"))
-            .respond_with(recorded("65"))
-            .mount(&server)
-            .await;
-        // valid_login for an anonymous caller (not recorded: 57 is the
-        // logged-in `true`).
-        Mock::given(method("GET"))
-            .and(path("/rest/valid_login"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": false})))
-            .mount(&server)
-            .await;
+        // logged-out user shape (id, name, real_name only); valid_login for
+        // an anonymous caller (not recorded: 57 is the logged-in `true`).
+        login_answers(
+            &server,
+            whoami_missing(),
+            recorded("65"),
+            ResponseTemplate::new(200).set_body_json(json!({"result": false})),
+        )
+        .await;
         let err = client_with(&server, auth, "lead@example.test", tuning())
             .verify_login()
             .await
@@ -675,21 +666,13 @@ async fn verify_login_detects_the_ignored_header_on_stock_5_2() {
 #[tokio::test]
 async fn verify_login_refuses_a_key_of_another_account_on_stock() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/rest/whoami"))
-        .respond_with(whoami_missing())
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/rest/user"))
-        .respond_with(recorded("52"))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/rest/valid_login"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": false})))
-        .mount(&server)
-        .await;
+    login_answers(
+        &server,
+        whoami_missing(),
+        recorded("52"),
+        ResponseTemplate::new(200).set_body_json(json!({"result": false})),
+    )
+    .await;
     let text = client_with(&server, "query", "lead@example.test", tuning())
         .verify_login()
         .await
@@ -735,7 +718,7 @@ async fn verify_login_unknown_bot_account() {
 
 #[test]
 fn tuning_from_settings_uses_the_settings() {
-    let s = common::settings("https://bugzilla.example.org", "query", "b@example.test");
+    let s = support::client::settings("https://bugzilla.example.org", "query", "b@example.test");
     let t = pushbot::bugzilla::ClientTuning::from_settings(&s);
     assert_eq!(t.timeout.as_secs(), s.bugzilla.timeout_secs);
     assert_eq!(t.block.as_secs(), s.bugzilla.block_minutes * 60);
@@ -746,21 +729,13 @@ fn tuning_from_settings_uses_the_settings() {
 #[tokio::test]
 async fn verify_login_treats_a_bare_404_whoami_as_stock() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/rest/whoami"))
-        .respond_with(ResponseTemplate::new(404).set_body_string("Not Found"))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/rest/user"))
-        .respond_with(recorded("54"))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/rest/valid_login"))
-        .respond_with(recorded("57"))
-        .mount(&server)
-        .await;
+    login_answers(
+        &server,
+        ResponseTemplate::new(404).set_body_string("Not Found"),
+        recorded("54"),
+        recorded("57"),
+    )
+    .await;
     let c = client_with(&server, "query", "qa@example.test", tuning());
     assert_eq!(c.verify_login().await.unwrap().id, Some(4));
     assert_eq!(c.request_count(), 3);

@@ -2,15 +2,15 @@
 //! bodies, Bugzilla's error envelope, and writes whose outcome is unknown.
 //! Every test counts the requests the client made.
 
-mod common;
+mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{client, client_with, received, recorded, tuning};
 use pushbot::bugzilla::{BugId, BugUpdate, BugzillaError, Client, NewComment, SearchQuery};
 use serde_json::json;
+use support::client::{client, client_with, received, recorded, tuning};
 use tokio::net::TcpListener;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -363,7 +363,7 @@ async fn resetting_server() -> (String, Arc<AtomicUsize>) {
 
 fn client_for(base: &str) -> Client {
     Client::with_tuning(
-        &common::settings(base, "query", "pushbot@example.test"),
+        &support::client::settings(base, "query", "pushbot@example.test"),
         tuning(),
     )
     .unwrap()

@@ -2,15 +2,15 @@
 //! copied from real Bugzilla 5.2 and bugzilla.mozilla.org) served through
 //! wiremock to the real client method, with the parsed values checked.
 
-mod common;
+mod support;
 
 use chrono::{DateTime, TimeZone, Utc};
-use common::{bmo, client, received, recorded};
 use pushbot::bugzilla::{
     BugId, BugUpdate, BugzillaError, Client, CommentId, FlagStatus, NewComment, SearchQuery,
     SearchResult,
 };
 use serde_json::json;
+use support::client::{bmo, client, received, recorded};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

@@ -1,17 +1,17 @@
 //! The client's calls against the sandbox, not only against wiremock: the
 //! two must agree on every shape, or the end-to-end tests prove nothing.
 
-mod common;
+mod support;
 
 use std::path::Path;
 
 use chrono::{Duration, Utc};
-use common::tuning;
 use pushbot::bugzilla::{
     BugId, BugUpdate, BugzillaError, Client, FlagChange, FlagStatus, NewComment, SearchQuery,
 };
 use pushbot::config::Settings;
 use pushbot::sandbox::{Sandbox, SandboxClock, SandboxData, SandboxHandle, SandboxOptions};
+use support::client::tuning;
 
 const BOT: &str = "pushbot@example.test";
 const BOT_KEY: &str = "sandbox-pushbot-key-000000000000000000000";

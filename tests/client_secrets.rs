@@ -4,15 +4,15 @@
 //! failure. The server even echoes the key in an error message; the client
 //! scrubs it.
 
-mod common;
+mod support;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use common::{client_with, recorded, tuning, KEY};
 use pushbot::bugzilla::{BugId, BugUpdate, BugzillaError, Client, NewComment, SearchQuery};
 use serde_json::json;
+use support::client::{client_with, login_answers, recorded, tuning, KEY};
 use tokio::net::TcpListener;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -96,21 +96,13 @@ async fn exercise(auth: &str) -> Vec<String> {
         })))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/rest/whoami"))
-        .respond_with(recorded("88"))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/rest/user"))
-        .respond_with(recorded("65"))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/rest/valid_login"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": false})))
-        .mount(&server)
-        .await;
+    login_answers(
+        &server,
+        recorded("88"),
+        recorded("65"),
+        ResponseTemplate::new(200).set_body_json(json!({"result": false})),
+    )
+    .await;
     Mock::given(method("POST"))
         .respond_with(recorded("27").set_delay(Duration::from_secs(3)))
         .mount(&server)
@@ -160,7 +152,7 @@ async fn exercise(auth: &str) -> Vec<String> {
         }
     });
     let reset = Client::with_tuning(
-        &common::settings(&format!("http://{addr}"), auth, "lead@example.test"),
+        &support::client::settings(&format!("http://{addr}"), auth, "lead@example.test"),
         t.clone(),
     )
     .unwrap();
@@ -173,7 +165,7 @@ async fn exercise(auth: &str) -> Vec<String> {
     let closed_addr = closed.local_addr().unwrap();
     drop(closed);
     let refused = Client::with_tuning(
-        &common::settings(&format!("http://{closed_addr}"), auth, "lead@example.test"),
+        &support::client::settings(&format!("http://{closed_addr}"), auth, "lead@example.test"),
         t,
     )
     .unwrap();
@@ -181,7 +173,7 @@ async fn exercise(auth: &str) -> Vec<String> {
     texts.push(format!("{refused:?}"));
     texts.push(format!(
         "{:?}",
-        common::settings("http://127.0.0.1:1", auth, "lead@example.test")
+        support::client::settings("http://127.0.0.1:1", auth, "lead@example.test")
     ));
     texts
 }

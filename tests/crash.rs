@@ -16,7 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use pushbot::demo::{self, BOT_LOGIN};
 use pushbot::sandbox::{
-    FaultKind, FaultPlan, FaultRule, LostAnswer, Sandbox, SandboxClock, SandboxData, SandboxHandle,
+    FaultKind, FaultPlan, FaultRule, LostAnswer, Sandbox, SandboxData, SandboxHandle,
     SandboxOptions, Trigger,
 };
 use pushbot::store::{Outcome, Store};
@@ -28,16 +28,7 @@ fn now() -> DateTime<Utc> {
 }
 
 async fn sandbox() -> SandboxHandle {
-    let data = SandboxData::from_toml_str(demo::DATA).unwrap();
-    Sandbox::start(
-        data,
-        SandboxOptions {
-            clock: SandboxClock::fixed(now()),
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .unwrap()
+    demo::start_sandbox(demo::DATA, now()).await.unwrap()
 }
 
 /// Writes the settings file for a bot on `sandbox` with its state in `dir`.
@@ -64,20 +55,26 @@ fn once(config: &Path, extra: &[&str]) -> tokio::process::Command {
     cmd
 }
 
+/// The marker lines (`[pushbot RULE DISC]`) of the bot's comments on `id`,
+/// one entry per marker found.
+fn bot_markers(sandbox: &SandboxHandle, id: u64) -> Vec<String> {
+    sandbox
+        .comments(id)
+        .into_iter()
+        .filter(|c| c.creator == BOT_LOGIN)
+        .flat_map(|c| pushbot::plan::markers_in(&c.text))
+        .map(|(rule, disc)| format!("[pushbot {rule} {disc}]"))
+        .collect()
+}
+
 /// The bot's comments (by marker, with how many times each exists) and
 /// flags (with how many times each was requested), per bug.
 fn written(sandbox: &SandboxHandle) -> BTreeMap<u64, BTreeMap<String, usize>> {
     let mut out = BTreeMap::new();
     for id in 801..=805 {
         let mut things: BTreeMap<String, usize> = BTreeMap::new();
-        for c in sandbox.comments(id) {
-            if c.creator == BOT_LOGIN {
-                for (rule, disc) in pushbot::plan::markers_in(&c.text) {
-                    *things
-                        .entry(format!("[pushbot {rule} {disc}]"))
-                        .or_default() += 1;
-                }
-            }
+        for marker in bot_markers(sandbox, id) {
+            *things.entry(marker).or_default() += 1;
         }
         for f in sandbox.flags(id) {
             if f.setter == BOT_LOGIN {
@@ -291,13 +288,8 @@ async fn once_dry_run_prints_the_writes_and_makes_none() {
 fn markers_on(sandbox: &SandboxHandle, bugs: &[u64]) -> BTreeMap<(u64, String), usize> {
     let mut out = BTreeMap::new();
     for &id in bugs {
-        for c in sandbox.comments(id) {
-            if c.creator == BOT_LOGIN {
-                for (rule, disc) in pushbot::plan::markers_in(&c.text) {
-                    *out.entry((id, format!("[pushbot {rule} {disc}]")))
-                        .or_default() += 1;
-                }
-            }
+        for marker in bot_markers(sandbox, id) {
+            *out.entry((id, marker)).or_default() += 1;
         }
     }
     out

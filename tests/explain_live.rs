@@ -4,20 +4,13 @@
 use std::path::Path;
 use std::process::Command;
 
-use pushbot::sandbox::{Sandbox, SandboxClock, SandboxData, SandboxOptions};
+use pushbot::demo;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn explain_a_bug_fetched_from_bugzilla() {
-    let data = SandboxData::from_toml_str(pushbot::demo::DATA).unwrap();
-    let sandbox = Sandbox::start(
-        data,
-        SandboxOptions {
-            clock: SandboxClock::fixed("2026-11-30T17:00:00Z".parse().unwrap()),
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let sandbox = demo::start_sandbox(demo::DATA, "2026-11-30T17:00:00Z".parse().unwrap())
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("pushbot.toml");
     std::fs::write(

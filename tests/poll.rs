@@ -71,6 +71,20 @@ async fn mount_cold_start(server: &MockServer) {
         .await;
 }
 
+/// Incremental searches find nothing changed.
+async fn mount_quiet_incremental(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/rest/bug"))
+        .and(incremental)
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("Date", "Thu, 26 Nov 2026 03:54:18 GMT")
+                .set_body_json(json!({"bugs": []})),
+        )
+        .mount(server)
+        .await;
+}
+
 /// Moves a comment after the recorded ones (03:49:24).
 fn later(mut comment: serde_json::Value) -> serde_json::Value {
     comment["creation_time"] = json!("2026-11-26T03:52:00Z");
@@ -92,16 +106,7 @@ fn poller(server: &MockServer, dir: &std::path::Path, planner: Planner) -> Polle
 async fn cold_start_then_a_quiet_cycle_plans_on_the_full_set() {
     let server = MockServer::start().await;
     mount_cold_start(&server).await;
-    Mock::given(method("GET"))
-        .and(path("/rest/bug"))
-        .and(incremental)
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("Date", "Thu, 26 Nov 2026 03:54:18 GMT")
-                .set_body_json(json!({"bugs": []})),
-        )
-        .mount(&server)
-        .await;
+    mount_quiet_incremental(&server).await;
     let dir = tempfile::tempdir().unwrap();
     let (planner, seen) = recording_planner(Vec::new());
     let mut poller = poller(&server, dir.path(), planner);
@@ -255,16 +260,7 @@ async fn an_outage_keeps_state_and_plans_nothing() {
 async fn an_action_planned_every_cycle_is_posted_once() {
     let server = MockServer::start().await;
     mount_cold_start(&server).await;
-    Mock::given(method("GET"))
-        .and(path("/rest/bug"))
-        .and(incremental)
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("Date", "Thu, 26 Nov 2026 03:54:18 GMT")
-                .set_body_json(json!({"bugs": []})),
-        )
-        .mount(&server)
-        .await;
+    mount_quiet_incremental(&server).await;
     // The executor's marker check on bug 1 before posting.
     Mock::given(method("GET"))
         .and(path("/rest/bug/1/comment"))
@@ -303,16 +299,7 @@ async fn an_action_planned_every_cycle_is_posted_once() {
 async fn the_daemon_stops_when_told() {
     let server = MockServer::start().await;
     mount_cold_start(&server).await;
-    Mock::given(method("GET"))
-        .and(path("/rest/bug"))
-        .and(incremental)
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("Date", "Thu, 26 Nov 2026 03:54:18 GMT")
-                .set_body_json(json!({"bugs": []})),
-        )
-        .mount(&server)
-        .await;
+    mount_quiet_incremental(&server).await;
     let dir = tempfile::tempdir().unwrap();
     let (planner, seen) = recording_planner(Vec::new());
     let mut poller = poller(&server, dir.path(), planner);

@@ -1,13 +1,13 @@
 //! The report renderers on fixed weeks: Markdown text, JSON fields, HTML
 //! escaping and size, and the iCalendar feed read back by a real parser.
 
-mod week_support;
+mod support;
 
 use chrono::{DateTime, Utc};
 use icalendar::{Calendar, CalendarComponent, CalendarDateTime, Component, DatePerhapsTime};
 use pushbot::report::ics::IcsOptions;
 use pushbot::report::{html, ics, json, markdown, SizeClass, WeekReport};
-use week_support::*;
+use support::week::*;
 
 const MEETING_WEEK_MARKDOWN: &str = "\
 ## Push summary for 2026-W49 (Mon 30 Nov – Sun 6 Dec 2026, times in America/Los_Angeles)

@@ -9,7 +9,7 @@
 //! `$CARGO_TARGET_TMPDIR/week-view-serve.png` or `PUSHBOT_SERVE_SCREENSHOT`
 //! (that is `docs/week-view.png`).
 
-mod week_support;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -17,7 +17,8 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use pushbot::web::{self, CycleResult, WebData, WebState};
-use week_support::*;
+use support::binary::{sigterm, write_shipped_rules};
+use support::week::*;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// Only a guard against a hung browser, not a timed assertion.
@@ -61,6 +62,31 @@ fn chromium(profile: &Path, args: &[&str]) -> Output {
     }
 }
 
+/// Where the screenshot goes: the file named by `$var`, else `name` in
+/// `$CARGO_TARGET_TMPDIR`. Any old one is removed first.
+fn screenshot_path(var: &str, name: &str) -> PathBuf {
+    let path = std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join(name));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+/// Loads `url` twice, each in a fresh profile: once dumping the DOM, once
+/// saving a screenshot to `screenshot`.
+async fn dom_and_screenshot(url: String, screenshot: PathBuf) -> (Output, Output) {
+    tokio::task::spawn_blocking(move || {
+        let profile = tempfile::tempdir().unwrap();
+        let dom = chromium(profile.path(), &["--dump-dom", &url]);
+        let profile = tempfile::tempdir().unwrap();
+        let shot_arg = format!("--screenshot={}", screenshot.display());
+        let shot = chromium(profile.path(), &[&shot_arg, &url]);
+        (dom, shot)
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_renders_the_week_view() {
     let mut data = WebData::default();
@@ -81,24 +107,8 @@ async fn chromium_renders_the_week_view() {
         let _ = stopped.await;
     }));
 
-    let screenshot: PathBuf = std::env::var_os("PUSHBOT_SCREENSHOT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("week-view.png"));
-    let _ = std::fs::remove_file(&screenshot);
-    let (dom, shot) = tokio::task::spawn_blocking({
-        let url = url.clone();
-        let screenshot = screenshot.clone();
-        move || {
-            let profile = tempfile::tempdir().unwrap();
-            let dom = chromium(profile.path(), &["--dump-dom", &url]);
-            let profile = tempfile::tempdir().unwrap();
-            let shot_arg = format!("--screenshot={}", screenshot.display());
-            let shot = chromium(profile.path(), &[&shot_arg, &url]);
-            (dom, shot)
-        }
-    })
-    .await
-    .unwrap();
+    let screenshot = screenshot_path("PUSHBOT_SCREENSHOT", "week-view.png");
+    let (dom, shot) = dom_and_screenshot(url, screenshot.clone()).await;
     let _ = stop.send(());
     server.await.unwrap().unwrap();
 
@@ -141,12 +151,7 @@ async fn chromium_renders_the_week_view() {
 
 /// Settings for a `pushbot serve` process against the test's sandbox.
 fn serve_settings(dir: &Path, base_url: &str, key: &str) -> PathBuf {
-    let rules = dir.join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    for (name, text) in pushbot::demo::SHIPPED_RULES {
-        let file = Path::new(name).file_name().unwrap();
-        std::fs::write(rules.join(file), text).unwrap();
-    }
+    let rules = write_shipped_rules(dir);
     let settings = format!(
         r#"
 [bugzilla]
@@ -189,29 +194,20 @@ struct ServeProcess(std::process::Child);
 
 impl Drop for ServeProcess {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
+        sigterm(&self.0);
         let _ = self.0.wait();
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_renders_the_week_view_of_a_running_pushbot_serve() {
-    use pushbot::sandbox::{Sandbox, SandboxClock, SandboxData, SandboxOptions};
     use std::io::BufRead;
 
     // Tue 1 Dec 2026 12:00 PST.
     let now = utc(2026, 12, 1, 20, 0);
-    let sandbox = Sandbox::start(
-        SandboxData::from_toml_str(pushbot::demo::DATA).unwrap(),
-        SandboxOptions {
-            clock: SandboxClock::fixed(now),
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .unwrap();
+    let sandbox = pushbot::demo::start_sandbox(pushbot::demo::DATA, now)
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let key = sandbox.api_key(pushbot::demo::BOT_LOGIN).unwrap();
     let config = serve_settings(dir.path(), &sandbox.base_url(), &key);
@@ -264,24 +260,8 @@ async fn chromium_renders_the_week_view_of_a_running_pushbot_serve() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    let screenshot: PathBuf = std::env::var_os("PUSHBOT_SERVE_SCREENSHOT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("week-view-serve.png"));
-    let _ = std::fs::remove_file(&screenshot);
-    let url = format!("{base}/");
-    let (dom, shot) = tokio::task::spawn_blocking({
-        let screenshot = screenshot.clone();
-        move || {
-            let profile = tempfile::tempdir().unwrap();
-            let dom = chromium(profile.path(), &["--dump-dom", &url]);
-            let profile = tempfile::tempdir().unwrap();
-            let shot_arg = format!("--screenshot={}", screenshot.display());
-            let shot = chromium(profile.path(), &[&shot_arg, &url]);
-            (dom, shot)
-        }
-    })
-    .await
-    .unwrap();
+    let screenshot = screenshot_path("PUSHBOT_SERVE_SCREENSHOT", "week-view-serve.png");
+    let (dom, shot) = dom_and_screenshot(format!("{base}/"), screenshot.clone()).await;
     let metrics = reqwest::get(format!("{base}/metrics"))
         .await
         .unwrap()

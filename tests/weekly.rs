@@ -5,6 +5,8 @@
 //! time), the calendar feed (parsed, DST-correct) and `/metrics` after real
 //! cycles.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
@@ -22,6 +24,8 @@ use pushbot::report::{markdown, IsoWeekId};
 use pushbot::rules::RuleSet;
 use pushbot::store::Store;
 use pushbot::web::WebData;
+use support::binary::{terminate, write_shipped_rules};
+use support::prometheus::{parse_prometheus, value};
 
 const LA: chrono_tz::Tz = chrono_tz::America::Los_Angeles;
 
@@ -347,106 +351,11 @@ async fn metrics_after_real_cycles_parse_as_prometheus_text() {
     assert_eq!(doc["conflicts"][0]["bugs"], serde_json::json!([801, 802]));
 }
 
-/// One sample of the Prometheus text format: name, labels, value.
-type Sample = (String, BTreeMap<String, String>, f64);
-
-/// A strict parser for the text exposition format 0.0.4: every line is a
-/// `# HELP`/`# TYPE` comment or a sample; every sample's family has a TYPE
-/// line before it; names and labels are well-formed; values are numbers.
-fn parse_prometheus(text: &str) -> Vec<Sample> {
-    fn valid_name(name: &str) -> bool {
-        let mut chars = name.chars();
-        matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == ':')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-    }
-    assert!(text.ends_with('\n'), "must end with a newline");
-    let mut typed: BTreeMap<String, String> = BTreeMap::new();
-    let mut samples = Vec::new();
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("# ") {
-            let mut parts = rest.splitn(3, ' ');
-            let keyword = parts.next().unwrap();
-            let name = parts.next().expect("comment names a metric");
-            let value = parts.next().expect("comment has text");
-            assert!(valid_name(name), "bad name in {line:?}");
-            match keyword {
-                "HELP" => assert!(!value.is_empty()),
-                "TYPE" => {
-                    assert!(
-                        ["counter", "gauge", "histogram", "summary", "untyped"].contains(&value),
-                        "{line:?}"
-                    );
-                    assert!(
-                        typed.insert(name.to_string(), value.to_string()).is_none(),
-                        "TYPE twice: {line:?}"
-                    );
-                }
-                _ => panic!("unknown comment {line:?}"),
-            }
-            continue;
-        }
-        assert!(
-            !line.starts_with('#') && !line.trim().is_empty(),
-            "stray line {line:?}"
-        );
-        let (series, value) = line.rsplit_once(' ').expect("sample has a value");
-        let value: f64 = value
-            .parse()
-            .unwrap_or_else(|_| panic!("bad value in {line:?}"));
-        let (name, labels) = match series.split_once('{') {
-            None => (series.to_string(), BTreeMap::new()),
-            Some((name, rest)) => {
-                let body = rest.strip_suffix('}').expect("labels close");
-                let mut labels = BTreeMap::new();
-                for pair in body.split("\",").filter(|p| !p.is_empty()) {
-                    let (key, raw) = pair.split_once("=\"").expect("label is key=\"value\"");
-                    assert!(valid_name(key), "bad label name in {line:?}");
-                    labels.insert(
-                        key.to_string(),
-                        raw.trim_end_matches('"')
-                            .replace("\\\"", "\"")
-                            .replace("\\\\", "\\"),
-                    );
-                }
-                (name.to_string(), labels)
-            }
-        };
-        assert!(valid_name(&name), "bad metric name in {line:?}");
-        let kind = typed
-            .get(&name)
-            .unwrap_or_else(|| panic!("no TYPE before {line:?}"));
-        if kind == "counter" {
-            assert!(
-                name.ends_with("_total"),
-                "counter {name} should end in _total"
-            );
-        }
-        samples.push((name, labels, value));
-    }
-    samples
-}
-
-fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    let want: BTreeMap<String, String> = labels
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    samples
-        .iter()
-        .find(|(n, l, _)| n == name && *l == want)
-        .map(|(_, _, v)| *v)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pushbot_summary_prints_the_week_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let demo = Demo::start(dir.path()).await.unwrap();
-    let rules = dir.path().join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    for (name, text) in SHIPPED_RULES {
-        let file = Path::new(name).file_name().unwrap();
-        std::fs::write(rules.join(file), text).unwrap();
-    }
+    let rules = write_shipped_rules(dir.path());
     let demo_settings = std::fs::read_to_string(dir.path().join("pushbot.toml")).unwrap();
     let config = dir.path().join("summary.toml");
     std::fs::write(
@@ -509,25 +418,11 @@ async fn pushbot_summary_prints_the_week_and_writes_nothing() {
     assert!(writes.is_empty(), "pushbot summary wrote: {writes:?}");
 }
 
-/// Stops a child process of this test (by its own id) with SIGTERM and
-/// waits for it.
-fn terminate(mut child: std::process::Child) -> std::process::ExitStatus {
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    child.wait().unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pushbot_run_also_serves_the_week_view() {
     let dir = tempfile::tempdir().unwrap();
     let demo = Demo::start(dir.path()).await.unwrap();
-    let rules = dir.path().join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    for (name, text) in SHIPPED_RULES {
-        let file = Path::new(name).file_name().unwrap();
-        std::fs::write(rules.join(file), text).unwrap();
-    }
+    let rules = write_shipped_rules(dir.path());
     // A free port: bind 0, note it, let go.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -30,7 +30,7 @@ use super::limit::Pacer;
 use super::retry::{backoff, parse_retry_after};
 use super::types::{Bug, BugId, BugUpdate, Comment, CommentId, HistoryEntry, NewComment, User};
 use super::BugzillaError;
-use crate::config::{AuthMethod, Secret, Settings};
+use crate::config::{AuthMethod, QuerySettings, Secret, Settings};
 
 /// Sent with every request so that server admins can tell who is calling.
 pub const USER_AGENT_VALUE: &str = concat!(
@@ -77,6 +77,22 @@ pub struct SearchQuery {
 }
 
 impl SearchQuery {
+    /// The push-bug search of `[query]`: its criteria, the server's default
+    /// fields, no time bound. One place, so that the poller and `explain`
+    /// select the same bugs.
+    pub fn from_settings(q: &QuerySettings) -> SearchQuery {
+        SearchQuery {
+            product: q.product.clone(),
+            component: q.component.clone(),
+            keywords: q.keywords.clone(),
+            whiteboard: q.whiteboard.clone(),
+            status: q.status.clone(),
+            params: q.params.clone(),
+            include_fields: Vec::new(),
+            changed_since: None,
+        }
+    }
+
     /// The search's query parameters, without paging.
     fn to_params(&self) -> Vec<(String, String)> {
         let mut params = Vec::new();

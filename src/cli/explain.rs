@@ -88,16 +88,7 @@ async fn fetch(settings: &Settings, ids: &[BugId]) -> anyhow::Result<Vec<BugWith
             bail!("bug {id} is missing or not visible to the bot account");
         }
     }
-    let q = &settings.query;
-    let query = SearchQuery {
-        product: q.product.clone(),
-        component: q.component.clone(),
-        keywords: q.keywords.clone(),
-        whiteboard: q.whiteboard.clone(),
-        status: q.status.clone(),
-        params: q.params.clone(),
-        ..SearchQuery::default()
-    };
+    let query = SearchQuery::from_settings(&settings.query);
     let others = client
         .search(&query)
         .await

@@ -10,7 +10,6 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::Utc;
 use pushbot::bot;
-use pushbot::clock;
 use pushbot::poll::{CycleReport, PollerOptions};
 
 /// Arguments of `pushbot once`.
@@ -32,10 +31,7 @@ pub struct OnceArgs {
 pub fn run(config: &Path, args: OnceArgs) -> anyhow::Result<ExitCode> {
     let (settings, rules) = super::load(config)?;
     let tz = settings.team.tz()?;
-    let now = match &args.now {
-        Some(text) => clock::parse_now(text, tz).with_context(|| format!("--now {text}"))?,
-        None => Utc::now(),
-    };
+    let now = super::now_arg(args.now.as_deref(), tz)?.unwrap_or_else(Utc::now);
     let mut options = PollerOptions::from_settings(&settings);
     options.execute.dry_run |= args.dry_run;
     options.execute.no_limit = args.no_limit;

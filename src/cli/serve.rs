@@ -10,7 +10,6 @@ use std::sync::{Arc, RwLock};
 use anyhow::Context;
 use chrono::Utc;
 use pushbot::bot::{self, Decider};
-use pushbot::clock;
 use pushbot::live;
 use pushbot::poll::PollerOptions;
 use pushbot::web::{self, WebData};
@@ -34,10 +33,7 @@ pub struct ServeArgs {
 pub fn run(config: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let (mut settings, rules) = super::load(config)?;
     let tz = settings.team.tz()?;
-    let pinned = match &args.now {
-        Some(text) => Some(clock::parse_now(text, tz).with_context(|| format!("--now {text}"))?),
-        None => None,
-    };
+    let pinned = super::now_arg(args.now.as_deref(), tz)?;
     if let Some(listen) = args.listen {
         settings.web.listen = listen;
     }

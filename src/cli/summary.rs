@@ -8,7 +8,6 @@ use anyhow::Context;
 use chrono::Utc;
 use pushbot::bot::Decider;
 use pushbot::bugzilla::Client;
-use pushbot::clock;
 use pushbot::live;
 use pushbot::poll::PollerOptions;
 use pushbot::report::{html, json, markdown, IsoWeekId};
@@ -42,10 +41,7 @@ pub struct SummaryArgs {
 pub fn run(config: &Path, args: SummaryArgs) -> anyhow::Result<ExitCode> {
     let (settings, rules) = super::load(config)?;
     let tz = settings.team.tz()?;
-    let now = match &args.now {
-        Some(text) => clock::parse_now(text, tz).with_context(|| format!("--now {text}"))?,
-        None => Utc::now(),
-    };
+    let now = super::now_arg(args.now.as_deref(), tz)?.unwrap_or_else(Utc::now);
     let this = IsoWeekId::of_instant(now, tz);
     let week = match args.week.as_str() {
         "this" => this,

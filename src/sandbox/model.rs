@@ -1236,6 +1236,20 @@ mod tests {
         Model::from_data(data, now())
     }
 
+    /// The base data with bug 1, "Push AMO", filed by the lead.
+    fn one_bug() -> Model {
+        model(
+            r#"
+            [[bugs]]
+            product = "Websites"
+            component = "Push"
+            summary = "Push AMO"
+            creator = "lead@example.test"
+        "#,
+        )
+        .unwrap()
+    }
+
     #[test]
     fn a_bug_in_an_unknown_component_is_refused_with_its_summary() {
         let err = model(
@@ -1261,16 +1275,7 @@ mod tests {
 
     #[test]
     fn people_without_editbugs_may_not_change_others_bugs_but_may_comment() {
-        let mut m = model(
-            r#"
-            [[bugs]]
-            product = "Websites"
-            component = "Push"
-            summary = "Push AMO"
-            creator = "lead@example.test"
-        "#,
-        )
-        .unwrap();
+        let mut m = one_bug();
         let outsider = m.user("outsider@example.test").cloned().unwrap();
         let err = m
             .update_bug(&outsider, 1, &serde_json::json!({"summary": "x"}), now())
@@ -1283,16 +1288,7 @@ mod tests {
 
     #[test]
     fn private_comments_are_for_their_author_and_the_insider_group() {
-        let mut m = model(
-            r#"
-            [[bugs]]
-            product = "Websites"
-            component = "Push"
-            summary = "Push AMO"
-            creator = "lead@example.test"
-        "#,
-        )
-        .unwrap();
+        let mut m = one_bug();
         m.insider_group = Some("editbugs".to_owned());
         let outsider = m.user("outsider@example.test").cloned().unwrap();
         let lead = m.user("lead@example.test").cloned().unwrap();
@@ -1308,16 +1304,7 @@ mod tests {
 
     #[test]
     fn a_failed_update_changes_nothing() {
-        let mut m = model(
-            r#"
-            [[bugs]]
-            product = "Websites"
-            component = "Push"
-            summary = "Push AMO"
-            creator = "lead@example.test"
-        "#,
-        )
-        .unwrap();
+        let mut m = one_bug();
         let lead = m.user("lead@example.test").cloned().unwrap();
         let before = m.bugs[&1].clone();
         let err = m

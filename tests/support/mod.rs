@@ -1,7 +1,21 @@
-//! Shared helpers for the executor and poller tests: settings pointing at a
-//! wiremock server on 127.0.0.1, recorded fixtures, and request counting.
+//! Helpers shared by the integration tests, one module per purpose. Here:
+//! the executor and poller tests' settings pointing at a wiremock server on
+//! 127.0.0.1, recorded fixtures, and request counting. [`client`]: the
+//! client tests' settings, tuning and recorded responses; [`week`]: the
+//! report fixtures of the report, web and browser tests; [`prometheus`]:
+//! reads `/metrics` (web, weekly); [`binary`]: for the tests that run the
+//! `pushbot` binary.
 
-#![allow(dead_code, reason = "each test file uses a different part")]
+// `allow`, not `expect`: each test crate uses a different subset, so the
+// lint fires in some crates and not in others.
+#![allow(dead_code, reason = "each test crate uses a different part")]
+
+pub mod binary;
+pub mod client;
+pub mod prometheus;
+pub mod week;
+
+use std::path::PathBuf;
 
 use std::path::Path;
 
@@ -43,11 +57,14 @@ max_writes_per_cycle = {max_writes}
         .expect("test settings are valid")
 }
 
+/// `tests/fixtures/`.
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
 /// A recorded response from `tests/fixtures/`.
 pub fn fixture(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
+    let path = fixtures_dir().join(name);
     let text = std::fs::read_to_string(&path).expect("fixture exists");
     serde_json::from_str(&text).expect("fixture is JSON")
 }

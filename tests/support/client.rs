@@ -2,14 +2,13 @@
 //! pointed at a wiremock server on 127.0.0.1, and the recorded responses in
 //! `tests/fixtures/` served as they were recorded (status, body, `Date`).
 
-#![allow(dead_code, reason = "each test crate uses a different subset")]
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use pushbot::bugzilla::{Client, ClientTuning};
 use pushbot::config::Settings;
-use wiremock::{MockServer, ResponseTemplate};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// The key every test client sends; no log line, error or debug output may
 /// contain it.
@@ -56,10 +55,6 @@ pub fn client(server: &MockServer) -> Client {
     client_with(server, "query", "pushbot@example.test", tuning())
 }
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
 fn find(dir: &Path, prefix: &str, suffix: &str) -> PathBuf {
     let mut hits: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("fixture dir")
@@ -80,7 +75,7 @@ fn find(dir: &Path, prefix: &str, suffix: &str) -> PathBuf {
 
 /// A Bugzilla 5.2 recording (`NN` prefix), as status, raw body and `Date`.
 pub fn recorded_parts(number: &str) -> (u16, Vec<u8>, Option<String>) {
-    let dir = fixtures().join("bugzilla-5.2");
+    let dir = super::fixtures_dir().join("bugzilla-5.2");
     let prefix = format!("{number}-");
     let status: u16 = std::fs::read_to_string(find(&dir, &prefix, ".status"))
         .expect("status file")
@@ -109,7 +104,7 @@ pub fn recorded(number: &str) -> ResponseTemplate {
 /// A BMO recording (file stem) as a wiremock response, with the status
 /// from its `.meta.json`.
 pub fn bmo(stem: &str) -> ResponseTemplate {
-    let dir = fixtures().join("bmo");
+    let dir = super::fixtures_dir().join("bmo");
     let meta: serde_json::Value = serde_json::from_slice(
         &std::fs::read(dir.join(format!("{stem}.meta.json"))).expect("meta file"),
     )
@@ -136,4 +131,26 @@ pub async fn received(server: &MockServer) -> usize {
         .await
         .map(|r| r.len())
         .unwrap_or(0)
+}
+
+/// Mounts the three GETs of the login check on stock 5.2 and BMO
+/// (`/rest/whoami`, `/rest/user`, `/rest/valid_login`), each answered with
+/// its response as often as asked.
+pub async fn login_answers(
+    server: &MockServer,
+    whoami: ResponseTemplate,
+    user: ResponseTemplate,
+    valid_login: ResponseTemplate,
+) {
+    for (route, answer) in [
+        ("/rest/whoami", whoami),
+        ("/rest/user", user),
+        ("/rest/valid_login", valid_login),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(route))
+            .respond_with(answer)
+            .mount(server)
+            .await;
+    }
 }

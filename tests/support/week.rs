@@ -3,10 +3,6 @@
 //! Personas push without an owner, an Input push on Monday 2pm outside the
 //! push window, a content-only change on Friday) and bulk weeks.
 
-// `allow`, not `expect`: each test crate uses a different subset, so the
-// lint fires in some crates and not in others.
-#![allow(dead_code, reason = "shared by several test crates")]
-
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::America::Los_Angeles;
 use pushbot::bugzilla::types::BugId;
