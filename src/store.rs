@@ -1,6 +1,7 @@
 //! The local state: one SQLite file (`state.path`, WAL mode) holding the
 //! polling watermark, the actions taken, nag counts, answered command
-//! comments, snoozes and a record of every cycle.
+//! comments and a record of every cycle. (Snoozes are not here: they live
+//! in Bugzilla, in the bot's `[pushbot snooze …]` reply markers.)
 //!
 //! Bugzilla is the ledger (DESIGN.md, invariant 1); this store is history
 //! and speed. Deleting the file loses nothing that matters: the executor
@@ -88,6 +89,11 @@ const MIGRATIONS: &[&str] = &[
         alert       TEXT,
         watermark   TEXT
     );
+    ",
+    // 2 → 3: snoozes moved to Bugzilla (the bot's snooze reply markers), so
+    // that losing this file cannot wake a snoozed bug.
+    "
+    DROP TABLE snoozes;
     ",
 ];
 
@@ -194,16 +200,6 @@ pub struct CommandRecord {
     /// The bot's reply, when known.
     pub reply_comment_id: Option<CommentId>,
     pub answered_at: DateTime<Utc>,
-}
-
-/// The bot is quiet on a bug until a time, at someone's request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Snooze {
-    pub bug: BugId,
-    pub until: DateTime<Utc>,
-    /// The login of whoever asked.
-    pub by: String,
-    pub set_at: DateTime<Utc>,
 }
 
 /// One finished cycle, for the status page and `/metrics`.
@@ -545,60 +541,6 @@ impl Store {
         .transpose()
     }
 
-    /// Sets (or replaces) the snooze of a bug.
-    pub fn set_snooze(&self, snooze: &Snooze) -> Result<(), StoreError> {
-        self.conn()
-            .execute(
-                "INSERT INTO snoozes (bug, until, by, set_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (bug) DO UPDATE
-                 SET until = excluded.until, by = excluded.by, set_at = excluded.set_at",
-                params![
-                    snooze.bug.0 as i64,
-                    ts(snooze.until),
-                    snooze.by,
-                    ts(snooze.set_at)
-                ],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
-    }
-
-    /// Removes a bug's snooze; returns whether there was one.
-    pub fn clear_snooze(&self, bug: BugId) -> Result<bool, StoreError> {
-        let n = self
-            .conn()
-            .execute("DELETE FROM snoozes WHERE bug = ?1", params![bug.0 as i64])
-            .map_err(|e| self.err(e))?;
-        Ok(n > 0)
-    }
-
-    /// Snoozes still running at `now`, by bug.
-    pub fn active_snoozes(&self, now: DateTime<Utc>) -> Result<Vec<Snooze>, StoreError> {
-        let rows: Vec<(i64, String, String, String)> = {
-            let conn = self.conn();
-            let mut stmt = conn
-                .prepare("SELECT bug, until, by, set_at FROM snoozes ORDER BY bug")
-                .map_err(|e| self.err(e))?;
-            let mapped = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                .map_err(|e| self.err(e))?;
-            mapped.collect::<Result<_, _>>().map_err(|e| self.err(e))?
-        };
-        let mut out = Vec::new();
-        for (bug, until, by, set_at) in rows {
-            let snooze = Snooze {
-                bug: BugId(bug as u64),
-                until: self.parse_time("snoozes", &until)?,
-                by,
-                set_at: self.parse_time("snoozes", &set_at)?,
-            };
-            if snooze.until > now {
-                out.push(snooze);
-            }
-        }
-        Ok(out)
-    }
-
     /// Appends a cycle record.
     pub fn record_cycle(&self, cycle: &CycleRecord) -> Result<(), StoreError> {
         self.conn()
@@ -830,7 +772,7 @@ mod tests {
     }
 
     #[test]
-    fn nag_counts_commands_snoozes_and_cycles() {
+    fn nag_counts_commands_and_cycles() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("s.sqlite")).unwrap();
 
@@ -867,18 +809,6 @@ mod tests {
                 ..cmd
             })
         );
-
-        let snooze = Snooze {
-            bug: BugId(1),
-            until: at(12, 0),
-            by: "lead@example.org".to_string(),
-            set_at: at(9, 0),
-        };
-        store.set_snooze(&snooze).unwrap();
-        assert_eq!(store.active_snoozes(at(11, 0)).unwrap(), vec![snooze]);
-        assert!(store.active_snoozes(at(12, 0)).unwrap().is_empty());
-        assert!(store.clear_snooze(BugId(1)).unwrap());
-        assert!(!store.clear_snooze(BugId(1)).unwrap());
 
         let cycle = CycleRecord {
             started_at: at(10, 0),
