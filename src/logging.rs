@@ -19,9 +19,11 @@ pub enum LogFormat {
 }
 
 /// Installs the global subscriber; logs go to stderr so that command output
-/// on stdout stays clean.
-pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+/// on stdout stays clean. `default_level` applies when `RUST_LOG` is unset
+/// (`info` for the bot; the demo uses `warn` so its table reads clean).
+pub fn init(format: LogFormat, default_level: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

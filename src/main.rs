@@ -72,7 +72,14 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(cli.log_format);
+    // The demo prints its own account of every action; info logs would
+    // only repeat it between the table's lines.
+    let level = if matches!(cli.command, Command::Demo) {
+        "warn"
+    } else {
+        "info"
+    };
+    logging::init(cli.log_format, level);
     let result = match cli.command {
         Command::Doctor => cli::doctor::run(&cli.config),
         Command::Sandbox { data, port, at } => cli::sandbox::run(&data, port, at),
