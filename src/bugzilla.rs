@@ -8,7 +8,7 @@ mod limit;
 mod retry;
 pub mod types;
 
-pub use client::{Client, ClientTuning, SearchQuery, SearchResult};
+pub use client::{Client, ClientTuning, SearchQuery, SearchResult, BUG_FIELDS};
 pub use error::BugzillaError;
 pub use types::{
     Bug, BugId, BugUpdate, Comment, CommentId, Flag, FlagChange, FlagStatus, HistoryEntry,

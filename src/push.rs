@@ -252,6 +252,12 @@ pub struct PushSettings {
     /// assigned to its component's default has no owner. Default: none.
     #[serde(default)]
     pub component_default_assignees: BTreeMap<String, String>,
+    /// Component triage owners, keyed `Product/Component`: who the
+    /// `no_owner` nag addresses when Bugzilla does not say. BMO gives each
+    /// bug's `triage_owner` and wins; stock Bugzilla 5.x has no such field,
+    /// so there this table is the only source. Default: none.
+    #[serde(default)]
+    pub component_triage_owners: BTreeMap<String, String>,
     /// Sign-off flag names.
     #[serde(default)]
     pub signoff_flags: SignoffFlags,
@@ -282,6 +288,7 @@ impl Default for PushSettings {
             default_push_time: default_not_before(),
             default_accounts: default_accounts(),
             component_default_assignees: BTreeMap::new(),
+            component_triage_owners: BTreeMap::new(),
             signoff_flags: SignoffFlags::default(),
             checklist: default_checklist(),
             opt_out_tag: default_opt_out(),
@@ -483,6 +490,10 @@ pub struct PushBug {
     pub assignee: String,
     /// The assignee unless it is a default account; `None` means no owner.
     pub owner: Option<String>,
+    /// Who finds owners for the bug's component: BMO's `triage_owner`
+    /// field, else `component_triage_owners`; never a default account.
+    /// The `no_owner` nag addresses them.
+    pub triage_owner: Option<String>,
     /// The app's lead(s), from the app table.
     pub leads: Vec<String>,
     /// QA for the sign-off: the app's QA contact, else the bug's.
@@ -643,16 +654,32 @@ pub fn extract(
     };
 
     let assignee = bug.assigned_to.trim().to_string();
-    let component_default = settings
-        .component_default_assignees
-        .get(&format!("{}/{}", bug.product, bug.component));
-    let is_default = assignee.is_empty()
-        || settings
-            .default_accounts
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case(&assignee))
-        || component_default.is_some_and(|a| a.eq_ignore_ascii_case(&assignee));
-    let owner = (!is_default).then(|| assignee.clone());
+    let component_key = format!("{}/{}", bug.product, bug.component);
+    let component_default = settings.component_default_assignees.get(&component_key);
+    let is_default = |login: &str| {
+        login.is_empty()
+            || settings
+                .default_accounts
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(login))
+            || component_default.is_some_and(|a| a.eq_ignore_ascii_case(login))
+    };
+    let owner = (!is_default(&assignee)).then(|| assignee.clone());
+    // BMO answers `triage_owner` (asked for in the search's fields) with a
+    // login, `""` when the component has none; a default account there is
+    // no one to address either, so the setting gets its turn.
+    let triage_owner = [
+        bug.extra.get("triage_owner").and_then(|v| v.as_str()),
+        settings
+            .component_triage_owners
+            .get(&component_key)
+            .map(String::as_str),
+    ]
+    .into_iter()
+    .flatten()
+    .map(str::trim)
+    .find(|login| !is_default(login))
+    .map(str::to_string);
 
     let qa = spec
         .and_then(|s| s.qa.clone())
@@ -728,6 +755,7 @@ pub fn extract(
         schedule: schedule::read(bug, settings, tz),
         assignee,
         owner,
+        triage_owner,
         leads: spec.map(|s| s.leads.clone()).unwrap_or_default(),
         qa,
         webdev_signoff: signoff(bug, &settings.signoff_flags.webdev),

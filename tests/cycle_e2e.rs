@@ -213,6 +213,70 @@ async fn first_cycle_writes_exactly_the_plan_then_quiet_cycles_cost_one_request(
 }
 
 #[tokio::test]
+async fn the_nag_addresses_the_triage_owner_from_the_setting_with_one_needinfo() {
+    // Stock 5.2 (the sandbox) has no `triage_owner` field: the setting
+    // names the component's triage owner.
+    let data = format!(
+        "{}\n[[users]]\nid = 99\nlogin = \"webops-triage@example.test\"\nreal_name = \"WebOps triage\"\n",
+        demo::DATA
+    );
+    let settings =
+        "\n[push.component_triage_owners]\n\"Websites/Push\" = \"webops-triage@example.test\"\n";
+    let dir = tempfile::tempdir().unwrap();
+    let mut demo = Demo::start_with(dir.path(), &data, settings).await.unwrap();
+    let (first, routes) = cycle(&mut demo, at("2026-11-30 09:00")).await;
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    // The same comments as without a triage owner, plus one flag request
+    // on 803 (an update made just before its nag comment).
+    let mut expected = after_first_cycle();
+    let personas = expected.get_mut(&803).unwrap();
+    personas.insert(2, "flag needinfo?(webops-triage@example.test)".to_string());
+    assert_eq!(ledger(&demo.sandbox), expected);
+    assert_eq!(first.taken, 8);
+    let put = routes.iter().filter(|r| *r == "PUT /rest/bug/{id}").count();
+    assert_eq!(
+        put, 2,
+        "804's sign-off requests and 803's needinfo: {routes:?}"
+    );
+
+    let nag = demo
+        .sandbox
+        .comments(803)
+        .into_iter()
+        .find(|c| c.text.contains("[pushbot no-owner nag-1]"))
+        .unwrap();
+    assert!(
+        nag.text.starts_with(
+            "webops-triage@example.test: please find an owner for this Personas push (planned for Wed 2026-12-02 17:00 PST); it is still assigned to nobody@example.test."
+        ),
+        "{}",
+        nag.text
+    );
+
+    // Nag 2 (the push is near: 12 hours later) names them again and asks
+    // nothing new.
+    let (second, _) = cycle(&mut demo, at("2026-11-30 21:05")).await;
+    assert!(second.errors.is_empty(), "{:?}", second.errors);
+    let nag2 = demo
+        .sandbox
+        .comments(803)
+        .into_iter()
+        .find(|c| c.text.contains("[pushbot no-owner nag-2]"))
+        .unwrap();
+    assert!(nag2
+        .text
+        .starts_with("webops-triage@example.test: please find an owner"));
+    let needinfos = demo
+        .sandbox
+        .flags(803)
+        .into_iter()
+        .filter(|f| f.name == "needinfo")
+        .count();
+    assert_eq!(needinfos, 1);
+    demo.sandbox.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_persons_change_is_picked_up_on_the_next_cycle() {
     let dir = tempfile::tempdir().unwrap();
     let mut demo = Demo::start(dir.path()).await.unwrap();

@@ -170,6 +170,50 @@ async fn searches_by_status_keywords_component_and_flags() {
 }
 
 #[tokio::test]
+async fn unknown_include_fields_names_are_ignored_like_5_2() {
+    // The bot asks for `_default,triage_owner` everywhere: BMO's extra
+    // field, which stock 5.2 does not have and silently ignores (REST.pm
+    // `rest_include_exclude`); the sandbox must answer the same, not refuse.
+    let sandbox = start().await;
+    let key = format!("api_key={LEAD_KEY}");
+    let (plain_status, plain) = get(&sandbox, &format!("/rest/bug?product=Websites&{key}")).await;
+    let (status, asked) = get(
+        &sandbox,
+        &format!("/rest/bug?product=Websites&include_fields=_default,triage_owner&{key}"),
+    )
+    .await;
+    assert_eq!((plain_status, status), (200, 200));
+    assert!(!ids(&asked).is_empty());
+    assert_eq!(
+        asked, plain,
+        "_default plus an unknown name is just _default"
+    );
+    assert!(asked["bugs"][0].get("triage_owner").is_none());
+
+    let (_, one_plain) = get(&sandbox, &format!("/rest/bug/1?{key}")).await;
+    let (status, one) = get(
+        &sandbox,
+        &format!("/rest/bug?id=1&include_fields=_default,triage_owner&{key}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        one["bugs"][0]["assigned_to"],
+        one_plain["bugs"][0]["assigned_to"]
+    );
+    assert_eq!(one["bugs"][0]["flags"], one_plain["bugs"][0]["flags"]);
+
+    let (status, only) = get(
+        &sandbox,
+        &format!("/rest/bug/1?include_fields=id,triage_owner,no_such_field&{key}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(only["bugs"], json!([{ "id": 1 }]));
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
 async fn flags_can_be_cleared_and_history_is_kept() {
     let sandbox = start().await;
     let flag = sandbox

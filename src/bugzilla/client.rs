@@ -54,6 +54,12 @@ pub const DEFAULT_PAGE_SIZE: u32 = 500;
 /// 1,000 ids" fit in 8 KiB).
 const MAX_IDS_PER_BATCH: usize = 1000;
 
+/// The fields every read of bugs asks for: the server's defaults plus
+/// BMO's `triage_owner`, an `_extra` field it sends only when named (the
+/// `no_owner` nag addresses that person). Stock 5.x ignores names it does
+/// not know, so the same request serves both, at no extra request.
+pub const BUG_FIELDS: &[&str] = &["_default", "triage_owner"];
+
 /// The search that selects bugs: criteria, fields, and an optional
 /// `last_change_time` lower bound (inclusive, one-second precision).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -77,9 +83,9 @@ pub struct SearchQuery {
 }
 
 impl SearchQuery {
-    /// The push-bug search of `[query]`: its criteria, the server's default
-    /// fields, no time bound. One place, so that the poller and `explain`
-    /// select the same bugs.
+    /// The push-bug search of `[query]`: its criteria, [`BUG_FIELDS`], no
+    /// time bound. One place, so that the poller and `explain` select the
+    /// same bugs.
     pub fn from_settings(q: &QuerySettings) -> SearchQuery {
         SearchQuery {
             product: q.product.clone(),
@@ -88,7 +94,7 @@ impl SearchQuery {
             whiteboard: q.whiteboard.clone(),
             status: q.status.clone(),
             params: q.params.clone(),
-            include_fields: Vec::new(),
+            include_fields: BUG_FIELDS.iter().map(|f| f.to_string()).collect(),
             changed_since: None,
         }
     }
@@ -117,8 +123,12 @@ impl SearchQuery {
         }
         if !self.include_fields.is_empty() {
             let mut fields = self.include_fields.clone();
-            // Without `id` a bug cannot be read at all.
-            if !fields.iter().any(|f| f == "id") {
+            // Without `id` a bug cannot be read at all (`_default` and
+            // `_all` hold it).
+            if !fields
+                .iter()
+                .any(|f| f == "id" || f == "_default" || f == "_all")
+            {
                 fields.insert(0, "id".to_string());
             }
             params.push(("include_fields".to_string(), fields.join(",")));
@@ -444,15 +454,21 @@ impl Client {
         Ok(result)
     }
 
-    /// Full bugs by id, batched under the URL limit; invisible or missing
-    /// ids are left out.
+    /// Full bugs by id ([`BUG_FIELDS`]), batched under the URL limit;
+    /// invisible or missing ids are left out.
     pub async fn get_bugs(&self, ids: &[BugId]) -> Result<SearchResult, BugzillaError> {
         let mut result = SearchResult::default();
         let mut seen = HashSet::new();
         let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
-        let fixed = self.url("/bug", &[("id".to_string(), String::new())]);
+        let params = |batch: String| {
+            [
+                ("id".to_string(), batch),
+                ("include_fields".to_string(), BUG_FIELDS.join(",")),
+            ]
+        };
+        let fixed = self.url("/bug", &params(String::new()));
         for batch in self.batches(&ids, fixed.as_str().len(), 3) {
-            let url = self.url("/bug", &[("id".to_string(), batch.join(","))]);
+            let url = self.url("/bug", &params(batch.join(",")));
             let (page, date): (BugList, _) = self.get_dated(&url).await?;
             if result.server_time.is_none() {
                 result.server_time = date;
@@ -1177,6 +1193,19 @@ mod tests {
     fn times_always_end_in_z() {
         let t = Utc.with_ymd_and_hms(2026, 11, 26, 3, 49, 26).unwrap();
         assert_eq!(bugzilla_time(t), "2026-11-26T03:49:26Z");
+    }
+
+    #[test]
+    fn the_push_search_asks_for_the_defaults_and_the_triage_owner() {
+        let q = SearchQuery::from_settings(&QuerySettings::default());
+        let fields: Vec<String> = q
+            .to_params()
+            .into_iter()
+            .filter(|(k, _)| k == "include_fields")
+            .map(|(_, v)| v)
+            .collect();
+        // `_default` holds `id`: nothing is added in front.
+        assert_eq!(fields, vec!["_default,triage_owner"]);
     }
 
     #[test]

@@ -92,6 +92,85 @@ fn default_accounts_and_component_defaults_are_not_owners() {
 }
 
 #[test]
+fn triage_owner_from_bmo_else_the_setting_never_a_default_account() {
+    // A BMO bug read with `include_fields=_default,triage_owner`: the field
+    // is a login (the shape of the recorded BMO component's triage_owner).
+    let bmo: Bug = serde_json::from_value(serde_json::json!({
+        "id": 100,
+        "product": "Websites",
+        "component": "Push",
+        "assigned_to": "nobody@mozilla.org",
+        "whiteboard": "[push:amo]",
+        "triage_owner": "padenot@mozilla.com",
+        "triage_owner_detail": {"email": "padenot@mozilla.com", "id": 1, "name": "padenot@mozilla.com", "real_name": "Paul Adenot [:padenot]"}
+    }))
+    .unwrap();
+    let mut settings = PushSettings::default();
+    let triage = |b: &Bug, s: &PushSettings| extract(b, &[], s, BOT, LA).triage_owner;
+    assert_eq!(
+        triage(&bmo, &settings).as_deref(),
+        Some("padenot@mozilla.com")
+    );
+
+    // Stock 5.x has no such field: nobody, unless the setting names one.
+    let stock = bug("[push:amo]");
+    assert_eq!(triage(&stock, &settings), None);
+    settings.component_triage_owners.insert(
+        "Websites/Push".to_string(),
+        "webops-triage@example.test".to_string(),
+    );
+    assert_eq!(
+        triage(&stock, &settings).as_deref(),
+        Some("webops-triage@example.test")
+    );
+    // Only the bug's own product and component count.
+    let mut other = bug("[push:amo]");
+    other.component = "Other".to_string();
+    assert_eq!(triage(&other, &settings), None);
+    // Bugzilla's answer wins over the setting.
+    assert_eq!(
+        triage(&bmo, &settings).as_deref(),
+        Some("padenot@mozilla.com")
+    );
+
+    // BMO's empty answer (no triage owner) and a default account are no one
+    // to address: the setting gets its turn.
+    for unusable in ["", "  ", "nobody@mozilla.org", "Nobody@Mozilla.org"] {
+        let mut b = bmo.clone();
+        b.extra
+            .insert("triage_owner".to_string(), serde_json::json!(unusable));
+        assert_eq!(
+            triage(&b, &settings).as_deref(),
+            Some("webops-triage@example.test"),
+            "{unusable:?}"
+        );
+    }
+    // A setting naming a default account (or the component's default
+    // assignee) addresses no one.
+    settings.component_triage_owners.insert(
+        "Websites/Push".to_string(),
+        "nobody@mozilla.org".to_string(),
+    );
+    assert_eq!(triage(&stock, &settings), None);
+    settings.component_default_assignees.insert(
+        "Websites/Push".to_string(),
+        "webops-triage@example.test".to_string(),
+    );
+    settings.component_triage_owners.insert(
+        "Websites/Push".to_string(),
+        "WebOps-Triage@example.test".to_string(),
+    );
+    assert_eq!(triage(&stock, &settings), None);
+    // Not a string (a future shape): ignored, never a panic.
+    let mut odd = bmo.clone();
+    odd.extra.insert(
+        "triage_owner".to_string(),
+        serde_json::json!({"login": "x"}),
+    );
+    assert_eq!(triage(&odd, &settings), None);
+}
+
+#[test]
 fn schedule_sources_in_order() {
     let s = PushSettings::default();
     let mut b = bug("[push:amo]");
@@ -248,6 +327,7 @@ bot_login = "pushbot@example.test"
 [push]
 default_push_time = "17:30"
 component_default_assignees = { "Websites/Push" = "Triage@Example.test" }
+component_triage_owners = { "Websites/Push" = "webops@example.test" }
 
 [push.window]
 days = ["Tue", "Thursday"]
@@ -260,6 +340,10 @@ days = ["Tue", "Thursday"]
     let mut b = bug("[push:amo]");
     b.assigned_to = "triage@example.test".to_string();
     assert_eq!(extract(&b, &[], &s.push, BOT, LA).owner, None);
+    assert_eq!(
+        extract(&b, &[], &s.push, BOT, LA).triage_owner.as_deref(),
+        Some("webops@example.test")
+    );
 
     std::fs::write(
         &path,

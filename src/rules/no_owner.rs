@@ -1,7 +1,9 @@
 //! `no_owner`: a push bug whose assignee is still a default account gets a
-//! nag after a grace period, re-nags with back-off, then one escalation (a
-//! needinfo flag to the app's lead). Stops as soon as an owner is set. When
-//! the push is near, the grace period is skipped and waits are shortened.
+//! nag after a grace period, addressed to the component's triage owner when
+//! one is known (the first nag can also request `needinfo?` from them),
+//! re-nags with back-off, then one escalation (a needinfo flag to the app's
+//! lead). Stops as soon as an owner is set. When the push is near, the grace
+//! period is skipped and waits are shortened.
 //!
 //! The nag count and the time of the last nag come from the bot's markers on
 //! the bug (`nag-1`, `nag-2`, …, `escalate`), never from local state.
@@ -39,8 +41,15 @@ pub struct Params {
     /// When near: no grace period, and no wait longer than this. Hours;
     /// default: 12.
     pub near_push_renag_hours: u32,
-    /// The flag requested from the lead on escalation. Default: `needinfo`.
+    /// The flag requested from the lead on escalation, and from the triage
+    /// owner with the first nag when `needinfo_triage_owner` is on.
+    /// Default: `needinfo`.
     pub escalate_flag: String,
+    /// Whether the first nag also requests `escalate_flag` from the
+    /// component's triage owner (when one is known): a request stays in
+    /// their request queue until answered, while a comment reaches only
+    /// those who watch the bug. Later nags are comments only. Default: true.
+    pub needinfo_triage_owner: bool,
 }
 
 impl Default for Params {
@@ -53,6 +62,7 @@ impl Default for Params {
             near_push_hours: 72,
             near_push_renag_hours: 12,
             escalate_flag: "needinfo".to_string(),
+            needinfo_triage_owner: true,
         }
     }
 }
@@ -200,9 +210,29 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
         );
     }
     let next = n + 1;
+    // Only the first nag asks: one pending request is enough, and asking
+    // again after they answered would reopen a question they closed.
+    let asked = push
+        .triage_owner
+        .as_ref()
+        .filter(|_| p.needinfo_triage_owner && next == 1);
+    let flags: Vec<FlagChange> = asked
+        .map(|owner| FlagChange {
+            id: None,
+            name: Some(p.escalate_flag.clone()),
+            status: "?".to_string(),
+            requestee: Some(owner.clone()),
+        })
+        .into_iter()
+        .collect();
+    let to = match (&push.triage_owner, asked) {
+        (Some(owner), Some(_)) => format!(" to triage owner {owner}, {}?", p.escalate_flag),
+        (Some(owner), None) => format!(" to triage owner {owner}"),
+        (None, _) => String::new(),
+    };
     Decision::fire(
         push.id,
-        format!("no owner ({}): nag {next}{near_note}", push.assignee),
+        format!("no owner ({}): nag {next}{to}{near_note}", push.assignee),
         Post {
             template: "nag",
             discriminator: format!("nag-{next}"),
@@ -211,7 +241,7 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
                 "nags_before_escalation": p.escalate_after_nags.saturating_sub(next),
             }),
             others: Vec::new(),
-            flags: Vec::new(),
+            flags,
         },
     )
 }
@@ -347,6 +377,93 @@ mod tests {
             .marker("no-owner", "escalate", "2026-12-06T00:00:00Z")
             .build();
         assert!(!one(&rules(), &[push], "2027-01-01T00:00:00Z").fires);
+    }
+
+    fn triage_rules(params: &str) -> crate::rules::RuleSet {
+        rule_set(
+            "no-owner",
+            "no_owner",
+            &format!("[params]\n{params}\n[templates]\nnag = \"{{% if bug.triage_owner %}}{{{{ bug.triage_owner }}}}: please find an owner{{% else %}}Who owns this?{{% endif %}} (nag {{{{ nag }}}})\"\nescalate = \"{{{{ bug.lead }}}}\""),
+        )
+    }
+
+    #[test]
+    fn the_first_nag_addresses_the_triage_owner_with_needinfo_later_ones_do_not() {
+        let push = PushBuilder::new(1)
+            .unowned()
+            .triage_owner("triage@example.test")
+            .at("2026-12-15 16:00")
+            .build();
+        let v = one(
+            &triage_rules(""),
+            std::slice::from_ref(&push),
+            "2026-11-22T00:00:00Z",
+        );
+        assert!(v.fires, "{}", v.reason);
+        assert!(
+            v.reason
+                .contains("nag 1 to triage owner triage@example.test, needinfo?"),
+            "{}",
+            v.reason
+        );
+        let action = v.action.unwrap();
+        assert_eq!(
+            action.comment.as_deref(),
+            Some("triage@example.test: please find an owner (nag 1)")
+        );
+        assert_eq!(action.update.flags.len(), 1);
+        assert_eq!(action.update.flags[0].name.as_deref(), Some("needinfo"));
+        assert_eq!(action.update.flags[0].status, "?");
+        assert_eq!(
+            action.update.flags[0].requestee.as_deref(),
+            Some("triage@example.test")
+        );
+
+        // Nag 2 names them again but asks nothing new.
+        let push = PushBuilder::from(push)
+            .marker("no-owner", "nag-1", "2026-11-22T00:00:00Z")
+            .build();
+        let v = one(&triage_rules(""), &[push], "2026-11-24T00:00:00Z");
+        assert!(v.fires, "{}", v.reason);
+        assert!(
+            v.reason
+                .contains("nag 2 to triage owner triage@example.test"),
+            "{}",
+            v.reason
+        );
+        let action = v.action.unwrap();
+        assert_eq!(
+            action.comment.as_deref(),
+            Some("triage@example.test: please find an owner (nag 2)")
+        );
+        assert!(action.update.flags.is_empty());
+    }
+
+    #[test]
+    fn needinfo_to_the_triage_owner_can_be_turned_off_and_needs_a_triage_owner() {
+        let named = PushBuilder::new(1)
+            .unowned()
+            .triage_owner("triage@example.test")
+            .at("2026-12-15 16:00")
+            .build();
+        let v = one(
+            &triage_rules("needinfo_triage_owner = false"),
+            &[named],
+            "2026-11-22T00:00:00Z",
+        );
+        let action = v.action.unwrap();
+        assert!(action.update.flags.is_empty());
+        assert_eq!(
+            action.comment.as_deref(),
+            Some("triage@example.test: please find an owner (nag 1)")
+        );
+
+        let nobody = PushBuilder::new(1).unowned().at("2026-12-15 16:00").build();
+        let v = one(&triage_rules(""), &[nobody], "2026-11-22T00:00:00Z");
+        assert_eq!(v.reason, "no owner (nobody@mozilla.org): nag 1");
+        let action = v.action.unwrap();
+        assert!(action.update.flags.is_empty());
+        assert_eq!(action.comment.as_deref(), Some("Who owns this? (nag 1)"));
     }
 
     #[test]

@@ -38,6 +38,7 @@ impl PushBuilder {
             },
             assignee: "dev@example.test".to_string(),
             owner: Some("dev@example.test".to_string()),
+            triage_owner: None,
             leads: Vec::new(),
             qa: Some("qa@example.test".to_string()),
             webdev_signoff: Signoff::Missing,
@@ -99,6 +100,11 @@ impl PushBuilder {
 
     pub fn size(mut self, size: SizeClass) -> Self {
         self.0.size = size;
+        self
+    }
+
+    pub fn triage_owner(mut self, login: &str) -> Self {
+        self.0.triage_owner = Some(login.to_string());
         self
     }
 

@@ -38,6 +38,8 @@ pub struct PushView {
     pub unscheduled_reason: Option<String>,
     pub owner: Option<String>,
     pub assignee: String,
+    /// Who finds owners for the component (BMO's field or the setting).
+    pub triage_owner: Option<String>,
     pub leads: Vec<String>,
     /// The first lead, for "@lead" style addressing.
     pub lead: Option<String>,
@@ -94,6 +96,7 @@ impl PushView {
             unscheduled_reason,
             owner: p.owner.clone(),
             assignee: p.assignee.clone(),
+            triage_owner: p.triage_owner.clone(),
             leads: p.leads.clone(),
             lead: p.leads.first().cloned(),
             qa: p.qa.clone(),
@@ -155,10 +158,14 @@ pub fn sample_pushes(settings: &PushSettings, tz: Tz) -> Vec<PushBug> {
         extract(&amo, &[], settings, "pushbot@example.test", tz),
         extract(&sumo, &[], settings, "pushbot@example.test", tz),
     ];
-    // Give the sample a lead even when the app table has none, so templates
-    // that use `bug.lead` are exercised.
+    // Give the sample a lead and a triage owner even when the settings
+    // name none, so templates that use `bug.lead` or `bug.triage_owner`
+    // are exercised.
     if pushes[0].leads.is_empty() {
         pushes[0].leads = vec!["lead@example.test".to_string()];
+    }
+    if pushes[0].triage_owner.is_none() {
+        pushes[0].triage_owner = Some("triage@example.test".to_string());
     }
     pushes
 }
