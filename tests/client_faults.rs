@@ -8,9 +8,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use pushbot::bugzilla::{BugId, BugUpdate, BugzillaError, Client, NewComment, SearchQuery};
+use pushbot::bugzilla::{
+    BugId, BugUpdate, BugzillaError, Client, ClientTuning, NewComment, SearchQuery,
+};
 use serde_json::json;
-use support::client::{client, client_with, received, recorded, tuning};
+use support::client::{answering, client, client_with, received, recorded, tuning};
 use tokio::net::TcpListener;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -19,20 +21,55 @@ fn ok_version() -> ResponseTemplate {
     recorded("01")
 }
 
-/// Mounts `first` for the first `times` requests, then the recorded
-/// version answer.
-async fn fail_then_succeed(server: &MockServer, first: ResponseTemplate, times: u64) {
+/// A server answering `first` to the first `times` GETs, then the
+/// recorded version answer.
+async fn failing_then_ok(first: ResponseTemplate, times: u64) -> MockServer {
+    let server = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(first)
         .up_to_n_times(times)
         .with_priority(1)
-        .mount(server)
+        .mount(&server)
         .await;
     Mock::given(method("GET"))
         .respond_with(ok_version())
         .with_priority(2)
-        .mount(server)
+        .mount(&server)
         .await;
+    server
+}
+
+/// A client for `server` with the test tuning changed by `change`.
+fn tuned(server: &MockServer, change: impl FnOnce(&mut ClientTuning)) -> Client {
+    let mut t = tuning();
+    change(&mut t);
+    client_with(server, "query", "pushbot@example.test", t)
+}
+
+/// A client that gives up on an answer after 100 ms.
+fn impatient(server: &MockServer) -> Client {
+    tuned(server, |t| t.timeout = Duration::from_millis(100))
+}
+
+/// `429 Too Many Requests` with this `Retry-After`.
+fn throttled(retry_after: &str) -> ResponseTemplate {
+    ResponseTemplate::new(429).insert_header("Retry-After", retry_after)
+}
+
+/// The wait a `RateLimited` error asks for; panics on any other error.
+fn rate_limited_wait(err: &BugzillaError) -> Duration {
+    match err {
+        BugzillaError::RateLimited { retry_after, .. } => *retry_after,
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
+}
+
+fn is_blocked<T>(result: Result<T, BugzillaError>) -> bool {
+    matches!(result, Err(BugzillaError::Blocked { .. }))
+}
+
+fn is_outcome_unknown(err: &BugzillaError) -> bool {
+    matches!(err, BugzillaError::OutcomeUnknown { .. })
 }
 
 fn comment() -> NewComment {
@@ -52,63 +89,36 @@ fn update() -> BugUpdate {
 
 #[tokio::test]
 async fn too_many_requests_with_retry_after_is_waited_out() {
-    let server = MockServer::start().await;
-    fail_then_succeed(
-        &server,
-        ResponseTemplate::new(429).insert_header("Retry-After", "0"),
-        1,
-    )
-    .await;
+    let server = failing_then_ok(throttled("0"), 1).await;
     assert_eq!(client(&server).version().await.unwrap(), "5.2");
     assert_eq!(received(&server).await, 2);
 }
 
 #[tokio::test]
 async fn a_long_retry_after_is_returned_not_slept() {
-    let server = MockServer::start().await;
-    fail_then_succeed(
-        &server,
-        ResponseTemplate::new(429).insert_header("Retry-After", "120"),
-        1,
-    )
-    .await;
+    let server = failing_then_ok(throttled("120"), 1).await;
     let err = client(&server).version().await.unwrap_err();
-    match &err {
-        BugzillaError::RateLimited { retry_after, .. } => {
-            assert_eq!(*retry_after, Duration::from_secs(120))
-        }
-        other => panic!("expected RateLimited, got {other:?}"),
-    }
+    assert_eq!(rate_limited_wait(&err), Duration::from_secs(120));
     assert!(err.is_retryable());
     assert_eq!(received(&server).await, 1);
 }
 
 #[tokio::test]
 async fn a_retry_after_http_date_counts_from_the_servers_date() {
-    let server = MockServer::start().await;
-    fail_then_succeed(
-        &server,
-        ResponseTemplate::new(429)
-            .insert_header("Date", "Wed, 21 Oct 2015 07:28:00 GMT")
-            .insert_header("Retry-After", "Wed, 21 Oct 2015 07:30:00 GMT"),
+    let server = failing_then_ok(
+        throttled("Wed, 21 Oct 2015 07:30:00 GMT")
+            .insert_header("Date", "Wed, 21 Oct 2015 07:28:00 GMT"),
         1,
     )
     .await;
     let err = client(&server).version().await.unwrap_err();
-    match &err {
-        BugzillaError::RateLimited { retry_after, .. } => {
-            assert_eq!(*retry_after, Duration::from_secs(120))
-        }
-        other => panic!("expected RateLimited, got {other:?}"),
-    }
+    assert_eq!(rate_limited_wait(&err), Duration::from_secs(120));
     assert_eq!(received(&server).await, 1);
 }
 
 #[tokio::test]
 async fn a_retry_after_http_date_already_reached_is_waited_out_at_once() {
-    let server = MockServer::start().await;
-    fail_then_succeed(
-        &server,
+    let server = failing_then_ok(
         ResponseTemplate::new(503)
             .insert_header("Date", "Wed, 21 Oct 2015 07:28:00 GMT")
             .insert_header("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"),
@@ -121,9 +131,7 @@ async fn a_retry_after_http_date_already_reached_is_waited_out_at_once() {
 
 #[tokio::test]
 async fn too_many_requests_without_retry_after_blocks_every_call() {
-    let server = MockServer::start().await;
-    fail_then_succeed(
-        &server,
+    let server = failing_then_ok(
         ResponseTemplate::new(429).set_body_string("<html>blocked</html>"),
         1,
     )
@@ -140,33 +148,18 @@ async fn too_many_requests_without_retry_after_blocks_every_call() {
     // Every further call, read or write, by this client or a clone, is
     // refused without a request: each request would re-arm BMO's block.
     let clone = c.clone();
-    assert!(matches!(
-        clone.version().await,
-        Err(BugzillaError::Blocked { .. })
-    ));
-    assert!(matches!(
-        c.search(&SearchQuery::default()).await,
-        Err(BugzillaError::Blocked { .. })
-    ));
-    assert!(matches!(
-        c.post_comment(BugId(1), &comment()).await,
-        Err(BugzillaError::Blocked { .. })
-    ));
+    assert!(is_blocked(clone.version().await));
+    assert!(is_blocked(c.search(&SearchQuery::default()).await));
+    assert!(is_blocked(c.post_comment(BugId(1), &comment()).await));
     assert_eq!(received(&server).await, 1);
     assert_eq!(c.request_count(), 1);
 }
 
 #[tokio::test]
 async fn the_block_ends_after_the_block_period() {
-    let server = MockServer::start().await;
-    fail_then_succeed(&server, ResponseTemplate::new(429), 1).await;
-    let mut t = tuning();
-    t.block = Duration::from_millis(20);
-    let c = client_with(&server, "query", "pushbot@example.test", t);
-    assert!(matches!(
-        c.version().await,
-        Err(BugzillaError::Blocked { .. })
-    ));
+    let server = failing_then_ok(ResponseTemplate::new(429), 1).await;
+    let c = tuned(&server, |t| t.block = Duration::from_millis(20));
+    assert!(is_blocked(c.version().await));
     tokio::time::sleep(Duration::from_millis(40)).await;
     assert_eq!(c.version().await.unwrap(), "5.2");
     assert_eq!(received(&server).await, 2);
@@ -174,9 +167,7 @@ async fn the_block_ends_after_the_block_period() {
 
 #[tokio::test]
 async fn bmo_rate_limit_error_starts_the_block() {
-    let server = MockServer::start().await;
-    fail_then_succeed(
-        &server,
+    let server = failing_then_ok(
         ResponseTemplate::new(400).set_body_json(json!({
             "error": true, "code": 32000, "message": "You have exceeded the rate limit."
         })),
@@ -184,22 +175,15 @@ async fn bmo_rate_limit_error_starts_the_block() {
     )
     .await;
     let c = client(&server);
-    assert!(matches!(
-        c.version().await,
-        Err(BugzillaError::Blocked { .. })
-    ));
-    assert!(matches!(
-        c.version().await,
-        Err(BugzillaError::Blocked { .. })
-    ));
+    assert!(is_blocked(c.version().await));
+    assert!(is_blocked(c.version().await));
     assert_eq!(received(&server).await, 1);
 }
 
 #[tokio::test]
 async fn server_errors_are_retried_then_succeed() {
     for status in [500u16, 502, 503] {
-        let server = MockServer::start().await;
-        fail_then_succeed(&server, ResponseTemplate::new(status), 2).await;
+        let server = failing_then_ok(ResponseTemplate::new(status), 2).await;
         assert_eq!(client(&server).version().await.unwrap(), "5.2", "{status}");
         assert_eq!(received(&server).await, 3, "{status}");
     }
@@ -207,9 +191,7 @@ async fn server_errors_are_retried_then_succeed() {
 
 #[tokio::test]
 async fn service_unavailable_with_retry_after_is_waited_out() {
-    let server = MockServer::start().await;
-    fail_then_succeed(
-        &server,
+    let server = failing_then_ok(
         ResponseTemplate::new(503).insert_header("Retry-After", "0"),
         1,
     )
@@ -220,11 +202,11 @@ async fn service_unavailable_with_retry_after_is_waited_out() {
 
 #[tokio::test]
 async fn persistent_server_errors_give_up_after_max_retries() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(502).set_body_string("Bad Gateway"))
-        .mount(&server)
-        .await;
+    let server = answering(
+        "GET",
+        ResponseTemplate::new(502).set_body_string("Bad Gateway"),
+    )
+    .await;
     let err = client(&server).version().await.unwrap_err();
     match &err {
         BugzillaError::Unexpected {
@@ -245,15 +227,11 @@ async fn persistent_server_errors_give_up_after_max_retries() {
 
 #[tokio::test]
 async fn a_timeout_is_retried_then_reported() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ok_version().set_delay(Duration::from_secs(3)))
-        .mount(&server)
-        .await;
-    let mut t = tuning();
-    t.timeout = Duration::from_millis(100);
-    t.max_retries = 1;
-    let c = client_with(&server, "query", "pushbot@example.test", t);
+    let server = answering("GET", ok_version().set_delay(Duration::from_secs(3))).await;
+    let c = tuned(&server, |t| {
+        t.timeout = Duration::from_millis(100);
+        t.max_retries = 1;
+    });
     let err = c.version().await.unwrap_err();
     match &err {
         BugzillaError::Transport { reason, .. } => {
@@ -266,79 +244,54 @@ async fn a_timeout_is_retried_then_reported() {
 
 #[tokio::test]
 async fn a_timeout_then_success() {
-    let server = MockServer::start().await;
-    fail_then_succeed(&server, ok_version().set_delay(Duration::from_secs(3)), 1).await;
-    let mut t = tuning();
-    t.timeout = Duration::from_millis(100);
-    let c = client_with(&server, "query", "pushbot@example.test", t);
+    let server = failing_then_ok(ok_version().set_delay(Duration::from_secs(3)), 1).await;
+    let c = impatient(&server);
     assert_eq!(c.version().await.unwrap(), "5.2");
     assert_eq!(c.request_count(), 2);
 }
 
 #[tokio::test]
 async fn a_write_that_times_out_has_an_unknown_outcome_and_is_sent_once() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(recorded("27").set_delay(Duration::from_secs(3)))
-        .mount(&server)
-        .await;
+    let server = answering("POST", recorded("27").set_delay(Duration::from_secs(3))).await;
     Mock::given(method("PUT"))
         .respond_with(recorded("35").set_delay(Duration::from_secs(3)))
         .mount(&server)
         .await;
-    let mut t = tuning();
-    t.timeout = Duration::from_millis(100);
-    let c = client_with(&server, "query", "pushbot@example.test", t);
+    let c = impatient(&server);
     let err = c.post_comment(BugId(1), &comment()).await.unwrap_err();
-    assert!(
-        matches!(err, BugzillaError::OutcomeUnknown { .. }),
-        "{err:?}"
-    );
+    assert!(is_outcome_unknown(&err), "{err:?}");
     assert!(err.to_string().contains("re-read the bug"), "{err}");
     assert!(!err.is_retryable());
     let err = c.update_bug(BugId(1), &update()).await.unwrap_err();
-    assert!(
-        matches!(err, BugzillaError::OutcomeUnknown { .. }),
-        "{err:?}"
-    );
+    assert!(is_outcome_unknown(&err), "{err:?}");
     assert_eq!(received(&server).await, 2);
 }
 
 #[tokio::test]
 async fn a_write_answered_with_a_server_error_has_an_unknown_outcome() {
     for status in [500u16, 502, 503] {
-        let server = MockServer::start().await;
-        Mock::given(method("PUT"))
-            .respond_with(ResponseTemplate::new(status))
-            .mount(&server)
-            .await;
+        let server = answering("PUT", ResponseTemplate::new(status)).await;
         let err = client(&server)
             .update_bug(BugId(1), &update())
             .await
             .unwrap_err();
-        assert!(
-            matches!(err, BugzillaError::OutcomeUnknown { .. }),
-            "{status}: {err:?}"
-        );
+        assert!(is_outcome_unknown(&err), "{status}: {err:?}");
         assert_eq!(received(&server).await, 1, "{status}");
     }
 }
 
 #[tokio::test]
 async fn a_write_with_an_unreadable_success_body_has_an_unknown_outcome() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(201).set_body_string("{\"id\":"))
-        .mount(&server)
-        .await;
+    let server = answering(
+        "POST",
+        ResponseTemplate::new(201).set_body_string("{\"id\":"),
+    )
+    .await;
     let err = client(&server)
         .post_comment(BugId(1), &comment())
         .await
         .unwrap_err();
-    assert!(
-        matches!(err, BugzillaError::OutcomeUnknown { .. }),
-        "{err:?}"
-    );
+    assert!(is_outcome_unknown(&err), "{err:?}");
     assert_eq!(received(&server).await, 1);
 }
 
@@ -385,10 +338,7 @@ async fn a_connection_reset_on_a_write_is_not_retried() {
     let (base, count) = resetting_server().await;
     let c = client_for(&base);
     let err = c.post_comment(BugId(1), &comment()).await.unwrap_err();
-    assert!(
-        matches!(err, BugzillaError::OutcomeUnknown { .. }),
-        "{err:?}"
-    );
+    assert!(is_outcome_unknown(&err), "{err:?}");
     assert_eq!(c.request_count(), 1);
     assert_eq!(count.load(Ordering::SeqCst), 1);
 }
@@ -405,11 +355,7 @@ async fn connection_refused_is_a_transport_error() {
 }
 
 async fn unexpected_for(body: ResponseTemplate) -> (u16, String, usize) {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(body)
-        .mount(&server)
-        .await;
+    let server = answering("GET", body).await;
     let err = client(&server)
         .search(&SearchQuery::default())
         .await
@@ -478,11 +424,7 @@ async fn error_envelopes_keep_their_code_and_are_not_retried() {
         ("89", 400, 32000),
     ];
     for (number, want_status, want_code) in cases {
-        let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .respond_with(recorded(number))
-            .mount(&server)
-            .await;
+        let server = answering("GET", recorded(number)).await;
         let err = client(&server).get_bugs(&[BugId(1)]).await.unwrap_err();
         match &err {
             BugzillaError::Api {
@@ -505,11 +447,7 @@ async fn error_envelopes_keep_their_code_and_are_not_retried() {
 #[tokio::test]
 async fn a_bad_api_key_is_never_retried() {
     for number in ["70", "71"] {
-        let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .respond_with(recorded(number))
-            .mount(&server)
-            .await;
+        let server = answering("GET", recorded(number)).await;
         let c = client(&server);
         let err = c.search(&SearchQuery::default()).await.unwrap_err();
         assert!(matches!(err, BugzillaError::BadApiKey { .. }), "{err:?}");

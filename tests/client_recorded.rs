@@ -10,20 +10,15 @@ use pushbot::bugzilla::{
     SearchResult,
 };
 use serde_json::json;
-use support::client::{bmo, client, received, recorded};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use support::client::{answering, bmo, client, received, recorded};
+use wiremock::{MockServer, ResponseTemplate};
 
 fn at(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
 
 async fn serving(verb: &str, answer: ResponseTemplate) -> (MockServer, Client) {
-    let server = MockServer::start().await;
-    Mock::given(method(verb))
-        .respond_with(answer)
-        .mount(&server)
-        .await;
+    let server = answering(verb, answer).await;
     let c = client(&server);
     (server, c)
 }

@@ -10,6 +10,16 @@ use pushbot::sandbox::{FaultKind, FaultPlan, FaultRule, LostAnswer};
 
 const BOT: &str = "pushbot@example.test";
 
+// The demo's people (`src/demo/meeting-week.toml`): developers are in
+// `editbugs`, each app has a lead; nobody@ is neither.
+const AMO_DEV: &str = "amo-dev@example.test";
+const AMO_LEAD: &str = "amo-lead@example.test";
+const SUMO_DEV: &str = "sumo-dev@example.test";
+const SUMO_LEAD: &str = "sumo-lead@example.test";
+const PERSONAS_DEV: &str = "personas-dev@example.test";
+const INPUT_DEV: &str = "input-dev@example.test";
+const NOBODY: &str = "nobody@example.test";
+
 /// Local time in the demo's team zone.
 fn t(local: &str) -> DateTime<Utc> {
     pushbot::clock::parse_now(local, "America/Los_Angeles".parse().unwrap()).unwrap()
@@ -57,12 +67,24 @@ fn replies(demo: &Demo, bug: u64, id: u64) -> Vec<pushbot::sandbox::model::Comme
 /// The one reply to comment `id`, after a cycle at `at`; a second cycle
 /// adds nothing.
 async fn answered(demo: &mut Demo, bug: u64, id: u64, at: &str) -> String {
-    let report = demo.cycle_at(t(at)).await;
+    answered_at(demo, bug, id, t(at)).await
+}
+
+/// `login` writes `text` on `bug` at local time `at`; the one reply to it,
+/// from the cycle five minutes later (see [`answered`]).
+async fn ask(demo: &mut Demo, bug: u64, login: &str, text: &str, at: &str) -> String {
+    let id = say(demo, bug, login, text, at);
+    answered_at(demo, bug, id, t(at) + chrono::Duration::minutes(5)).await
+}
+
+/// [`answered`], at an instant.
+async fn answered_at(demo: &mut Demo, bug: u64, id: u64, at: DateTime<Utc>) -> String {
+    let report = demo.cycle_at(at).await;
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let found = replies(demo, bug, id);
     assert_eq!(found.len(), 1, "one reply to comment {id}");
     let before = demo.sandbox.comments(bug).len();
-    let again = demo.cycle_at(t(at) + chrono::Duration::minutes(1)).await;
+    let again = demo.cycle_at(at + chrono::Duration::minutes(1)).await;
     assert_eq!(again.writes, 0, "a second cycle writes nothing");
     assert_eq!(demo.sandbox.comments(bug).len(), before);
     found[0].text.clone()
@@ -76,6 +98,12 @@ fn bot_comments(demo: &Demo, bug: u64) -> usize {
         .count()
 }
 
+/// Who owns `bug` (its assignee) in the sandbox.
+fn assignee(demo: &Demo, bug: u64) -> String {
+    demo.sandbox.bug(bug).unwrap().assigned_to
+}
+
+/// The state of flag `name` on `bug`: (status, requestee) per flag.
 fn flag(demo: &Demo, bug: u64, name: &str) -> Vec<(String, Option<String>)> {
     demo.sandbox
         .flags(bug)
@@ -113,13 +141,7 @@ async fn the_demo_check_comment_is_answered_once() {
 #[tokio::test]
 async fn help_lists_the_commands_who_may_use_them_and_the_rules() {
     let (_dir, mut demo) = started("").await;
-    let id = say(
-        &demo,
-        802,
-        "sumo-dev@example.test",
-        "@pushbot help",
-        "2026-11-30 10:00",
-    );
+    let id = say(&demo, 802, SUMO_DEV, "@pushbot help", "2026-11-30 10:00");
     let text = answered(&mut demo, 802, id, "2026-11-30 10:05").await;
     assert!(text.contains("- `@pushbot go`: record the lead's go for this push. Who: the app's lead (`sumo-lead@example.test`)."), "{text}");
     assert!(text.contains("- `@pushbot snooze DURATION`"), "{text}");
@@ -135,14 +157,14 @@ async fn help_lists_the_commands_who_may_use_them_and_the_rules() {
 async fn signoff_requests_the_flags_now_and_the_rule_does_not_ask_again() {
     let (_dir, mut demo) = started("").await;
     assert!(flag(&demo, 802, "webdev-signoff").is_empty());
-    let id = say(
-        &demo,
+    let text = ask(
+        &mut demo,
         802,
-        "sumo-dev@example.test",
+        SUMO_DEV,
         "@pushbot signoff",
         "2026-11-30 10:00",
-    );
-    let text = answered(&mut demo, 802, id, "2026-11-30 10:05").await;
+    )
+    .await;
     assert!(
         text.contains("This SUMO push is planned for Thu 2026-12-03 16:00 PST. Please sign off:"),
         "{text}"
@@ -173,14 +195,14 @@ async fn signoff_requests_the_flags_now_and_the_rule_does_not_ask_again() {
 #[tokio::test]
 async fn summary_shows_this_week_and_next() {
     let (_dir, mut demo) = started("").await;
-    let id = say(
-        &demo,
+    let text = ask(
+        &mut demo,
         802,
-        "sumo-dev@example.test",
+        SUMO_DEV,
         "@pushbot summary\n@pushbot summary next",
         "2026-11-30 10:00",
-    );
-    let text = answered(&mut demo, 802, id, "2026-11-30 10:05").await;
+    )
+    .await;
     let this = text
         .find("## Push summary for 2026-W49 (Mon 30 Nov – Sun 6 Dec 2026, times in America/Los_Angeles)")
         .expect(&text);
@@ -199,14 +221,14 @@ async fn summary_shows_this_week_and_next() {
 #[tokio::test]
 async fn snooze_silences_nags_until_unsnoozed() {
     let (_dir, mut demo) = started("").await;
-    let id = say(
-        &demo,
+    let text = ask(
+        &mut demo,
         804,
-        "input-dev@example.test",
+        INPUT_DEV,
         "@pushbot snooze 2d",
         "2026-11-30 10:00",
-    );
-    let text = answered(&mut demo, 804, id, "2026-11-30 10:05").await;
+    )
+    .await;
     assert!(
         text.contains("Snoozed for 2d: no reminders on this bug until Wed 2026-12-02 10:05 PST."),
         "{text}"
@@ -226,14 +248,14 @@ async fn snooze_silences_nags_until_unsnoozed() {
     };
     assert_eq!(overruns(&demo), 0);
     // `check` says why.
-    let id = say(
-        &demo,
+    let text = ask(
+        &mut demo,
         804,
-        "input-dev@example.test",
+        INPUT_DEV,
         "@pushbot check",
         "2026-12-01 09:10",
-    );
-    let text = answered(&mut demo, 804, id, "2026-12-01 09:15").await;
+    )
+    .await;
     assert!(
         text.contains("but snoozed until Wed 2026-12-02 10:05 PST"),
         "{text}"
@@ -241,7 +263,7 @@ async fn snooze_silences_nags_until_unsnoozed() {
     let id = say(
         &demo,
         804,
-        "input-dev@example.test",
+        INPUT_DEV,
         "@pushbot unsnooze",
         "2026-12-01 10:00",
     );
@@ -258,14 +280,14 @@ async fn snooze_silences_nags_until_unsnoozed() {
     }
     assert_eq!(overruns(&demo), 1, "{:?}", report.errors);
     // A second unsnooze has nothing to end.
-    let id = say(
-        &demo,
+    let text = ask(
+        &mut demo,
         804,
-        "input-dev@example.test",
+        INPUT_DEV,
         "@pushbot unsnooze",
         "2026-12-01 11:00",
-    );
-    let text = answered(&mut demo, 804, id, "2026-12-01 11:05").await;
+    )
+    .await;
     assert!(
         text.contains("This bug was not snoozed; nothing changed."),
         "{text}"
@@ -276,25 +298,11 @@ async fn snooze_silences_nags_until_unsnoozed() {
 async fn the_lead_records_go_and_no_go_others_are_refused() {
     let (_dir, mut demo) = started("").await;
     // Not the lead: refused, the flag untouched.
-    let id = say(
-        &demo,
-        801,
-        "amo-dev@example.test",
-        "@pushbot go",
-        "2026-11-30 10:00",
-    );
-    let text = answered(&mut demo, 801, id, "2026-11-30 10:05").await;
+    let text = ask(&mut demo, 801, AMO_DEV, "@pushbot go", "2026-11-30 10:00").await;
     assert!(text.contains("Sorry, only the app's lead (`amo-lead@example.test`) may use `@pushbot go`, so I did nothing. `@pushbot help` lists who may use which command."), "{text}");
     assert!(flag(&demo, 801, "webdev-signoff").is_empty());
 
-    let id = say(
-        &demo,
-        801,
-        "amo-lead@example.test",
-        "@pushbot go",
-        "2026-11-30 10:10",
-    );
-    let text = answered(&mut demo, 801, id, "2026-11-30 10:15").await;
+    let text = ask(&mut demo, 801, AMO_LEAD, "@pushbot go", "2026-11-30 10:10").await;
     assert!(
         text.contains("Recorded: go for this push from `amo-lead@example.test`."),
         "{text}"
@@ -305,14 +313,14 @@ async fn the_lead_records_go_and_no_go_others_are_refused() {
     );
 
     // A no-go replaces the go; its reason is quoted back inert.
-    let id = say(
-        &demo,
+    let text = ask(
+        &mut demo,
         801,
-        "amo-lead@example.test",
+        AMO_LEAD,
         "@pushbot no-go <b>db</b> migration @pushbot go",
         "2026-11-30 10:20",
-    );
-    let text = answered(&mut demo, 801, id, "2026-11-30 10:25").await;
+    )
+    .await;
     assert!(text.contains("Recorded: no-go for this push from `amo-lead@example.test`. Reason: `<b>db</b> migration @\u{200B}pushbot go`."), "{text}");
     assert_eq!(
         flag(&demo, 801, "webdev-signoff"),
@@ -323,78 +331,62 @@ async fn the_lead_records_go_and_no_go_others_are_refused() {
 #[tokio::test]
 async fn owner_me_and_owner_email_set_the_assignee() {
     let (_dir, mut demo) = started("").await;
-    let id = say(
-        &demo,
+    let text = ask(
+        &mut demo,
         803,
-        "personas-dev@example.test",
+        PERSONAS_DEV,
         "@pushbot owner me",
         "2026-11-30 10:00",
-    );
-    let text = answered(&mut demo, 803, id, "2026-11-30 10:05").await;
+    )
+    .await;
     assert!(
         text.contains("Done: `personas-dev@example.test` now owns this push bug."),
         "{text}"
     );
-    assert_eq!(
-        demo.sandbox.bug(803).unwrap().assigned_to,
-        "personas-dev@example.test"
-    );
-    let id = say(
-        &demo,
+    assert_eq!(assignee(&demo, 803), "personas-dev@example.test");
+    ask(
+        &mut demo,
         803,
-        "personas-dev@example.test",
+        PERSONAS_DEV,
         "@pushbot owner personas-lead@example.test",
         "2026-11-30 10:10",
-    );
-    answered(&mut demo, 803, id, "2026-11-30 10:15").await;
-    assert_eq!(
-        demo.sandbox.bug(803).unwrap().assigned_to,
-        "personas-lead@example.test"
-    );
+    )
+    .await;
+    assert_eq!(assignee(&demo, 803), "personas-lead@example.test");
     // No such account: Bugzilla would refuse the update; the reply says so.
-    let id = say(
-        &demo,
+    let text = ask(
+        &mut demo,
         803,
-        "personas-dev@example.test",
+        PERSONAS_DEV,
         "@pushbot owner nosuch@example.test",
         "2026-11-30 10:20",
-    );
-    let text = answered(&mut demo, 803, id, "2026-11-30 10:25").await;
+    )
+    .await;
     assert!(
         text.contains(
             "Bugzilla has no account `nosuch@example.test`, so I did not change the owner."
         ),
         "{text}"
     );
-    assert_eq!(
-        demo.sandbox.bug(803).unwrap().assigned_to,
-        "personas-lead@example.test"
-    );
+    assert_eq!(assignee(&demo, 803), "personas-lead@example.test");
 }
 
 #[tokio::test]
 async fn non_members_unknown_commands_quotes_and_the_bot_itself() {
     let (_dir, mut demo) = started("").await;
     // nobody@ is not in editbugs.
-    let id = say(
-        &demo,
-        802,
-        "nobody@example.test",
-        "@pushbot check",
-        "2026-11-30 10:00",
-    );
-    let text = answered(&mut demo, 802, id, "2026-11-30 10:05").await;
+    let text = ask(&mut demo, 802, NOBODY, "@pushbot check", "2026-11-30 10:00").await;
     assert!(text.contains("Sorry, `@pushbot check` is for members of the `editbugs` group, and you are not one, so I did nothing."), "{text}");
     assert!(!text.contains("I checked"), "{text}");
 
-    let id = say(
-        &demo,
+    let text = ask(
+        &mut demo,
         802,
-        "sumo-dev@example.test",
+        SUMO_DEV,
         "@pushbot frobnicate",
         "2026-11-30 10:10",
-    );
-    let text = answered(&mut demo, 802, id, "2026-11-30 10:15").await;
+    )
+    .await;
     assert!(
         text.contains("I do not know the command `frobnicate`. `@pushbot help` lists them all."),
         "{text}"
@@ -404,7 +396,7 @@ async fn non_members_unknown_commands_quotes_and_the_bot_itself() {
     say(
         &demo,
         802,
-        "sumo-lead@example.test",
+        SUMO_LEAD,
         "> @pushbot go\nQuoting that.",
         "2026-11-30 10:20",
     );
@@ -417,10 +409,7 @@ async fn non_members_unknown_commands_quotes_and_the_bot_itself() {
         "only the bot's own comment"
     );
     assert!(flag(&demo, 802, "webdev-signoff").is_empty());
-    assert_eq!(
-        demo.sandbox.bug(802).unwrap().assigned_to,
-        "sumo-dev@example.test"
-    );
+    assert_eq!(assignee(&demo, 802), "sumo-dev@example.test");
 }
 
 #[tokio::test]
@@ -438,37 +427,28 @@ async fn a_reply_to_a_private_comment_is_private() {
 #[tokio::test]
 async fn two_commands_in_one_comment_get_one_reply_in_order() {
     let (_dir, mut demo) = started("").await;
-    let id = say(
-        &demo,
+    let text = ask(
+        &mut demo,
         803,
-        "personas-dev@example.test",
+        PERSONAS_DEV,
         "Taking this.\n@pushbot owner me\n@pushbot snooze 1d",
         "2026-11-30 10:00",
-    );
-    let text = answered(&mut demo, 803, id, "2026-11-30 10:05").await;
+    )
+    .await;
     let owner = text
         .find("Done: `personas-dev@example.test` now owns")
         .expect(&text);
     let snooze = text.find("Snoozed for 1d").expect(&text);
     assert!(owner < snooze, "{text}");
     assert_eq!(text.matches("[pushbot command").count(), 1);
-    assert_eq!(
-        demo.sandbox.bug(803).unwrap().assigned_to,
-        "personas-dev@example.test"
-    );
+    assert_eq!(assignee(&demo, 803), "personas-dev@example.test");
 }
 
 #[tokio::test]
 async fn commands_older_than_max_age_are_not_answered() {
     let (_dir, mut demo) = started("").await;
     // Written four days before the cycle (max_age_hours = 72).
-    let id = say(
-        &demo,
-        802,
-        "sumo-dev@example.test",
-        "@pushbot check",
-        "2026-11-26 10:00",
-    );
+    let id = say(&demo, 802, SUMO_DEV, "@pushbot check", "2026-11-26 10:00");
     demo.cycle_at(t("2026-11-30 10:05")).await;
     assert!(replies(&demo, 802, id).is_empty());
 }
@@ -477,13 +457,7 @@ async fn commands_older_than_max_age_are_not_answered() {
 async fn an_unconfirmable_membership_waits_then_is_refused_as_transient() {
     // The bot is not in `admin`, so Bugzilla refuses to say who is (804).
     let (_dir, mut demo) = started("\n[commands.allow]\ncheck = \"group:admin\"\n").await;
-    let id = say(
-        &demo,
-        802,
-        "sumo-dev@example.test",
-        "@pushbot check",
-        "2026-11-30 10:00",
-    );
+    let id = say(&demo, 802, SUMO_DEV, "@pushbot check", "2026-11-30 10:00");
     let report = demo.cycle_at(t("2026-11-30 10:05")).await;
     assert!(replies(&demo, 802, id).is_empty(), "waits");
     assert!(
@@ -509,7 +483,7 @@ async fn a_lost_answer_and_a_lost_state_file_still_give_exactly_one_reply() {
     let id = say(
         &demo,
         803,
-        "personas-dev@example.test",
+        PERSONAS_DEV,
         "@pushbot owner me",
         "2026-11-30 10:00",
     );
@@ -539,44 +513,23 @@ async fn a_lost_answer_and_a_lost_state_file_still_give_exactly_one_reply() {
     demo.cycle_at(t("2026-11-30 10:10")).await;
     demo.cycle_at(t("2026-11-30 10:15")).await;
     assert_eq!(replies(&demo, 803, id).len(), 1);
-    assert_eq!(
-        demo.sandbox.bug(803).unwrap().assigned_to,
-        "personas-dev@example.test"
-    );
+    assert_eq!(assignee(&demo, 803), "personas-dev@example.test");
 }
 
 #[tokio::test]
 async fn memberships_are_cached_between_cycles() {
     let (_dir, mut demo) = started("").await;
     let lookups = |demo: &Demo| demo.sandbox.request_count("GET /rest/user");
-    let id = say(
-        &demo,
-        802,
-        "sumo-dev@example.test",
-        "@pushbot check",
-        "2026-11-30 10:00",
-    );
+    let id = say(&demo, 802, SUMO_DEV, "@pushbot check", "2026-11-30 10:00");
     let before = lookups(&demo);
     answered(&mut demo, 802, id, "2026-11-30 10:01").await;
     assert_eq!(lookups(&demo), before + 1);
     // Five minutes later: the same person, the same group, no new lookup.
-    let id = say(
-        &demo,
-        802,
-        "sumo-dev@example.test",
-        "@pushbot help",
-        "2026-11-30 10:05",
-    );
+    let id = say(&demo, 802, SUMO_DEV, "@pushbot help", "2026-11-30 10:05");
     answered(&mut demo, 802, id, "2026-11-30 10:06").await;
     assert_eq!(lookups(&demo), before + 1);
     // After membership_cache_minutes (10): asked again.
-    let id = say(
-        &demo,
-        802,
-        "sumo-dev@example.test",
-        "@pushbot help",
-        "2026-11-30 10:20",
-    );
+    let id = say(&demo, 802, SUMO_DEV, "@pushbot help", "2026-11-30 10:20");
     answered(&mut demo, 802, id, "2026-11-30 10:21").await;
     assert_eq!(lookups(&demo), before + 2);
 }
@@ -606,7 +559,7 @@ async fn every_command_is_refused_to_someone_not_allowed() {
             say(
                 &demo,
                 802,
-                "nobody@example.test",
+                NOBODY,
                 &format!("@pushbot {words}"),
                 "2026-11-30 10:00",
             )
@@ -624,10 +577,7 @@ async fn every_command_is_refused_to_someone_not_allowed() {
         assert!(!text.contains("[pushbot signoff"), "{words}: {text}");
     }
     assert!(demo.sandbox.flags(802).is_empty());
-    assert_eq!(
-        demo.sandbox.bug(802).unwrap().assigned_to,
-        "sumo-dev@example.test"
-    );
+    assert_eq!(assignee(&demo, 802), "sumo-dev@example.test");
     let again = demo.cycle_at(t("2026-11-30 10:10")).await;
     assert_eq!(again.writes, 0);
 }

@@ -4,36 +4,23 @@
 mod support;
 
 use chrono::{TimeZone, Utc};
-use pushbot::bugzilla::{BugId, Client, CommentId};
-use pushbot::execute::{ExecuteOptions, Executor};
+use pushbot::bugzilla::{BugId, Client, CommentId, FlagChange};
+use pushbot::execute::{ExecuteOptions, ExecutionReport, Executor};
 use pushbot::plan::{Action, ActionKey};
 use pushbot::store::{Outcome, Store};
-use serde_json::json;
+use serde_json::{json, Value};
 use support::{comment, comments_body, count, is_comment_path, requests, settings, BOT};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const COMMENTS: &str = r"^/rest/bug/\d+/comment$";
+const BUGS: &str = r"^/rest/bug(/\d+)?$";
 
 fn action(bug: u64) -> Action {
     Action::comment(
         ActionKey::new(BugId(bug), "no-owner", "2026-W48"),
         "This push bug has no owner yet. Who will take it?",
     )
-}
-
-fn options(
-    server: &MockServer,
-    dir: &std::path::Path,
-    max_writes: usize,
-    dry_run: bool,
-) -> (Client, ExecuteOptions) {
-    let s = settings(server, &dir.join("state.sqlite"), max_writes, dry_run);
-    let client = Client::new(&s).expect("client builds");
-    let mut options = ExecuteOptions::from_settings(&s);
-    options.settle_delay = std::time::Duration::ZERO;
-    options.print_dry_run = false;
-    (client, options)
 }
 
 fn now() -> chrono::DateTime<Utc> {
@@ -45,66 +32,171 @@ fn marked(bug: u64, id: u64) -> serde_json::Value {
     comment(id, bug, 3, BOT, &text)
 }
 
+/// The executor under test: a client for the wiremock server, its options
+/// (no settle delay, nothing printed) and a store in a temporary directory.
+struct Bench {
+    dir: tempfile::TempDir,
+    client: Client,
+    opts: ExecuteOptions,
+    store: Store,
+}
+
+impl Bench {
+    fn new(server: &MockServer, max_writes: usize, dry_run: bool) -> Bench {
+        let dir = tempfile::tempdir().unwrap();
+        let s = settings(
+            server,
+            &dir.path().join("state.sqlite"),
+            max_writes,
+            dry_run,
+        );
+        let client = Client::new(&s).expect("client builds");
+        let mut opts = ExecuteOptions::from_settings(&s);
+        opts.settle_delay = std::time::Duration::ZERO;
+        opts.print_dry_run = false;
+        let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+        Bench {
+            dir,
+            client,
+            opts,
+            store,
+        }
+    }
+
+    /// A bench writing at most 10 times a cycle, for real.
+    fn writing(server: &MockServer) -> Bench {
+        Bench::new(server, 10, false)
+    }
+
+    /// One cycle of the executor over `plan`.
+    async fn execute(&self, plan: &[Action]) -> ExecutionReport {
+        Executor::new(&self.client, &self.store, self.opts.clone())
+            .execute(plan, now())
+            .await
+    }
+
+    /// The state file and its journals deleted, then opened afresh.
+    fn lose_state(self) -> Bench {
+        let Bench {
+            dir,
+            client,
+            opts,
+            store,
+        } = self;
+        drop(store);
+        let state = dir.path().join("state.sqlite");
+        std::fs::remove_file(&state).unwrap();
+        let _ = std::fs::remove_file(dir.path().join("state.sqlite-wal"));
+        let _ = std::fs::remove_file(dir.path().join("state.sqlite-shm"));
+        let store = Store::open(&state).unwrap();
+        Bench {
+            dir,
+            client,
+            opts,
+            store,
+        }
+    }
+}
+
+/// `GET /rest/bug/ID/comment`, answered with `body`.
+fn comment_read(body: Value) -> Mock {
+    Mock::given(method("GET"))
+        .and(path_regex(COMMENTS))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+}
+
+/// `POST /rest/bug/ID/comment`, answered with `answer`.
+fn comment_post(answer: ResponseTemplate) -> Mock {
+    Mock::given(method("POST"))
+        .and(path_regex(COMMENTS))
+        .respond_with(answer)
+}
+
+/// `GET /rest/bug` or `/rest/bug/ID`, answered with this one bug.
+fn bug_read(bug: Value) -> Mock {
+    Mock::given(method("GET"))
+        .and(path_regex(BUGS))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "bugs": [bug] })))
+}
+
+/// Any request with this method, answered with `answer`.
+fn any(verb: &str, answer: ResponseTemplate) -> Mock {
+    Mock::given(method(verb)).respond_with(answer)
+}
+
+/// A created comment: `201 {"id": id}`.
+fn created(id: u64) -> ResponseTemplate {
+    ResponseTemplate::new(201).set_body_json(json!({ "id": id }))
+}
+
+/// A proxy's HTML error page: the answer is lost, the write may have landed.
+fn gateway_error(status: u16, title: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_string(format!("<html>{title}</html>"))
+}
+
+/// An empty update answer (`{"bugs": []}`).
+fn updated() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"bugs": []}))
+}
+
+/// Open bug 1 with these flags.
+fn bug_1(flags: Value) -> Value {
+    json!({"id": 1, "status": "CONFIRMED", "resolution": "", "is_open": true, "flags": flags})
+}
+
+/// The qa-signoff flag already requested of qa@ by the bot.
+fn qa_signoff_requested() -> Value {
+    json!([
+        {"id": 4, "name": "qa-signoff", "type_id": 2, "status": "?",
+         "requestee": "qa@example.test", "setter": "pushbot@example.test"}
+    ])
+}
+
+/// A request of flag `name` of `requestee`.
+fn flag_request(name: &str, requestee: &str) -> FlagChange {
+    FlagChange {
+        id: None,
+        name: Some(name.to_string()),
+        status: "?".to_string(),
+        requestee: Some(requestee.to_string()),
+    }
+}
+
 #[tokio::test]
 async fn marker_already_in_bugzilla_means_no_post() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(200).set_body_json(comments_body(
-            7,
-            vec![
-                comment(1, 7, 0, "lead@example.test", "push please"),
-                marked(7, 55),
-            ],
-        )))
+    let comments = vec![
+        comment(1, 7, 0, "lead@example.test", "push please"),
+        marked(7, 55),
+    ];
+    comment_read(comments_body(7, comments))
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 99})))
-        .expect(0)
-        .mount(&server)
-        .await;
-    let dir = tempfile::tempdir().unwrap();
-    let (client, opts) = options(&server, dir.path(), 10, false);
-    let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    any("POST", created(99)).expect(0).mount(&server).await;
+    let bench = Bench::writing(&server);
 
-    let report = Executor::new(&client, &store, opts)
-        .execute(&[action(7)], now())
-        .await;
+    let report = bench.execute(&[action(7)]).await;
 
     assert_eq!(report.writes, 0);
     assert!(report.taken.is_empty());
     assert_eq!(report.duplicates.len(), 1);
     assert_eq!(report.duplicates[0].comment_id, Some(CommentId(55)));
     // Recorded, so the next cycle does not even ask Bugzilla.
-    assert!(store.is_done(&action(7).key).unwrap());
+    assert!(bench.store.is_done(&action(7).key).unwrap());
 }
 
 #[tokio::test]
 async fn a_marker_written_by_a_person_does_not_count() {
     let server = MockServer::start().await;
     let text = action(7).comment_text().unwrap();
-    Mock::given(method("GET"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(200).set_body_json(comments_body(
-            7,
-            vec![comment(1, 7, 0, "prankster@example.test", &text)],
-        )))
+    let prank = comment(1, 7, 0, "prankster@example.test", &text);
+    comment_read(comments_body(7, vec![prank]))
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 99})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let dir = tempfile::tempdir().unwrap();
-    let (client, opts) = options(&server, dir.path(), 10, false);
-    let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    comment_post(created(99)).expect(1).mount(&server).await;
+    let bench = Bench::writing(&server);
 
-    let report = Executor::new(&client, &store, opts)
-        .execute(&[action(7)], now())
-        .await;
+    let report = bench.execute(&[action(7)]).await;
     assert_eq!(report.taken.len(), 1, "{:?}", report.errors);
 }
 
@@ -112,63 +204,40 @@ async fn a_marker_written_by_a_person_does_not_count() {
 async fn posts_the_comment_with_its_marker_once_even_after_losing_the_state() {
     let server = MockServer::start().await;
     // Before the post Bugzilla has no marker; after it, it has.
-    Mock::given(method("GET"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(200).set_body_json(comments_body(7, vec![])))
+    comment_read(comments_body(7, vec![]))
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path_regex(COMMENTS))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(comments_body(7, vec![marked(7, 77)])),
-        )
+    comment_read(comments_body(7, vec![marked(7, 77)]))
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(201).set_body_json(support::fixture(
-            "bugzilla-5.2/27-post-comment-bug1-by-dev.raw.json",
-        )))
+    let fixture_27 = support::fixture("bugzilla-5.2/27-post-comment-bug1-by-dev.raw.json");
+    comment_post(ResponseTemplate::new(201).set_body_json(fixture_27))
         .expect(1)
         .mount(&server)
         .await;
-    let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("state.sqlite");
-    let (client, opts) = options(&server, dir.path(), 10, false);
+    let bench = Bench::writing(&server);
 
-    {
-        let store = Store::open(&state).unwrap();
-        let report = Executor::new(&client, &store, opts.clone())
-            .execute(&[action(7)], now())
-            .await;
-        assert_eq!(report.taken.len(), 1, "{:?}", report.errors);
-        assert_eq!(report.writes, 1);
-        // Fixture 27 answers {"id":6}.
-        assert_eq!(report.taken[0].comment_id, Some(CommentId(6)));
-        let posts = requests(&server, "POST", is_comment_path).await;
-        let body = String::from_utf8_lossy(&posts[0].body).to_string();
-        assert!(body.contains("no owner yet"), "{body}");
-        assert!(body.contains("[pushbot no-owner 2026-W48]"), "{body}");
-        assert_eq!(posts[0].url.path(), "/rest/bug/7/comment");
+    let report = bench.execute(&[action(7)]).await;
+    assert_eq!(report.taken.len(), 1, "{:?}", report.errors);
+    assert_eq!(report.writes, 1);
+    // Fixture 27 answers {"id":6}.
+    assert_eq!(report.taken[0].comment_id, Some(CommentId(6)));
+    let posts = requests(&server, "POST", is_comment_path).await;
+    let body = String::from_utf8_lossy(&posts[0].body).to_string();
+    assert!(body.contains("no owner yet"), "{body}");
+    assert!(body.contains("[pushbot no-owner 2026-W48]"), "{body}");
+    assert_eq!(posts[0].url.path(), "/rest/bug/7/comment");
 
-        // Same plan again: the store knows, no request at all.
-        let before = server.received_requests().await.unwrap().len();
-        let again = Executor::new(&client, &store, opts.clone())
-            .execute(&[action(7)], now())
-            .await;
-        assert_eq!(again.duplicates.len(), 1);
-        assert_eq!(server.received_requests().await.unwrap().len(), before);
-    }
+    // Same plan again: the store knows, no request at all.
+    let before = server.received_requests().await.unwrap().len();
+    let again = bench.execute(&[action(7)]).await;
+    assert_eq!(again.duplicates.len(), 1);
+    assert_eq!(server.received_requests().await.unwrap().len(), before);
 
     // The state file is lost: Bugzilla's marker prevents a duplicate.
-    std::fs::remove_file(&state).unwrap();
-    let _ = std::fs::remove_file(dir.path().join("state.sqlite-wal"));
-    let _ = std::fs::remove_file(dir.path().join("state.sqlite-shm"));
-    let store = Store::open(&state).unwrap();
-    let report = Executor::new(&client, &store, opts)
-        .execute(&[action(7)], now())
-        .await;
+    let bench = bench.lose_state();
+    let report = bench.execute(&[action(7)]).await;
     assert!(report.taken.is_empty());
     assert_eq!(report.duplicates.len(), 1);
     assert_eq!(report.duplicates[0].outcome, Outcome::FoundMarker);
@@ -178,82 +247,56 @@ async fn posts_the_comment_with_its_marker_once_even_after_losing_the_state() {
 #[tokio::test]
 async fn unknown_outcome_settled_by_rereading_finds_the_marker() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(200).set_body_json(comments_body(7, vec![])))
+    comment_read(comments_body(7, vec![]))
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path_regex(COMMENTS))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(comments_body(7, vec![marked(7, 88)])),
-        )
+    comment_read(comments_body(7, vec![marked(7, 88)]))
         .mount(&server)
         .await;
     // The proxy lost the answer: the comment did land (see the re-read).
-    Mock::given(method("POST"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(502).set_body_string("<html>Bad Gateway</html>"))
+    comment_post(gateway_error(502, "Bad Gateway"))
         .expect(1)
         .mount(&server)
         .await;
-    let dir = tempfile::tempdir().unwrap();
-    let (client, opts) = options(&server, dir.path(), 10, false);
-    let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    let bench = Bench::writing(&server);
 
-    let report = Executor::new(&client, &store, opts)
-        .execute(&[action(7)], now())
-        .await;
+    let report = bench.execute(&[action(7)]).await;
 
     assert_eq!(report.writes, 1, "no second POST");
     assert_eq!(report.taken.len(), 1, "{:?}", report.errors);
     assert_eq!(report.taken[0].comment_id, Some(CommentId(88)));
-    assert!(store.is_done(&action(7).key).unwrap());
+    assert!(bench.store.is_done(&action(7).key).unwrap());
     assert_eq!(count(&server, "POST", is_comment_path).await, 1);
 }
 
 #[tokio::test]
 async fn unknown_outcome_with_no_marker_is_not_retried_until_the_next_cycle() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(200).set_body_json(comments_body(7, vec![])))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(502).set_body_string("<html>Bad Gateway</html>"))
+    comment_read(comments_body(7, vec![])).mount(&server).await;
+    comment_post(gateway_error(502, "Bad Gateway"))
         .up_to_n_times(1)
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 90})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let dir = tempfile::tempdir().unwrap();
-    let (client, opts) = options(&server, dir.path(), 10, false);
-    let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    comment_post(created(90)).expect(1).mount(&server).await;
+    let bench = Bench::writing(&server);
 
     // The write may still land after the re-read: no second POST now.
-    let first = Executor::new(&client, &store, opts.clone())
-        .execute(&[action(7)], now())
-        .await;
+    let first = bench.execute(&[action(7)]).await;
     assert_eq!(first.writes, 1);
     assert!(first.taken.is_empty());
     assert_eq!(first.unsettled, vec![action(7).key]);
     assert_eq!(first.errors.len(), 1);
     assert!(first.errors[0].contains("bug 7"), "{:?}", first.errors);
-    assert!(!store.is_done(&action(7).key).unwrap(), "not recorded");
+    assert!(
+        !bench.store.is_done(&action(7).key).unwrap(),
+        "not recorded"
+    );
     assert_eq!(count(&server, "POST", is_comment_path).await, 1);
 
     // The next cycle: the marker is still absent, so it never landed.
-    let next = Executor::new(&client, &store, opts)
-        .execute(&[action(7)], now())
-        .await;
+    let next = bench.execute(&[action(7)]).await;
     assert_eq!(next.writes, 1);
     assert_eq!(next.taken.len(), 1, "{:?}", next.errors);
     assert_eq!(next.taken[0].comment_id, Some(CommentId(90)));
@@ -266,65 +309,40 @@ async fn a_comment_that_lands_after_the_reread_is_found_by_the_next_cycle() {
     let server = MockServer::start().await;
     // Before the POST and at the settle re-read: no marker. The write
     // lands afterwards: the next cycle reads it.
-    Mock::given(method("GET"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(200).set_body_json(comments_body(7, vec![])))
+    comment_read(comments_body(7, vec![]))
         .up_to_n_times(2)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path_regex(COMMENTS))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(comments_body(7, vec![marked(7, 91)])),
-        )
+    comment_read(comments_body(7, vec![marked(7, 91)]))
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(504).set_body_string("<html>Gateway Timeout</html>"))
+    comment_post(gateway_error(504, "Gateway Timeout"))
         .expect(1)
         .mount(&server)
         .await;
-    let dir = tempfile::tempdir().unwrap();
-    let (client, opts) = options(&server, dir.path(), 10, false);
-    let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    let bench = Bench::writing(&server);
 
-    let first = Executor::new(&client, &store, opts.clone())
-        .execute(&[action(7)], now())
-        .await;
+    let first = bench.execute(&[action(7)]).await;
     assert_eq!(first.writes, 1);
     assert_eq!(first.unsettled, vec![action(7).key]);
 
-    let next = Executor::new(&client, &store, opts)
-        .execute(&[action(7)], now())
-        .await;
+    let next = bench.execute(&[action(7)]).await;
     assert_eq!(next.writes, 0, "found, not posted again");
     assert_eq!(next.duplicates.len(), 1);
     assert_eq!(next.duplicates[0].comment_id, Some(CommentId(91)));
-    assert!(store.is_done(&action(7).key).unwrap());
+    assert!(bench.store.is_done(&action(7).key).unwrap());
     assert_eq!(count(&server, "POST", is_comment_path).await, 1);
 }
 
 #[tokio::test]
 async fn above_the_cap_nothing_is_written_and_an_alert_is_raised() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(200).set_body_json(comments_body(1, vec![])))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 1})))
-        .mount(&server)
-        .await;
-    let dir = tempfile::tempdir().unwrap();
-    let (client, opts) = options(&server, dir.path(), 3, false);
-    let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    comment_read(comments_body(1, vec![])).mount(&server).await;
+    any("POST", created(1)).mount(&server).await;
+    let mut bench = Bench::new(&server, 3, false);
     let plan: Vec<Action> = (1..=4).map(action).collect();
 
-    let report = Executor::new(&client, &store, opts.clone())
-        .execute(&plan, now())
-        .await;
+    let report = bench.execute(&plan).await;
 
     let alert = report.alert.expect("an alert");
     assert!(alert.contains("poll.max_writes_per_cycle = 3"), "{alert}");
@@ -334,18 +352,11 @@ async fn above_the_cap_nothing_is_written_and_an_alert_is_raised() {
     assert_eq!(count(&server, "PUT", |_| true).await, 0);
 
     // At the cap is fine; `no_limit` lifts it.
-    let report = Executor::new(&client, &store, opts.clone())
-        .execute(&plan[..3], now())
-        .await;
+    let report = bench.execute(&plan[..3]).await;
     assert_eq!(report.taken.len(), 3, "{:?}", report.errors);
-    let unlimited = ExecuteOptions {
-        no_limit: true,
-        ..opts
-    };
+    bench.opts.no_limit = true;
     let plan: Vec<Action> = (10..=14).map(action).collect();
-    let report = Executor::new(&client, &store, unlimited)
-        .execute(&plan, now())
-        .await;
+    let report = bench.execute(&plan).await;
     assert!(report.alert.is_none());
     assert_eq!(report.taken.len(), 5, "{:?}", report.errors);
 }
@@ -353,48 +364,28 @@ async fn above_the_cap_nothing_is_written_and_an_alert_is_raised() {
 #[tokio::test]
 async fn dry_run_reads_prints_and_never_writes() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(200).set_body_json(comments_body(7, vec![])))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 1})))
-        .expect(0)
-        .mount(&server)
-        .await;
+    comment_read(comments_body(7, vec![])).mount(&server).await;
+    any("POST", created(1)).expect(0).mount(&server).await;
     // The bug as it is: no qa-signoff flag yet (read to decide the update).
-    Mock::given(method("GET"))
-        .and(path_regex(r"^/rest/bug(/\d+)?$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs": [
-            {"id": 8, "summary": "Push Bedrock", "status": "CONFIRMED", "resolution": "",
-             "is_open": true, "assigned_to": "dev@example.test", "flags": []}
-        ]})))
-        .mount(&server)
-        .await;
-    Mock::given(method("PUT"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs": []})))
-        .expect(0)
-        .mount(&server)
-        .await;
-    let dir = tempfile::tempdir().unwrap();
-    let (client, opts) = options(&server, dir.path(), 10, true);
+    bug_read(json!(
+        {"id": 8, "summary": "Push Bedrock", "status": "CONFIRMED", "resolution": "",
+         "is_open": true, "assigned_to": "dev@example.test", "flags": []}
+    ))
+    .mount(&server)
+    .await;
+    any("PUT", updated()).expect(0).mount(&server).await;
+    let bench = Bench::new(&server, 10, true);
     assert!(
-        opts.dry_run,
+        bench.opts.dry_run,
         "dry_run = true in the settings reaches the executor"
     );
-    let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
     let mut with_flag = action(8);
-    with_flag.update.flags.push(pushbot::bugzilla::FlagChange {
-        id: None,
-        name: Some("qa-signoff".to_string()),
-        status: "?".to_string(),
-        requestee: Some("qa@example.test".to_string()),
-    });
+    with_flag
+        .update
+        .flags
+        .push(flag_request("qa-signoff", "qa@example.test"));
 
-    let report = Executor::new(&client, &store, opts)
-        .execute(&[action(7), with_flag], now())
-        .await;
+    let report = bench.execute(&[action(7), with_flag]).await;
 
     assert_eq!(report.writes, 0);
     assert_eq!(report.taken.len(), 2, "{:?}", report.errors);
@@ -408,9 +399,9 @@ async fn dry_run_reads_prints_and_never_writes() {
     assert_eq!(count(&server, "GET", is_comment_path).await, 2);
     assert_eq!(count(&server, "POST", |_| true).await, 0);
     // Recorded as dry-run, which does not count as done.
-    assert!(!store.is_done(&action(7).key).unwrap());
+    assert!(!bench.store.is_done(&action(7).key).unwrap());
     assert_eq!(
-        store.actions_for_bug(BugId(7)).unwrap()[0].outcome,
+        bench.store.actions_for_bug(BugId(7)).unwrap()[0].outcome,
         Outcome::DryRun
     );
 }
@@ -418,51 +409,29 @@ async fn dry_run_reads_prints_and_never_writes() {
 #[tokio::test]
 async fn update_goes_first_then_the_marked_comment_and_commands_are_recorded() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(200).set_body_json(comments_body(1, vec![])))
-        .mount(&server)
-        .await;
+    comment_read(comments_body(1, vec![])).mount(&server).await;
     // Bug 1 before the update: no qa-signoff flag.
-    Mock::given(method("GET"))
-        .and(path_regex(r"^/rest/bug(/\d+)?$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs": [
-            {"id": 1, "status": "CONFIRMED", "resolution": "", "is_open": true, "flags": []}
-        ]})))
-        .mount(&server)
-        .await;
+    bug_read(bug_1(json!([]))).mount(&server).await;
+    let fixture_35 = support::fixture("bugzilla-5.2/35-put-bug1-set-qa-signoff-requestee.raw.json");
     Mock::given(method("PUT"))
         .and(path_regex(r"^/rest/bug/1$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(support::fixture(
-            "bugzilla-5.2/35-put-bug1-set-qa-signoff-requestee.raw.json",
-        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture_35))
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 321})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let dir = tempfile::tempdir().unwrap();
-    let (client, opts) = options(&server, dir.path(), 10, false);
-    let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    comment_post(created(321)).expect(1).mount(&server).await;
+    let bench = Bench::writing(&server);
     // A reply to the command in comment 500 that also requests sign-off.
     let mut reply = Action::comment(
         ActionKey::new(BugId(1), "check", "c500"),
         "Requested QA sign-off.",
     );
-    reply.update.flags.push(pushbot::bugzilla::FlagChange {
-        id: None,
-        name: Some("qa-signoff".to_string()),
-        status: "?".to_string(),
-        requestee: Some("qa@example.test".to_string()),
-    });
+    reply
+        .update
+        .flags
+        .push(flag_request("qa-signoff", "qa@example.test"));
 
-    let report = Executor::new(&client, &store, opts)
-        .execute(&[reply], now())
-        .await;
+    let report = bench.execute(&[reply]).await;
 
     assert_eq!(report.taken.len(), 1, "{:?}", report.errors);
     assert_eq!(report.writes, 2);
@@ -478,13 +447,18 @@ async fn update_goes_first_then_the_marked_comment_and_commands_are_recorded() {
     let put = &requests(&server, "PUT", |_| true).await[0];
     let body = String::from_utf8_lossy(&put.body).to_string();
     assert!(body.contains("qa-signoff"), "{body}");
-    let answered = store
+    let answered = bench
+        .store
         .command(CommentId(500))
         .unwrap()
         .expect("command recorded");
     assert_eq!(answered.reply_comment_id, Some(CommentId(321)));
     assert_eq!(
-        store.nag_count(BugId(1), "check").unwrap().map(|n| n.count),
+        bench
+            .store
+            .nag_count(BugId(1), "check")
+            .unwrap()
+            .map(|n| n.count),
         Some(1)
     );
 }
@@ -493,36 +467,17 @@ async fn update_goes_first_then_the_marked_comment_and_commands_are_recorded() {
 async fn an_update_already_in_effect_is_not_made_again() {
     let server = MockServer::start().await;
     // The flag is already requested (e.g. made before the state was lost).
-    Mock::given(method("GET"))
-        .and(path_regex(r"^/rest/bug(/\d+)?$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs": [
-            {"id": 1, "status": "CONFIRMED", "resolution": "", "is_open": true, "flags": [
-                {"id": 4, "name": "qa-signoff", "type_id": 2, "status": "?",
-                 "requestee": "qa@example.test", "setter": "pushbot@example.test"}
-            ]}
-        ]})))
-        .mount(&server)
-        .await;
-    Mock::given(method("PUT"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs": []})))
-        .expect(0)
-        .mount(&server)
-        .await;
-    let dir = tempfile::tempdir().unwrap();
-    let (client, opts) = options(&server, dir.path(), 10, false);
-    let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    bug_read(bug_1(qa_signoff_requested())).mount(&server).await;
+    any("PUT", updated()).expect(0).mount(&server).await;
+    let bench = Bench::writing(&server);
     let mut request = Action::comment(ActionKey::new(BugId(1), "signoff", "2026-W48"), "");
     request.comment = None;
-    request.update.flags.push(pushbot::bugzilla::FlagChange {
-        id: None,
-        name: Some("qa-signoff".to_string()),
-        status: "?".to_string(),
-        requestee: Some("qa@example.test".to_string()),
-    });
+    request
+        .update
+        .flags
+        .push(flag_request("qa-signoff", "qa@example.test"));
 
-    let report = Executor::new(&client, &store, opts)
-        .execute(&[request], now())
-        .await;
+    let report = bench.execute(&[request]).await;
 
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(report.writes, 0);
@@ -540,25 +495,11 @@ async fn the_marker_check_reads_all_pending_bugs_in_one_request() {
     let mut body = comments_body(7, vec![marked(7, 55)]);
     body["bugs"]["8"] = json!({ "comments": [] });
     body["bugs"]["9"] = json!({ "comments": [] });
-    Mock::given(method("GET"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(200).set_body_json(body))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 90})))
-        .expect(2)
-        .mount(&server)
-        .await;
-    let dir = tempfile::tempdir().unwrap();
-    let (client, opts) = options(&server, dir.path(), 10, false);
-    let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    comment_read(body).expect(1).mount(&server).await;
+    comment_post(created(90)).expect(2).mount(&server).await;
+    let bench = Bench::writing(&server);
 
-    let report = Executor::new(&client, &store, opts)
-        .execute(&[action(7), action(8), action(9)], now())
-        .await;
+    let report = bench.execute(&[action(7), action(8), action(9)]).await;
 
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(report.duplicates.len(), 1, "bug 7 is marked");
@@ -584,44 +525,25 @@ async fn the_marker_check_reads_all_pending_bugs_in_one_request() {
 #[tokio::test]
 async fn a_second_update_of_the_same_bug_reads_the_bug_again() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(200).set_body_json(comments_body(1, vec![])))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path_regex(r"^/rest/bug(/\d+)?$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs": [
-            {"id": 1, "status": "CONFIRMED", "resolution": "", "is_open": true, "flags": []}
-        ]})))
-        .mount(&server)
-        .await;
+    comment_read(comments_body(1, vec![])).mount(&server).await;
+    bug_read(bug_1(json!([]))).mount(&server).await;
     Mock::given(method("PUT"))
         .and(path_regex(r"^/rest/bug/1$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs": []})))
+        .respond_with(updated())
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 91})))
-        .mount(&server)
-        .await;
-    let dir = tempfile::tempdir().unwrap();
-    let (client, opts) = options(&server, dir.path(), 10, false);
-    let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    comment_post(created(91)).mount(&server).await;
+    let bench = Bench::writing(&server);
     let needinfo = |rule: &str| {
         let mut a = Action::comment(ActionKey::new(BugId(1), rule, "2026-W48"), "Status?");
-        a.update.flags.push(pushbot::bugzilla::FlagChange {
-            id: None,
-            name: Some("needinfo".to_string()),
-            status: "?".to_string(),
-            requestee: Some("dev@example.test".to_string()),
-        });
+        a.update
+            .flags
+            .push(flag_request("needinfo", "dev@example.test"));
         a
     };
 
-    let report = Executor::new(&client, &store, opts)
-        .execute(&[needinfo("signoff"), needinfo("overrun")], now())
+    let report = bench
+        .execute(&[needinfo("signoff"), needinfo("overrun")])
         .await;
 
     assert!(report.errors.is_empty(), "{:?}", report.errors);
@@ -638,67 +560,36 @@ async fn a_second_update_of_the_same_bug_reads_the_bug_again() {
 #[tokio::test]
 async fn an_update_of_unknown_outcome_holds_back_its_comment_until_the_next_cycle() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(200).set_body_json(comments_body(1, vec![])))
-        .mount(&server)
-        .await;
+    comment_read(comments_body(1, vec![])).mount(&server).await;
     // Read before the update and at the settle re-read: no flag yet. The
     // update lands afterwards: the next cycle sees the flag.
-    Mock::given(method("GET"))
-        .and(path_regex(r"^/rest/bug(/\d+)?$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs": [
-            {"id": 1, "status": "CONFIRMED", "resolution": "", "is_open": true, "flags": []}
-        ]})))
+    bug_read(bug_1(json!([])))
         .up_to_n_times(2)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path_regex(r"^/rest/bug(/\d+)?$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs": [
-            {"id": 1, "status": "CONFIRMED", "resolution": "", "is_open": true, "flags": [
-                {"id": 4, "name": "qa-signoff", "type_id": 2, "status": "?",
-                 "requestee": "qa@example.test", "setter": "pushbot@example.test"}
-            ]}
-        ]})))
-        .mount(&server)
-        .await;
-    Mock::given(method("PUT"))
-        .respond_with(ResponseTemplate::new(504).set_body_string("<html>Gateway Timeout</html>"))
+    bug_read(bug_1(qa_signoff_requested())).mount(&server).await;
+    any("PUT", gateway_error(504, "Gateway Timeout"))
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path_regex(COMMENTS))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 322})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let dir = tempfile::tempdir().unwrap();
-    let (client, opts) = options(&server, dir.path(), 10, false);
-    let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
+    comment_post(created(322)).expect(1).mount(&server).await;
+    let bench = Bench::writing(&server);
     let mut request = Action::comment(
         ActionKey::new(BugId(1), "signoff", "2026-W48"),
         "Please sign off.",
     );
-    request.update.flags.push(pushbot::bugzilla::FlagChange {
-        id: None,
-        name: Some("qa-signoff".to_string()),
-        status: "?".to_string(),
-        requestee: Some("qa@example.test".to_string()),
-    });
+    request
+        .update
+        .flags
+        .push(flag_request("qa-signoff", "qa@example.test"));
 
-    let first = Executor::new(&client, &store, opts.clone())
-        .execute(std::slice::from_ref(&request), now())
-        .await;
+    let first = bench.execute(std::slice::from_ref(&request)).await;
     assert_eq!(first.writes, 1, "one PUT, no second PUT, no comment yet");
     assert_eq!(first.unsettled, vec![request.key.clone()]);
     assert_eq!(count(&server, "POST", |_| true).await, 0);
-    assert!(!store.is_done(&request.key).unwrap());
+    assert!(!bench.store.is_done(&request.key).unwrap());
 
-    let next = Executor::new(&client, &store, opts)
-        .execute(std::slice::from_ref(&request), now())
-        .await;
+    let next = bench.execute(std::slice::from_ref(&request)).await;
     assert_eq!(next.writes, 1, "the comment only: the flag landed");
     assert_eq!(next.taken.len(), 1, "{:?}", next.errors);
     assert_eq!(next.taken[0].comment_id, Some(CommentId(322)));

@@ -124,6 +124,16 @@ pub fn bmo(stem: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_raw(body, mime)
 }
 
+/// A server on 127.0.0.1 answering every `verb` request with `answer`.
+pub async fn answering(verb: &str, answer: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method(verb))
+        .respond_with(answer)
+        .mount(&server)
+        .await;
+    server
+}
+
 /// How many requests the server received.
 pub async fn received(server: &MockServer) -> usize {
     server
