@@ -82,4 +82,6 @@ async fn run_now_rehearses_monday_morning_without_writing() {
         .filter(|r| r.method == "POST" || r.method == "PUT")
         .count();
     assert_eq!(writes, 0, "a dry-run rehearsal writes nothing");
+    // `web.enabled = false`: no web server was started.
+    assert!(!stderr.contains("web server listening"), "{stderr}");
 }

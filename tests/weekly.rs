@@ -407,6 +407,27 @@ async fn pushbot_summary_prints_the_week_and_writes_nothing() {
     );
     let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(doc["week"], "2026-W49");
+    let html = run(&[
+        "--week",
+        "2026-W49",
+        "--format",
+        "html",
+        "--now",
+        "2026-11-30 09:05",
+    ])
+    .await
+    .unwrap();
+    assert!(
+        html.status.success(),
+        "{}",
+        String::from_utf8_lossy(&html.stderr)
+    );
+    let page = String::from_utf8(html.stdout).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    for bug in 801..=805 {
+        assert!(page.contains(&format!("bug {bug}")), "bug {bug} missing");
+    }
+    assert!(page.contains("2 large releases in 2026-W49 (limit 1)"));
     let bad = run(&["--week", "2026-W54"]).await.unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("2026-W49"));
