@@ -18,43 +18,13 @@ use pushbot::sandbox::{FaultKind, FaultPlan, FaultRule, LostAnswer, SandboxHandl
 use pushbot::store::Store;
 use serde_json::json;
 
+mod support;
+use support::ledger::ledger;
+
 const ZONE: chrono_tz::Tz = chrono_tz::America::Los_Angeles;
 
 fn at(local: &str) -> DateTime<Utc> {
     pushbot::clock::parse_now(local, ZONE).unwrap()
-}
-
-/// What the bot has left in Bugzilla, per bug: its comments (by marker),
-/// its flags (name, status, requestee) and the assignee, sorted.
-fn ledger(sandbox: &SandboxHandle) -> BTreeMap<u64, Vec<String>> {
-    let mut out = BTreeMap::new();
-    for id in 801..=805 {
-        let mut lines = Vec::new();
-        for c in sandbox.comments(id) {
-            if c.creator != BOT_LOGIN {
-                continue;
-            }
-            let markers = pushbot::plan::markers_in(&c.text);
-            assert_eq!(markers.len(), 1, "bug {id}: one marker per bot comment");
-            lines.push(format!("[pushbot {} {}]", markers[0].0, markers[0].1));
-        }
-        for f in sandbox.flags(id) {
-            if f.setter == BOT_LOGIN {
-                lines.push(format!(
-                    "flag {}{}({})",
-                    f.name,
-                    f.status,
-                    f.requestee.unwrap_or_default()
-                ));
-            }
-        }
-        lines.sort();
-        if let Some(bug) = sandbox.bug(id) {
-            lines.push(format!("assignee {}", bug.assigned_to));
-        }
-        out.insert(id, lines);
-    }
-    out
 }
 
 fn expected(rows: &[(u64, &[&str])]) -> BTreeMap<u64, Vec<String>> {

@@ -17,45 +17,15 @@ use pushbot::rules::RuleSet;
 use pushbot::sandbox::{FaultKind, FaultPlan, FaultRule, LateAnswer, SandboxHandle};
 use pushbot::store::Store;
 
+mod support;
+use support::ledger::ledger;
+
 const ZONE: chrono_tz::Tz = chrono_tz::America::Los_Angeles;
 const COMMENT: &str = "POST /rest/bug/{id}/comment";
 const UPDATE: &str = "PUT /rest/bug/{id}";
 
 fn at(local: &str) -> DateTime<Utc> {
     pushbot::clock::parse_now(local, ZONE).unwrap()
-}
-
-/// What the bot has left in Bugzilla, per bug: its comments (by marker)
-/// and its flags, sorted; a write made twice shows twice.
-fn ledger(sandbox: &SandboxHandle) -> BTreeMap<u64, Vec<String>> {
-    let mut out = BTreeMap::new();
-    for id in 801..=805 {
-        let mut lines = Vec::new();
-        for c in sandbox.comments(id) {
-            if c.creator != BOT_LOGIN {
-                continue;
-            }
-            for (rule, key) in pushbot::plan::markers_in(&c.text) {
-                lines.push(format!("[pushbot {rule} {key}]"));
-            }
-        }
-        for f in sandbox.flags(id) {
-            if f.setter == BOT_LOGIN {
-                lines.push(format!(
-                    "flag {}{}({})",
-                    f.name,
-                    f.status,
-                    f.requestee.unwrap_or_default()
-                ));
-            }
-        }
-        lines.sort();
-        if let Some(bug) = sandbox.bug(id) {
-            lines.push(format!("assignee {}", bug.assigned_to));
-        }
-        out.insert(id, lines);
-    }
-    out
 }
 
 /// A bot of its own on the demo's sandbox: a client timeout short enough

@@ -4,7 +4,8 @@
 //! client tests' settings, tuning and recorded responses; [`week`]: the
 //! report fixtures of the report, web and browser tests; [`prometheus`]:
 //! reads `/metrics` (web, weekly); [`binary`]: for the tests that run the
-//! `pushbot` binary.
+//! `pushbot` binary; [`ledger`]: what the bot left on the demo's bugs
+//! (cycle, late-write tests).
 
 // `allow`, not `expect`: each test crate uses a different subset, so the
 // lint fires in some crates and not in others.
@@ -12,6 +13,7 @@
 
 pub mod binary;
 pub mod client;
+pub mod ledger;
 pub mod prometheus;
 pub mod week;
 
