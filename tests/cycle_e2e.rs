@@ -11,10 +11,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use pushbot::bot::Decider;
 use pushbot::bugzilla::{BugId, Client, ClientTuning};
-use pushbot::demo::{self, Demo, BOT_LOGIN};
+use pushbot::demo::{self, Demo};
 use pushbot::poll::{CycleReport, Poller, PollerOptions};
 use pushbot::rules::RuleSet;
-use pushbot::sandbox::{FaultKind, FaultPlan, FaultRule, LostAnswer, SandboxHandle};
+use pushbot::sandbox::{FaultKind, FaultPlan, FaultRule, LostAnswer};
 use pushbot::store::Store;
 use serde_json::json;
 

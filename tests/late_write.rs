@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use pushbot::bot::Decider;
 use pushbot::bugzilla::{Client, ClientTuning};
-use pushbot::demo::{self, Demo, BOT_LOGIN};
+use pushbot::demo::{self, Demo};
 use pushbot::poll::{Poller, PollerOptions};
 use pushbot::rules::RuleSet;
 use pushbot::sandbox::{FaultKind, FaultPlan, FaultRule, LateAnswer, SandboxHandle};
