@@ -141,7 +141,13 @@ pub fn describe_push(p: &PushBug, tz: Tz) -> String {
         "  owner:     {}",
         match &p.owner {
             Some(o) => o.clone(),
-            None => format!("none (assignee `{}` is a default account)", p.assignee),
+            None => match &p.triage_owner {
+                Some(t) => format!(
+                    "none (assignee `{}` is a default account); triage owner: {t}",
+                    p.assignee
+                ),
+                None => format!("none (assignee `{}` is a default account)", p.assignee),
+            },
         }
     );
     let leads = if p.leads.is_empty() {
@@ -269,6 +275,27 @@ mod tests {
         assert!(!bugs[0].0.extra.contains_key("comments"));
         let with_response = r#"{"bugs":[{"id":4}],"comments":{"bugs":{"4":{"comments":[{"id":1,"text":"x","creator":"a@x","time":"2026-11-26T03:49:10Z"}]}}}}"#;
         assert_eq!(parse_bug_json(with_response).unwrap()[0].1.len(), 1);
+    }
+
+    #[test]
+    fn an_unowned_push_names_its_triage_owner() {
+        let bug: crate::bugzilla::Bug = serde_json::from_str(
+            r#"{"id":5,"summary":"Push AMO 2026-12-01","whiteboard":"[push:amo]",
+                "assigned_to":"nobody@mozilla.org","triage_owner":"triage@example.org"}"#,
+        )
+        .unwrap();
+        let push = crate::push::extract(
+            &bug,
+            &[],
+            &crate::push::PushSettings::default(),
+            "pushbot@example.org",
+            chrono_tz::America::Los_Angeles,
+        );
+        let text = describe_push(&push, chrono_tz::America::Los_Angeles);
+        assert!(
+            text.contains("owner:     none (assignee `nobody@mozilla.org` is a default account); triage owner: triage@example.org"),
+            "{text}"
+        );
     }
 
     #[test]
