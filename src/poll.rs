@@ -54,15 +54,6 @@ pub struct TrackedBug {
 }
 
 impl TrackedBug {
-    /// The newest comment not written by the bot (invariant 4: the bot never
-    /// reacts to itself), for "no human activity since …" rules.
-    pub fn last_human_comment(&self, bot_login: &str) -> Option<&Comment> {
-        self.comments
-            .iter()
-            .rev()
-            .find(|c| !c.creator.eq_ignore_ascii_case(bot_login))
-    }
-
     /// Adds comments not seen yet (by id) and keeps the list in order.
     fn merge_comments(&mut self, new: Vec<Comment>) {
         let known: BTreeSet<_> = self.comments.iter().map(|c| c.id).collect();
@@ -648,17 +639,5 @@ mod tests {
         tracked.merge_comments(vec![comment(3, 5, "pushbot@x"), comment(2, 2, "b@x")]);
         let ids: Vec<u64> = tracked.comments.iter().map(|c| c.id.0).collect();
         assert_eq!(ids, vec![1, 2, 3]);
-    }
-
-    #[test]
-    fn the_bots_own_comments_are_not_human() {
-        let tracked = TrackedBug {
-            bug: Bug::default(),
-            comments: vec![comment(1, 0, "a@x"), comment(2, 5, "PushBot@x")],
-        };
-        assert_eq!(
-            tracked.last_human_comment("pushbot@x").map(|c| c.id),
-            Some(CommentId(1))
-        );
     }
 }

@@ -382,6 +382,8 @@ fn last_human_comment_leaves_out_the_description_and_the_bot() {
         description,
         comment(1, "dev@example.test", "On stage."),
         comment(2, BOT, "Who owns this?\n\n[pushbot no-owner nag-1]"),
+        // The bot's login in another case is still the bot.
+        comment(3, "PushBot@example.test", "Reminder."),
     ];
     let p = extract(&b, &comments, &PushSettings::default(), BOT, LA);
     assert_eq!(p.last_human_comment, Some(comments[1].creation_time));
