@@ -21,23 +21,6 @@ use crate::rules::Verdict;
 /// A bug and its comments, as read from a file.
 pub type BugWithComments = (Bug, Vec<Comment>);
 
-/// Reads a list of comments. Bugzilla 5.2 sends both `creation_time` and its
-/// older alias `time` in every comment; serde would call that a duplicate,
-/// so `time` is dropped when both are there.
-fn comments_from(list: Value) -> Result<Vec<Comment>, serde_json::Error> {
-    let mut list = list;
-    if let Value::Array(items) = &mut list {
-        for item in items {
-            if let Value::Object(o) = item {
-                if o.contains_key("creation_time") {
-                    o.remove("time");
-                }
-            }
-        }
-    }
-    serde_json::from_value(list)
-}
-
 /// Reads a bug file: a `GET /rest/bug/ID` (or search) response
 /// `{"bugs": [...]}`, or one bug object. Comments may come as a `comments`
 /// array inside a bug object, or as a top-level `comments` value shaped like
@@ -53,7 +36,7 @@ pub fn parse_bug_json(text: &str) -> Result<Vec<BugWithComments>, String> {
                     .get("comments")
                     .cloned()
                     .unwrap_or(Value::Array(Vec::new()));
-                let comments: Vec<Comment> = comments_from(list)
+                let comments: Vec<Comment> = serde_json::from_value::<Vec<Comment>>(list)
                     .map_err(|e| format!("comments of bug {id} are not Bugzilla comments ({e})"))?;
                 by_bug.insert(id.clone(), comments);
             }
@@ -79,7 +62,7 @@ pub fn parse_bug_json(text: &str) -> Result<Vec<BugWithComments>, String> {
         let bug: Bug = serde_json::from_value(bv)
             .map_err(|e| format!("a bug object could not be read ({e})"))?;
         let mut comments = match inline {
-            Some(list) => comments_from(list).map_err(|e| {
+            Some(list) => serde_json::from_value::<Vec<Comment>>(list).map_err(|e| {
                 format!("comments of bug {} are not Bugzilla comments ({e})", bug.id)
             })?,
             None => Vec::new(),

@@ -703,7 +703,7 @@ impl Client {
             };
             let list = out.entry(id).or_default();
             for value in bug.comments {
-                match parse_comment(value) {
+                match serde_json::from_value::<Comment>(value) {
                     Ok(comment) => list.push(comment),
                     Err(e) => {
                         tracing::warn!(bug = %id, error = %e, "skipping a comment that does not parse")
@@ -1113,14 +1113,6 @@ fn bad_field(bug: &Value) -> Option<String> {
             serde_json::from_value::<Bug>(json!({ "id": id, key.as_str(): value })).is_err()
         })
         .map(|(key, _)| key.clone())
-}
-
-/// Bugzilla sends a comment's time as both `creation_time` and `time`, and
-/// BMO its author as both `creator` and `author`. [`Comment`] accepts either
-/// name (serde aliases), and serde refuses a field given twice, so the
-/// duplicate is dropped here before parsing.
-fn parse_comment(value: Value) -> Result<Comment, serde_json::Error> {
-    serde_json::from_value(value)
 }
 
 fn is_missing_bug(err: &BugzillaError) -> bool {
