@@ -1,7 +1,10 @@
 //! A real browser loads the week view from a running port-0 server: headless
 //! Chromium dumps the DOM (checked for the pushes and the conflict marks)
 //! and saves a screenshot (`$CARGO_TARGET_TMPDIR/week-view.png`, or the
-//! file named by `PUSHBOT_SCREENSHOT`). `.ci/run` installs Chromium.
+//! file named by `PUSHBOT_SCREENSHOT`). Both tests need `/usr/bin/chromium`, so they are
+//! ignored by the README's test command and run when asked:
+//! `cargo test --test week_view_browser -- --ignored` (`.ci/run` installs
+//! Chromium and runs them).
 //!
 //! The second test runs the real thing: a `pushbot serve` process (the
 //! binary) against a sandbox seeded with the meeting's week, port 0 learnt
@@ -88,6 +91,7 @@ async fn dom_and_screenshot(url: String, screenshot: PathBuf) -> (Output, Output
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium; run with: cargo test --test week_view_browser -- --ignored (.ci/run does)"]
 async fn chromium_renders_the_week_view() {
     let mut data = WebData::default();
     let report = meeting_week();
@@ -200,6 +204,7 @@ impl Drop for ServeProcess {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium; run with: cargo test --test week_view_browser -- --ignored (.ci/run does)"]
 async fn chromium_renders_the_week_view_of_a_running_pushbot_serve() {
     use std::io::BufRead;
 
