@@ -6,13 +6,17 @@
 //! before the first cycle, so a wrong setting stops the bot at once instead
 //! of surfacing later as a stream of 401s.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use thiserror::Error;
 
+use crate::bugzilla::BugId;
 use crate::bugzilla::{BugzillaError, Client};
 use crate::commands::{handle, CommandSettings};
 use crate::config::{ConfigError, Settings};
+use crate::plan::reconcile::{self, reconcile, BugState};
 use crate::plan::Action;
 use crate::poll::{MembershipNeeds, Planner, Poller, PollerOptions, Snapshot};
 use crate::push::{self, PushBug, PushSettings};
@@ -71,12 +75,32 @@ impl Decider {
             .collect()
     }
 
-    /// The actions the rules want now, over the whole snapshot (week-wide
-    /// conflicts need every push, not only the changed ones).
+    /// The cycle's plan over the whole snapshot (week-wide conflicts need
+    /// every push, not only the changed ones), reconciled before any write
+    /// ([`crate::plan::reconcile`]).
+    ///
+    /// Command replies are planned first, against the snapshot as read.
+    /// When a reply changes the bug (a `go` grants the sign-off, `signoff`
+    /// carries the rule's marker, `snooze` stops the nags), the rules and
+    /// the summary then look at the bugs as they will be once the replies
+    /// are written, so no rule asks for what a command answered in the same
+    /// cycle. Reconciliation then checks every action against the bug and
+    /// against the actions before it.
     pub fn decide(&self, snapshot: &Snapshot, now: DateTime<Utc>) -> Vec<Action> {
         let pushes = self.pushes(snapshot);
         let verdicts = rules::evaluate(&self.rules, &pushes, &self.push, self.tz, now);
         let mut actions = self.answer_commands(snapshot, &pushes, &verdicts, now);
+
+        let projected;
+        let (pushes, verdicts) = if actions.iter().any(changes_bug) {
+            projected = self.project(snapshot, &actions, now);
+            let pushes = self.pushes(&projected);
+            let verdicts = rules::evaluate(&self.rules, &pushes, &self.push, self.tz, now);
+            (pushes, verdicts)
+        } else {
+            (pushes, verdicts)
+        };
+
         let due = summary::due(&self.summary, self.tz, now);
         if !due.is_empty() {
             let findings = rules::findings(&self.rules, &pushes, &self.push, self.tz);
@@ -98,7 +122,41 @@ impl Decider {
                 None => {}
             }
         }
-        actions
+
+        let states: BTreeMap<BugId, BugState<'_>> = snapshot
+            .bugs
+            .iter()
+            .map(|(id, t)| {
+                let state = BugState {
+                    bug: &t.bug,
+                    comments: &t.comments,
+                };
+                (*id, state)
+            })
+            .collect();
+        let reconciled = reconcile(actions, &states, &self.bot_login);
+        for dropped in &reconciled.dropped {
+            tracing::debug!(bug = %dropped.key.bug, marker = %dropped.key.marker(), reason = %dropped.reason, "reconciled out of the plan");
+        }
+        reconciled.actions
+    }
+
+    /// The snapshot as it will be once `replies` are written: their flag and
+    /// assignee changes made, their marked comments added.
+    fn project(&self, snapshot: &Snapshot, replies: &[Action], now: DateTime<Utc>) -> Snapshot {
+        let mut projected = snapshot.clone();
+        for reply in replies.iter().filter(|a| changes_bug(a)) {
+            if let Some(tracked) = projected.bugs.get_mut(&reply.key.bug) {
+                reconcile::apply(
+                    &mut tracked.bug,
+                    &mut tracked.comments,
+                    reply,
+                    &self.bot_login,
+                    now,
+                );
+            }
+        }
+        projected
     }
 
     /// The replies to the command comments still unanswered (see
@@ -220,6 +278,12 @@ impl Decider {
     pub fn into_planner(self) -> Planner {
         Box::new(move |snapshot, now| self.decide(snapshot, now))
     }
+}
+
+/// Whether a planned reply changes what the rules read: flags, assignee,
+/// or markers it carries for a rule (snooze, signoff).
+fn changes_bug(action: &Action) -> bool {
+    !action.update.is_empty() || !action.also.is_empty()
 }
 
 /// Builds the client, proves the key belongs to the bot account, opens the

@@ -61,7 +61,7 @@ use chrono::{DateTime, Utc};
 use crate::bugzilla::{Bug, BugId, BugUpdate, BugzillaError, Client, Comment, CommentId};
 use crate::bugzilla::{FlagStatus, NewComment};
 use crate::config::Settings;
-use crate::plan::{Action, ActionKey};
+use crate::plan::{reconcile, Action, ActionKey};
 use crate::store::{ActionRecord, CommandRecord, Outcome, Store};
 
 /// How the executor behaves; [`ExecuteOptions::from_settings`] gives the
@@ -294,6 +294,7 @@ impl<'a> Executor<'a> {
             match found {
                 Ok(Some(comment_id)) => {
                     self.record(key, Some(comment_id), now, Outcome::FoundMarker, report);
+                    self.record_carried(action, Some(comment_id), now, Outcome::FoundMarker);
                     return;
                 }
                 Ok(None) => {}
@@ -310,13 +311,17 @@ impl<'a> Executor<'a> {
             // changes that would really be made.
             let mut shown = action.clone();
             if !action.update.is_empty() {
-                let applied = match &known_bug {
-                    Some(bug) => Ok(update_in_effect(bug, &action.update)),
-                    None => self.read_applied(key.bug, &action.update).await,
+                let current = match known_bug {
+                    Some(bug) => Ok(bug),
+                    None => self.read_bug(key.bug).await,
                 };
-                match applied {
-                    Ok(true) => shown.update = BugUpdate::default(),
-                    Ok(false) => {}
+                match current {
+                    Ok(bug) => {
+                        shown.update = guarded(&bug, &action.update);
+                        if update_in_effect(&bug, &shown.update) {
+                            shown.update = BugUpdate::default();
+                        }
+                    }
                     Err(e) => {
                         report.errors.push(e);
                         return;
@@ -370,6 +375,31 @@ impl<'a> Executor<'a> {
             Outcome::FoundMarker
         };
         self.record(key, comment_id, now, outcome, report);
+        self.record_carried(action, comment_id, now, outcome);
+    }
+
+    /// Records the markers the action's comment carried besides its own
+    /// (`Action::also`): posting it settled them too. Store only: they are
+    /// not actions of their own in the report.
+    fn record_carried(
+        &self,
+        action: &Action,
+        comment_id: Option<CommentId>,
+        now: DateTime<Utc>,
+        outcome: Outcome,
+    ) {
+        for key in &action.also {
+            let record = ActionRecord {
+                key: key.clone(),
+                comment_id,
+                at: now,
+                dry_run: false,
+                outcome,
+            };
+            if let Err(e) = self.store.record_action(&record) {
+                tracing::error!(bug = %key.bug, marker = %key.marker(), error = %e, "could not record a carried marker");
+            }
+        }
     }
 
     /// Records a settled action in the store and the report. A store failure
@@ -483,7 +513,9 @@ impl<'a> Executor<'a> {
     /// Makes the update unless it is already in effect (then returns
     /// false); settles an unknown outcome by re-reading the bug's flags and
     /// fields once, and never updates twice in one call. `known` is the bug
-    /// as read just before, if it was.
+    /// as read just before, if it was. Flag requests that the bug as read
+    /// now would refuse (the flag was granted or denied, or requested, since
+    /// the cycle's search: a person's decision stands) are left out.
     async fn apply_update(
         &self,
         key: &ActionKey,
@@ -492,20 +524,25 @@ impl<'a> Executor<'a> {
         report: &mut ExecutionReport,
     ) -> Result<bool, String> {
         let bug = key.bug;
-        let in_effect = match known {
-            Some(current) => update_in_effect(current, update),
-            None => self.read_applied(bug, update).await?,
+        let read;
+        let current = match known {
+            Some(current) => current,
+            None => {
+                read = self.read_bug(bug).await?;
+                &read
+            }
         };
-        if in_effect {
+        let update = guarded(current, update);
+        if update_in_effect(current, &update) {
             return Ok(false);
         }
         report.writes += 1;
-        match self.client.update_bug(bug, update).await {
+        match self.client.update_bug(bug, &update).await {
             Ok(()) => Ok(true),
             Err(BugzillaError::OutcomeUnknown { reason, .. }) => {
                 tracing::warn!(bug = %bug, marker = %key.marker(), reason, "update outcome unknown; re-reading the bug");
                 tokio::time::sleep(self.options.settle_delay).await;
-                match self.read_applied(bug, update).await {
+                match self.read_applied(bug, &update).await {
                     Ok(true) => Ok(true),
                     Ok(false) => {
                         report.unsettled.push(key.clone());
@@ -527,18 +564,22 @@ impl<'a> Executor<'a> {
         }
     }
 
-    async fn read_applied(&self, bug: BugId, update: &BugUpdate) -> Result<bool, String> {
+    async fn read_bug(&self, bug: BugId) -> Result<Bug, String> {
         let found = self
             .client
             .get_bugs(&[bug])
             .await
             .map_err(|e| format!("bug {bug}: cannot read the bug before updating it: {e}"))?;
-        match found.bugs.iter().find(|b| b.id == bug) {
-            Some(current) => Ok(update_in_effect(current, update)),
-            None => Err(format!(
+        found.bugs.into_iter().find(|b| b.id == bug).ok_or_else(|| {
+            format!(
                 "bug {bug}: not visible to the bot account; check its groups and the bot's permissions"
-            )),
-        }
+            )
+        })
+    }
+
+    async fn read_applied(&self, bug: BugId, update: &BugUpdate) -> Result<bool, String> {
+        let current = self.read_bug(bug).await?;
+        Ok(update_in_effect(&current, update))
     }
 }
 
@@ -572,6 +613,19 @@ fn command_comment(key: &ActionKey) -> Option<CommentId> {
         return None;
     }
     digits.parse().ok().map(CommentId)
+}
+
+/// `update` without the flag changes `bug`, as read now, refuses (see
+/// [`reconcile::allowed_flags`]); each refusal is logged.
+fn guarded(bug: &Bug, update: &BugUpdate) -> BugUpdate {
+    let (flags, refused) = reconcile::allowed_flags(bug, &update.flags);
+    for reason in refused {
+        tracing::info!(bug = %bug.id, reason, "flag change left out");
+    }
+    BugUpdate {
+        flags,
+        ..update.clone()
+    }
 }
 
 /// Whether `bug` already shows everything `update` asks for.

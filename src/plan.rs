@@ -13,6 +13,10 @@ use std::fmt;
 
 use crate::bugzilla::{BugId, BugUpdate};
 
+pub mod reconcile;
+
+pub use reconcile::reconcile;
+
 /// What identifies one decision of the bot on one bug, stable across cycles
 /// and restarts: the rule (or command) and a discriminator such as the ISO
 /// week (`2026-W48`), a nag number (`nag-2`) or a command comment id
@@ -96,8 +100,14 @@ pub fn markers_in(comment_text: &str) -> Vec<(String, String)> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Action {
     pub key: ActionKey,
-    /// The comment body without the marker line; the executor appends it.
+    /// The comment body without the marker lines; the executor appends them.
     pub comment: Option<String>,
+    /// Other markers the comment carries besides its own key, on the same
+    /// bug: the signoff rule's request answered by the `signoff` command,
+    /// a snooze set by `snooze`. Posting the comment settles them too, and
+    /// [`reconcile`] drops any other action of the cycle that would post
+    /// one of them again.
+    pub also: Vec<ActionKey>,
     /// Post the comment as private (a reply to a private comment is private).
     pub private: bool,
     /// Flag and field changes made together with the comment.
@@ -110,16 +120,33 @@ impl Action {
         Action {
             key,
             comment: Some(text.into()),
+            also: Vec::new(),
             private: false,
             update: BugUpdate::default(),
         }
     }
 
-    /// The full text to post: the body, a blank line, then the marker.
+    /// The full text to post: the body, a blank line, the carried markers
+    /// (`also`), a blank line, then the action's own marker.
     pub fn comment_text(&self) -> Option<String> {
-        self.comment
-            .as_ref()
-            .map(|body| format!("{}\n\n{}", body.trim_end(), self.key.marker()))
+        self.comment.as_ref().map(|body| {
+            let mut text = body.trim_end().to_string();
+            if !self.also.is_empty() {
+                text.push('\n');
+            }
+            for key in &self.also {
+                text.push('\n');
+                text.push_str(&key.marker());
+            }
+            text.push_str("\n\n");
+            text.push_str(&self.key.marker());
+            text
+        })
+    }
+
+    /// Every marker key the comment carries: its own, then `also`.
+    pub fn keys(&self) -> impl Iterator<Item = &ActionKey> {
+        std::iter::once(&self.key).chain(&self.also)
     }
 }
 

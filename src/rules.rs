@@ -743,6 +743,7 @@ fn render(rule: &Rule, ctx: &Ctx<'_>, d: Decision) -> Verdict {
             action: Some(Action {
                 key: ActionKey::new(d.bug, rule.name.clone(), post.discriminator),
                 comment: Some(text),
+                also: Vec::new(),
                 private: false,
                 update: BugUpdate {
                     flags: post.flags,

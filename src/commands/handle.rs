@@ -39,7 +39,7 @@ use super::auth::{authorize, groups_to_ask, Decision, Membership};
 use super::parse::parse;
 use super::{messages, reply_key, Command, CommandSettings, OwnerArg};
 use crate::bugzilla::{Bug, BugId, BugUpdate, Comment, FlagChange};
-use crate::plan::Action;
+use crate::plan::{Action, ActionKey};
 use crate::push::{self, PushBug, PushSettings};
 use crate::rules::{self, RuleSet, Verdict};
 
@@ -210,20 +210,16 @@ pub fn answer(env: &Env<'_>, bug: &Bug, comment: &Comment) -> Option<Action> {
         }
     }
     if let Some(until) = run.snooze {
-        run.markers.push(format!(
-            "[pushbot {} {}]",
+        run.markers.push(ActionKey::new(
+            bug.id,
             push::SNOOZE_MARKER,
-            push::snooze_discriminator(until)
+            push::snooze_discriminator(until),
         ));
-    }
-    let mut body = messages::reply(comment.count, &run.answers);
-    for marker in &run.markers {
-        body.push('\n');
-        body.push_str(marker);
     }
     Some(Action {
         key: reply_key(bug.id, comment.id),
-        comment: Some(body),
+        comment: Some(messages::reply(comment.count, &run.answers)),
+        also: run.markers,
         private: comment.is_private,
         update: run.update,
     })
@@ -245,8 +241,8 @@ struct Run<'e, 'a> {
     commenter: &'e str,
     answers: Vec<String>,
     update: BugUpdate,
-    /// Marker lines (other than the reply's own) the reply carries.
-    markers: Vec<String>,
+    /// Markers (other than the reply's own) the reply carries.
+    markers: Vec<ActionKey>,
     /// The snooze state this comment leaves: `Some(None)` unsnoozed.
     snooze: Option<Option<DateTime<Utc>>>,
 }
@@ -346,7 +342,7 @@ impl Run<'_, '_> {
             return messages::signoff_requested(&[], env.settings);
         }
         self.update.flags.extend(action.update.flags);
-        self.markers.push(action.key.marker());
+        self.markers.push(action.key);
         action.comment.unwrap_or_default()
     }
 

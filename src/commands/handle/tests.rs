@@ -147,7 +147,7 @@ fn several_commands_make_one_reply_and_one_update() {
     assert_eq!(action.update.flags[0].id, Some(77));
     assert_eq!(action.update.flags[0].status, "-");
     assert_eq!(action.update.assigned_to.as_deref(), Some(LEAD));
-    let text = action.comment.unwrap();
+    let text = action.comment_text().unwrap();
     let order = [
         "(In reply to comment #4)",
         "Recorded: go",
