@@ -182,26 +182,43 @@ impl Decider {
                 pushes, &findings, week, &ctx,
             ))
         };
-        let env = handle::Env {
-            settings: &self.commands,
-            rules: &self.rules,
-            push_settings: &self.push,
-            tz: self.tz,
-            pushes,
-            verdicts,
-            memberships: &snapshot.memberships,
-            summary: &summary,
-            now,
-        };
         let mut actions = Vec::new();
         for tracked in snapshot.bugs.values() {
             let id = tracked.bug.id;
-            for comment in
-                handle::unanswered(id, &tracked.comments, &self.bot_login, &self.commands, now)
-            {
-                if let Some(action) = handle::answer(&env, &tracked.bug, comment) {
-                    actions.push(action);
+            let waiting =
+                handle::unanswered(id, &tracked.comments, &self.bot_login, &self.commands, now);
+            if waiting.is_empty() {
+                continue;
+            }
+            // Several command comments on one bug are answered in order,
+            // each seeing what the replies before it do (a `go`, then a
+            // `signoff`, must not ask for the sign-off just given).
+            let mut bug = tracked.bug.clone();
+            let mut comments = tracked.comments.clone();
+            let mut seen = pushes.to_vec();
+            for comment in waiting {
+                let env = handle::Env {
+                    settings: &self.commands,
+                    rules: &self.rules,
+                    push_settings: &self.push,
+                    tz: self.tz,
+                    pushes: &seen,
+                    verdicts,
+                    memberships: &snapshot.memberships,
+                    summary: &summary,
+                    now,
+                };
+                let Some(action) = handle::answer(&env, &bug, comment) else {
+                    continue;
+                };
+                if changes_bug(&action) {
+                    reconcile::apply(&mut bug, &mut comments, &action, &self.bot_login, now);
+                    let push = push::extract(&bug, &comments, &self.push, &self.bot_login, self.tz);
+                    if let Some(slot) = seen.iter_mut().find(|p| p.id == id) {
+                        *slot = push;
+                    }
                 }
+                actions.push(action);
             }
         }
         actions

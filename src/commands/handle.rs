@@ -351,7 +351,9 @@ impl Run<'_, '_> {
     /// by name. A later command of the same comment replaces an earlier one.
     fn set_webdev_flag(&mut self, status: &str) {
         let name = &self.env.push_settings.signoff_flags.webdev;
-        let existing = self.bug.flags.iter().find(|f| &f.name == name);
+        // Id 0: a flag this cycle's earlier reply creates (not in Bugzilla
+        // yet); set it by name, which changes that one flag.
+        let existing = self.bug.flags.iter().find(|f| &f.name == name && f.id != 0);
         let change = FlagChange {
             id: existing.map(|f| f.id),
             name: existing.is_none().then(|| name.clone()),
