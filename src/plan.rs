@@ -17,6 +17,19 @@ pub mod reconcile;
 
 pub use reconcile::reconcile;
 
+/// Marker names the bot uses for something other than a rule: command
+/// replies, snoozes, the weekly summary. A rule file named like one of them
+/// (`snooze.toml`) would read or write the same ledger lines and, say,
+/// silently cancel snoozes, so [`crate::rules`] refuses such names.
+pub const RESERVED_NAMES: &[(&str, &str)] = &[
+    (crate::commands::REPLY_RULE, "replies to commands"),
+    (
+        crate::push::SNOOZE_MARKER,
+        "snoozes set by `snooze`/`unsnooze`",
+    ),
+    (crate::report::summary::RULE, "the weekly summary"),
+];
+
 /// What identifies one decision of the bot on one bug, stable across cycles
 /// and restarts: the rule (or command) and a discriminator such as the ISO
 /// week (`2026-W48`), a nag number (`nag-2`) or a command comment id

@@ -267,6 +267,17 @@ pub fn parse_rule(file: &Path, src: &str) -> Result<Rule, RuleError> {
             "the file name names the rule in markers; use letters, digits, `-` and `_` only (e.g. no-owner.toml)".to_string(),
         ));
     }
+    if let Some((_, used_for)) = crate::plan::RESERVED_NAMES
+        .iter()
+        .find(|(reserved, _)| reserved.eq_ignore_ascii_case(&name))
+    {
+        return Err(err(
+            None,
+            format!(
+                "the name `{name}` is reserved: the bot's `[pushbot {name} …]` markers are {used_for}, and a rule of that name would read and write them; rename the file (e.g. {name}-reminder.toml)"
+            ),
+        ));
+    }
     let header: Header = toml::from_str(src).map_err(|e| {
         err(
             e.span().map(|s| line_of(src, s.start)),

@@ -197,3 +197,38 @@ fn rules_check_reports_every_broken_file_with_exit_code_2() {
     );
     assert!(err.contains("2 problem(s) in rules"), "{err}");
 }
+
+#[test]
+fn the_ledgers_own_names_are_reserved() {
+    // A rule named like a marker the bot uses for something else would
+    // read and write those lines: `snooze.toml` would cancel snoozes.
+    for name in ["command", "snooze", "summary", "Snooze"] {
+        let err = error_for(
+            &format!("{name}.toml"),
+            &format!("kind = \"push_window\"\n{GOOD_TAIL}"),
+        );
+        assert_eq!(err.line, None);
+        assert!(
+            err.reason
+                .contains(&format!("the name `{name}` is reserved")),
+            "{}",
+            err.reason
+        );
+    }
+    // `rules check` says why and fails.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("snooze.toml"),
+        format!("kind = \"push_window\"\n{GOOD_TAIL}"),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pushbot"))
+        .args(["rules", "check"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("snooze.toml"), "{stderr}");
+    assert!(stderr.contains("snoozes set by"), "{stderr}");
+}
