@@ -190,6 +190,7 @@ impl Decider {
             if waiting.is_empty() {
                 continue;
             }
+            let mut answered = 0;
             // Several command comments on one bug are answered in order,
             // each seeing what the replies before it do (a `go`, then a
             // `signoff`, must not ask for the sign-off just given).
@@ -197,6 +198,10 @@ impl Decider {
             let mut comments = tracked.comments.clone();
             let mut seen = pushes.to_vec();
             for comment in waiting {
+                // Oldest first; the rest wait for the next cycles.
+                if answered == self.commands.max_answers_per_bug {
+                    break;
+                }
                 let env = handle::Env {
                     settings: &self.commands,
                     rules: &self.rules,
@@ -219,6 +224,7 @@ impl Decider {
                     }
                 }
                 actions.push(action);
+                answered += 1;
             }
         }
         actions

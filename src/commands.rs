@@ -300,6 +300,11 @@ pub struct CommandSettings {
     /// commands" answer. Bounds the work a huge comment can cause.
     /// Default: 10.
     pub max_per_comment: usize,
+    /// Command comments answered per bug per cycle, oldest first; the rest
+    /// wait for later cycles (each still answered exactly once). Bounds
+    /// what a flood of command comments on one bug costs per cycle, and
+    /// keeps the bot's word on a bug short. Default: 5.
+    pub max_answers_per_bug: usize,
     /// Commands in comments older than this many hours are never answered,
     /// so that a bot started for the first time (or after a long stop)
     /// does not answer commands from long ago. Default: 72.
@@ -325,6 +330,7 @@ impl Default for CommandSettings {
             prefix: DEFAULT_PREFIX.to_string(),
             max_snooze_days: 14,
             max_per_comment: 10,
+            max_answers_per_bug: 5,
             max_age_hours: 72,
             membership_cache_minutes: 10,
             membership_wait_minutes: 30,
@@ -366,6 +372,12 @@ impl CommandSettings {
             return Err(invalid(
                 "commands.max_per_comment",
                 "must be at least 1 (default 10)",
+            ));
+        }
+        if self.max_answers_per_bug == 0 {
+            return Err(invalid(
+                "commands.max_answers_per_bug",
+                "must be at least 1 (default 5)",
             ));
         }
         if self.max_age_hours == 0 {

@@ -565,7 +565,15 @@ async fn every_command_is_refused_to_someone_not_allowed() {
             )
         })
         .collect();
+    // Ten comments on one bug: five answered per cycle
+    // (`commands.max_answers_per_bug`), oldest first.
     demo.cycle_at(t("2026-11-30 10:05")).await;
+    let first: Vec<usize> = ids
+        .iter()
+        .map(|id| replies(&demo, 802, *id).len())
+        .collect();
+    assert_eq!(first, [1, 1, 1, 1, 1, 0, 0, 0, 0, 0]);
+    demo.cycle_at(t("2026-11-30 10:06")).await;
     for (id, (words, why)) in ids.iter().zip(commands) {
         let found = replies(&demo, 802, *id);
         assert_eq!(found.len(), 1, "{words}");

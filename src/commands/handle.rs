@@ -30,7 +30,7 @@
 //! Pure: no I/O, no clock (`now` is an argument). Must not look up
 //! memberships itself or write to Bugzilla.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
@@ -86,16 +86,20 @@ pub fn unanswered<'c>(
 ) -> Vec<&'c Comment> {
     let oldest = now - TimeDelta::hours(i64::from(settings.max_age_hours));
     let by_bot = |c: &Comment| c.creator.trim().eq_ignore_ascii_case(bot_login.trim());
+    // Every reply marker the bot left, read once (a flood of comments must
+    // not cost comments × comments).
+    let replied: BTreeSet<String> = comments
+        .iter()
+        .filter(|c| by_bot(c))
+        .flat_map(|c| crate::plan::markers_in(&c.text))
+        .filter(|(rule, _)| rule == super::REPLY_RULE)
+        .map(|(_, disc)| disc)
+        .collect();
     comments
         .iter()
         .filter(|c| !by_bot(c) && c.creation_time >= oldest)
+        .filter(|c| !replied.contains(&reply_key(bug, c.id).discriminator))
         .filter(|c| !parse(&c.text, settings).is_empty())
-        .filter(|c| {
-            let key = reply_key(bug, c.id);
-            !comments
-                .iter()
-                .any(|r| by_bot(r) && key.is_marked_in(&r.text))
-        })
         .collect()
 }
 
