@@ -327,7 +327,12 @@ impl Client {
                 ))
             }
         };
+        // Redirects are never followed: the key travels in the query or a
+        // custom header, which reqwest would carry to wherever a `Location`
+        // points (another host included). A REST endpoint that redirects
+        // means `bugzilla.url` is not the address Bugzilla answers at.
         let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(tuning.timeout)
             .connect_timeout(tuning.timeout)
             .build()
@@ -947,6 +952,9 @@ impl Client {
     /// Reads a body: Bugzilla's error envelope becomes a typed error; a
     /// success body must be JSON of the expected shape.
     fn decode<T: DeserializeOwned>(&self, what: &str, reply: &Reply) -> Result<T, BugzillaError> {
+        if let Some(err) = redirect_error(what, reply) {
+            return Err(err);
+        }
         let value: Value = match serde_json::from_slice(&reply.body) {
             Ok(value) => value,
             Err(e) => {
@@ -977,6 +985,9 @@ impl Client {
     /// The error a failed reply stands for (envelope, or a description of
     /// the body).
     fn error_of(&self, what: &str, reply: &Reply) -> BugzillaError {
+        if let Some(err) = redirect_error(what, reply) {
+            return err;
+        }
         match serde_json::from_slice::<Value>(&reply.body) {
             Ok(value) => self
                 .envelope_error(what, reply.status, &value)
@@ -1120,6 +1131,15 @@ fn is_missing_bug(err: &BugzillaError) -> bool {
         err.code(),
         Some(code::INVALID_BUG_ID | code::BUG_NOT_FOUND | code::ACCESS_DENIED)
     )
+}
+
+/// A 3xx answer: never followed (see [`Client::with_tuning`]).
+fn redirect_error(what: &str, reply: &Reply) -> Option<BugzillaError> {
+    (300..400).contains(&reply.status).then(|| BugzillaError::Unexpected {
+        what: what.to_string(),
+        status: reply.status,
+        reason: "a redirect, which pushbot never follows (it would carry the API key elsewhere); set `bugzilla.url` to the address Bugzilla answers at (https, final host and path)".to_string(),
+    })
 }
 
 fn is_success(status: u16) -> bool {
