@@ -66,12 +66,29 @@ impl Decider {
 
     /// Every tracked bug read as a push (the summary's tracking bug is
     /// never a push, even when the query matches it).
+    /// A sign-off set by a member of `[push] signoff_groups` counts, as far
+    /// as this cycle's group lookups confirm it.
     pub fn pushes(&self, snapshot: &Snapshot) -> Vec<PushBug> {
+        let is_member = |login: &str, group: &str| match snapshot
+            .memberships
+            .get(&handle::Lookup::member(login, group))
+        {
+            Some(crate::commands::Membership::Member) => Some(true),
+            Some(crate::commands::Membership::NotMember) => Some(false),
+            _ => None,
+        };
         snapshot
             .bugs
             .values()
             .filter(|t| Some(t.bug.id.0) != self.summary.tracking_bug)
-            .map(|t| push::extract(&t.bug, &t.comments, &self.push, &self.bot_login, self.tz))
+            .map(|t| {
+                let mut push =
+                    push::extract(&t.bug, &t.comments, &self.push, &self.bot_login, self.tz);
+                if !self.push.signoff_groups.is_empty() {
+                    push::confirm_by_groups(&mut push, &self.push.signoff_groups, is_member);
+                }
+                push
+            })
             .collect()
     }
 
@@ -236,8 +253,34 @@ impl Decider {
     pub fn membership_needs(&self) -> MembershipNeeds {
         let settings = self.commands.clone();
         let bot_login = self.bot_login.clone();
+        let signoff_groups = self.push.signoff_groups.clone();
+        let signoff_flags = self.push.signoff_flags.clone();
         Box::new(move |snapshot, now| {
             let mut out = Vec::new();
+            // Who set a sign-off flag, for `[push] signoff_groups` (the
+            // bot's own flags are proved by its replies instead).
+            for tracked in snapshot.bugs.values() {
+                for flag in &tracked.bug.flags {
+                    let signoff =
+                        flag.name == signoff_flags.webdev || flag.name == signoff_flags.qa;
+                    let decided = matches!(
+                        flag.status,
+                        crate::bugzilla::FlagStatus::Granted | crate::bugzilla::FlagStatus::Denied
+                    );
+                    let Some(setter) = flag.setter.as_deref() else {
+                        continue;
+                    };
+                    if !signoff || !decided || setter.eq_ignore_ascii_case(&bot_login) {
+                        continue;
+                    }
+                    for group in &signoff_groups {
+                        let lookup = handle::Lookup::member(setter, group);
+                        if !out.contains(&lookup) {
+                            out.push(lookup);
+                        }
+                    }
+                }
+            }
             for tracked in snapshot.bugs.values() {
                 for pair in handle::lookups(
                     tracked.bug.id,

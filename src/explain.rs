@@ -76,13 +76,17 @@ pub fn parse_bug_json(text: &str) -> Result<Vec<BugWithComments>, String> {
     Ok(out)
 }
 
-fn signoff(s: &Signoff) -> String {
+fn signoff(s: &Signoff, app: &str) -> String {
     match s {
         Signoff::Missing => "missing".to_string(),
         Signoff::Requested { requestee: Some(r) } => format!("requested from {r}"),
         Signoff::Requested { requestee: None } => "requested".to_string(),
         Signoff::Granted { by } => format!("granted by {}", by.as_deref().unwrap_or("?")),
         Signoff::Denied { by } => format!("denied by {}", by.as_deref().unwrap_or("?")),
+        Signoff::NotAllowed { granted, by } => format!(
+            "missing: {}",
+            crate::push::not_allowed_words(*granted, by.as_deref(), app)
+        ),
     }
 }
 
@@ -146,8 +150,8 @@ pub fn describe_push(p: &PushBug, tz: Tz) -> String {
     let _ = writeln!(
         s,
         "  sign-off:  webdev {}; QA {}",
-        signoff(&p.webdev_signoff),
-        signoff(&p.qa_signoff)
+        signoff(&p.webdev_signoff, p.app.as_deref().unwrap_or("this app")),
+        signoff(&p.qa_signoff, p.app.as_deref().unwrap_or("this app"))
     );
     for item in &p.checklist {
         let _ = writeln!(

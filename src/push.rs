@@ -8,7 +8,7 @@
 
 mod schedule;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use chrono::{DateTime, NaiveTime, Utc, Weekday};
@@ -261,6 +261,11 @@ pub struct PushSettings {
     /// Sign-off flag names.
     #[serde(default)]
     pub signoff_flags: SignoffFlags,
+    /// Bugzilla groups whose members may give either sign-off, besides the
+    /// app's leads (`webdev-signoff`) and QA (`qa-signoff`). A flag set by
+    /// anyone else counts as missing. Default: none.
+    #[serde(default)]
+    pub signoff_groups: Vec<String>,
     /// The pre-push checklist. Default: user data backed up
     /// (`[backup-done]`), prod/staging schemas compared (`[schemas-diffed]`),
     /// new infrastructure tested (`[infra-tested]`).
@@ -290,6 +295,7 @@ impl Default for PushSettings {
             component_default_assignees: BTreeMap::new(),
             component_triage_owners: BTreeMap::new(),
             signoff_flags: SignoffFlags::default(),
+            signoff_groups: Vec::new(),
             checklist: default_checklist(),
             opt_out_tag: default_opt_out(),
             window: PushWindow::default(),
@@ -420,12 +426,94 @@ pub enum Signoff {
     Granted { by: Option<String> },
     /// Denied (`-`): a no-go.
     Denied { by: Option<String> },
+    /// Set to `+` (`granted`) or `-` by someone who may not give this
+    /// sign-off: counts as missing. Bugzilla lets anyone set a flag whose
+    /// type has no grant group (recordings 117–118), so the setter is the
+    /// only proof; the bot leaves such a flag exactly as it is.
+    NotAllowed { granted: bool, by: Option<String> },
 }
 
 impl Signoff {
-    /// Whether the flag is `+`.
+    /// Whether the flag is `+` from someone who may give it.
     pub fn is_granted(&self) -> bool {
         matches!(self, Signoff::Granted { .. })
+    }
+}
+
+/// Who may give a sign-off: the logins named for it (the app's leads for
+/// `webdev-signoff`, its QA for `qa-signoff`), and the bot when it set the
+/// flag answering one of them (its reply's marker names their comment).
+/// Members of `[push] signoff_groups` are confirmed later, by the planner,
+/// from group lookups ([`confirm_by_groups`]).
+fn judge(state: Signoff, allowed: &[&str], comments: &[Comment], bot_login: &str) -> Signoff {
+    let (granted, by) = match &state {
+        Signoff::Granted { by } => (true, by.clone()),
+        Signoff::Denied { by } => (false, by.clone()),
+        _ => return state,
+    };
+    let setter = by.as_deref().unwrap_or("").trim();
+    let is = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
+    if allowed.iter().any(|who| is(who, setter)) {
+        return state;
+    }
+    if is(setter, bot_login) && answered_one_of(comments, allowed, bot_login) {
+        return state;
+    }
+    Signoff::NotAllowed { granted, by }
+}
+
+/// Whether the bot replied (its `[pushbot command c<id>]` marker) to a
+/// comment written by one of `people`.
+fn answered_one_of(comments: &[Comment], people: &[&str], bot_login: &str) -> bool {
+    let by_them: BTreeSet<String> = comments
+        .iter()
+        .filter(|c| {
+            people
+                .iter()
+                .any(|p| p.trim().eq_ignore_ascii_case(c.creator.trim()))
+        })
+        .map(|c| format!("c{}", c.id.0))
+        .collect();
+    comments
+        .iter()
+        .filter(|c| c.creator.trim().eq_ignore_ascii_case(bot_login.trim()))
+        .flat_map(|c| crate::plan::markers_in(&c.text))
+        .any(|(rule, disc)| rule == crate::commands::REPLY_RULE && by_them.contains(&disc))
+}
+
+/// How a sign-off set by someone who may not give it reads everywhere
+/// (`explain`, the summary, the week view, the signoff rule): "set + by
+/// X, who may not sign off for AMO".
+pub fn not_allowed_words(granted: bool, by: Option<&str>, app: &str) -> String {
+    format!(
+        "set {} by {}, who may not sign off for {app}",
+        if granted { '+' } else { '-' },
+        by.unwrap_or("someone")
+    )
+}
+
+/// A sign-off set by a member of one of `[push] signoff_groups` counts:
+/// `is_member(login, group)` answers from this cycle's group lookups
+/// (`None`: not known, which never counts).
+pub fn confirm_by_groups(
+    push: &mut PushBug,
+    groups: &[String],
+    is_member: impl Fn(&str, &str) -> Option<bool>,
+) {
+    for state in [&mut push.webdev_signoff, &mut push.qa_signoff] {
+        let Signoff::NotAllowed { granted, by } = state else {
+            continue;
+        };
+        let Some(setter) = by.as_deref() else {
+            continue;
+        };
+        if groups.iter().any(|g| is_member(setter, g) == Some(true)) {
+            *state = if *granted {
+                Signoff::Granted { by: by.clone() }
+            } else {
+                Signoff::Denied { by: by.clone() }
+            };
+        }
     }
 }
 
@@ -685,6 +773,7 @@ pub fn extract(
         .and_then(|s| s.qa.clone())
         .or_else(|| (!bug.qa_contact.trim().is_empty()).then(|| bug.qa_contact.clone()));
 
+    let leads = spec.map(|s| s.leads.clone()).unwrap_or_default();
     let mut markers = Vec::new();
     for c in comments
         .iter()
@@ -744,6 +833,18 @@ pub fn extract(
         }
     };
 
+    let webdev_signoff = judge(
+        signoff(bug, &settings.signoff_flags.webdev),
+        &leads.iter().map(String::as_str).collect::<Vec<_>>(),
+        comments,
+        bot_login,
+    );
+    let qa_signoff = judge(
+        signoff(bug, &settings.signoff_flags.qa),
+        qa.as_deref().as_slice(),
+        comments,
+        bot_login,
+    );
     PushBug {
         id: bug.id,
         summary: bug.summary.clone(),
@@ -756,10 +857,10 @@ pub fn extract(
         assignee,
         owner,
         triage_owner,
-        leads: spec.map(|s| s.leads.clone()).unwrap_or_default(),
+        leads,
         qa,
-        webdev_signoff: signoff(bug, &settings.signoff_flags.webdev),
-        qa_signoff: signoff(bug, &settings.signoff_flags.qa),
+        webdev_signoff,
+        qa_signoff,
         checklist,
         status,
         opted_out: has_tag(&bug.whiteboard, &settings.opt_out_tag),

@@ -223,6 +223,96 @@ fn ambiguous_fall_back_time_takes_the_first_and_says_so() {
     assert!(matches!(&p.schedule, Schedule::At { note: Some(n), .. } if n.contains("twice")));
 }
 
+/// AMO with its lead and QA.
+fn amo_settings() -> PushSettings {
+    let mut settings = PushSettings::default();
+    settings.apps.insert(
+        0,
+        AppSpec {
+            name: "AMO".to_string(),
+            whiteboard: vec!["[push:amo]".to_string()],
+            components: Vec::new(),
+            summary: Vec::new(),
+            size: SizeClass::Large,
+            leads: vec!["lead@example.test".to_string()],
+            qa: Some("qa@example.test".to_string()),
+        },
+    );
+    settings
+}
+
+fn flag(name: &str, status: FlagStatus, setter: &str) -> Flag {
+    Flag {
+        id: 2,
+        name: name.to_string(),
+        type_id: Some(1),
+        status,
+        setter: Some(setter.to_string()),
+        requestee: None,
+        creation_date: None,
+        modification_date: None,
+    }
+}
+
+#[test]
+fn a_signoff_counts_only_from_who_may_give_it() {
+    let settings = amo_settings();
+    let mut b = bug("[push:amo]");
+    // QA's flag set by an outsider (recordings 117-118), the lead's by the lead.
+    b.flags = vec![
+        flag("qa-signoff", FlagStatus::Granted, "outsider@example.test"),
+        flag("webdev-signoff", FlagStatus::Denied, "lead@example.test"),
+    ];
+    let p = extract(&b, &[], &settings, BOT, LA);
+    assert_eq!(
+        p.qa_signoff,
+        Signoff::NotAllowed {
+            granted: true,
+            by: Some("outsider@example.test".to_string())
+        }
+    );
+    assert!(matches!(p.webdev_signoff, Signoff::Denied { .. }));
+    // The lead's flag set by QA, or by the bot with no reply to the lead.
+    b.flags = vec![flag(
+        "webdev-signoff",
+        FlagStatus::Granted,
+        "qa@example.test",
+    )];
+    assert!(matches!(
+        extract(&b, &[], &settings, BOT, LA).webdev_signoff,
+        Signoff::NotAllowed { granted: true, .. }
+    ));
+    b.flags = vec![flag("webdev-signoff", FlagStatus::Granted, BOT)];
+    let forged = vec![
+        comment(5, "dev@example.test", "@pushbot go"),
+        comment(6, BOT, "Recorded: go\n\n[pushbot command c5]"),
+    ];
+    assert!(matches!(
+        extract(&b, &forged, &settings, BOT, LA).webdev_signoff,
+        Signoff::NotAllowed { .. }
+    ));
+    // ... but the bot's flag answering the lead's go counts.
+    let answered = vec![
+        comment(5, "Lead@example.test", "@pushbot go"),
+        comment(6, BOT, "Recorded: go\n\n[pushbot command c5]"),
+    ];
+    let mut p = extract(&b, &answered, &settings, BOT, LA);
+    assert!(p.webdev_signoff.is_granted());
+    // A member of a configured group may give either.
+    b.flags = vec![flag("qa-signoff", FlagStatus::Granted, "rm@example.test")];
+    p = extract(&b, &[], &settings, BOT, LA);
+    let groups = vec!["release-managers".to_string()];
+    confirm_by_groups(&mut p, &groups, |_, _| None);
+    assert!(
+        !p.qa_signoff.is_granted(),
+        "unknown membership never counts"
+    );
+    confirm_by_groups(&mut p, &groups, |who, g| {
+        Some(who == "rm@example.test" && g == "release-managers")
+    });
+    assert!(p.qa_signoff.is_granted());
+}
+
 #[test]
 fn signoffs_checklist_markers_and_status() {
     let mut b = bug("[push:amo] [backup-done] [no-nag]");
@@ -251,7 +341,8 @@ fn signoffs_checklist_markers_and_status() {
         ),
         comment(4, BOT, "[infra-tested]"),
     ];
-    let p = extract(&b, &comments, &PushSettings::default(), BOT, LA);
+    let amo = amo_settings();
+    let p = extract(&b, &comments, &amo, BOT, LA);
     assert!(p.webdev_signoff.is_granted());
     assert_eq!(p.qa_signoff, Signoff::Missing);
     let by: Vec<Option<&str>> = p

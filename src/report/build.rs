@@ -54,22 +54,29 @@ impl From<push::SizeClass> for SizeClass {
     }
 }
 
-fn signoff_state(flag: &str, signoff: &Signoff) -> SignoffState {
+fn signoff_state(flag: &str, signoff: &Signoff, app: &str) -> SignoffState {
+    let mut note = None;
     let (state, who) = match signoff {
         Signoff::Missing => (SignoffStatus::Missing, None),
         Signoff::Requested { requestee } => (SignoffStatus::Requested, requestee.clone()),
         Signoff::Granted { by } => (SignoffStatus::Granted, by.clone()),
         Signoff::Denied { by } => (SignoffStatus::Denied, by.clone()),
+        Signoff::NotAllowed { granted, by } => {
+            note = Some(push::not_allowed_words(*granted, by.as_deref(), app));
+            (SignoffStatus::Missing, None)
+        }
     };
     SignoffState {
         flag: flag.to_string(),
         state,
         who,
+        note,
     }
 }
 
 /// One push as the report shows it.
 pub fn entry(push: &PushBug, findings: &Findings, ctx: &ReportContext) -> PushEntry {
+    let app = push.app.as_deref().unwrap_or("this app");
     PushEntry {
         bug: push.id,
         url: ctx.bug_url(push.id),
@@ -82,8 +89,8 @@ pub fn entry(push: &PushBug, findings: &Findings, ctx: &ReportContext) -> PushEn
         when: push.at(),
         owner: push.owner.clone(),
         signoffs: vec![
-            signoff_state(&ctx.signoff_flags.webdev, &push.webdev_signoff),
-            signoff_state(&ctx.signoff_flags.qa, &push.qa_signoff),
+            signoff_state(&ctx.signoff_flags.webdev, &push.webdev_signoff, app),
+            signoff_state(&ctx.signoff_flags.qa, &push.qa_signoff, app),
         ],
         conflicts: findings.conflicts_of(push.id).to_vec(),
         warnings: findings.warnings_of(push.id).to_vec(),

@@ -114,9 +114,10 @@ fn signoffs(list: &[SignoffState]) -> String {
     }
     let parts: Vec<String> = list
         .iter()
-        .map(|s| match &s.who {
-            Some(who) => format!("{} {} ({})", one_line(&s.flag), s.state, one_line(who)),
-            None => format!("{} {}", one_line(&s.flag), s.state),
+        .map(|s| match (&s.who, &s.note) {
+            (_, Some(note)) => format!("{} {} ({})", one_line(&s.flag), s.state, one_line(note)),
+            (Some(who), None) => format!("{} {} ({})", one_line(&s.flag), s.state, one_line(who)),
+            (None, None) => format!("{} {}", one_line(&s.flag), s.state),
         })
         .collect();
     parts.join(", ")

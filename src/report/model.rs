@@ -244,6 +244,10 @@ pub struct SignoffState {
     pub state: SignoffStatus,
     /// Who was asked (requested) or who answered (granted/denied), if known.
     pub who: Option<String>,
+    /// Why a flag that is set still counts as missing, e.g. "set + by
+    /// outsider@example.test, who may not give it".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// One push bug as the report shows it.

@@ -4,6 +4,12 @@
 //! listing the checklist; if the push time arrives without both sign-offs
 //! and a confirmed checklist, says so once.
 //!
+//! A sign-off set by someone who may not give it (Bugzilla lets anyone set
+//! a flag whose type has no grant group, recordings 117–118) counts as
+//! missing: the rule says so once (`not-allowed-…`, naming the flag and
+//! the setter) and asks the lead or QA to set it themselves; the flag is
+//! left exactly as it is.
+//!
 //! Keys carry the push's local date (`request-2026-12-01`,
 //! `missed-2026-12-01`), so a rescheduled push is asked again. Opt-out does
 //! not silence it: sign-off is a safety check, not a nag. Pure.
@@ -15,12 +21,14 @@ use serde_json::{json, Value};
 use super::{already_said, Ctx, Decision, ParamError, Post};
 use crate::bugzilla::FlagChange;
 use crate::clock;
+use crate::plan::ActionKey;
 use crate::push::{PushBug, PushStatus, Signoff, SizeClass};
 
 /// Templates: `request` (variables: `requested`, a list of "flag from
-/// person"; `lead_hours`) and `missing` (variables: `missing`, a list of what
-/// is not there).
-pub const TEMPLATES: &[&str] = &["request", "missing"];
+/// person"; `lead_hours`), `missing` (variables: `missing`, a list of what
+/// is not there) and `not_allowed` (variables: `not_allowed`, a list of
+/// "flag set + by X, who may not sign off for APP"; `ask`, who may set it).
+pub const TEMPLATES: &[&str] = &["request", "missing", "not_allowed"];
 
 /// `[params]` of a `signoff` rule.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -63,6 +71,10 @@ pub(crate) fn sample_extras(template: &str) -> Value {
             "requested": ["webdev-signoff from lead@example.test", "qa-signoff from qa@example.test"],
             "lead_hours": 24,
         }),
+        "not_allowed" => json!({
+            "not_allowed": ["qa-signoff set + by outsider@example.test, who may not sign off for AMO"],
+            "ask": ["qa@example.test"],
+        }),
         _ => json!({"missing": ["webdev-signoff (missing)", "checklist: User data backed up"]}),
     }
 }
@@ -86,6 +98,11 @@ fn missing(push: &PushBug, ctx: &Ctx<'_>) -> Vec<String> {
                     "denied (no-go) by {}",
                     by.clone().unwrap_or_else(|| "someone".to_string())
                 ),
+                Signoff::NotAllowed { granted, by } => crate::push::not_allowed_words(
+                    *granted,
+                    by.as_deref(),
+                    push.app.as_deref().unwrap_or("this app"),
+                ),
                 Signoff::Granted { .. } => String::new(),
             };
             out.push(format!("{name} ({words})"));
@@ -107,6 +124,9 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
     }
     if p.exempt_content && push.size == SizeClass::ContentOnly {
         return quiet("content-only changes are exempt".to_string());
+    }
+    if let Some(d) = not_allowed(rule, ctx, push) {
+        return d;
     }
     let Some(at) = push.at() else {
         return quiet("no push date".to_string());
@@ -158,6 +178,61 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
         missing.join("; ")
     );
     d
+}
+
+/// Sign-offs set by someone who may not give them, said once (by marker
+/// naming each flag and setter) with who may set them; `None` when there
+/// are none, or they were already said.
+fn not_allowed(rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> Option<Decision> {
+    let flags = &ctx.settings.signoff_flags;
+    let app = push.app.as_deref().unwrap_or("this app");
+    let mut parts = Vec::new();
+    let mut lines = Vec::new();
+    let mut ask: Vec<String> = Vec::new();
+    for (name, state, who) in [
+        (&flags.webdev, &push.webdev_signoff, push.leads.clone()),
+        (
+            &flags.qa,
+            &push.qa_signoff,
+            push.qa.iter().cloned().collect(),
+        ),
+    ] {
+        if let Signoff::NotAllowed { granted, by } = state {
+            parts.push(format!("{name}.{}", by.as_deref().unwrap_or("someone")));
+            lines.push(format!(
+                "{name} {}",
+                crate::push::not_allowed_words(*granted, by.as_deref(), app)
+            ));
+            for person in who {
+                if !ask.contains(&person) {
+                    ask.push(person);
+                }
+            }
+        }
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    // As the marker will spell it (a login's `@` is not marker text).
+    let discriminator =
+        ActionKey::new(push.id, rule, format!("not-allowed-{}", parts.join("-"))).discriminator;
+    if already_said(push, rule, &discriminator).is_some() {
+        return None;
+    }
+    Some(Decision::fire(
+        push.id,
+        format!(
+            "sign-off set by someone who may not give it: {}",
+            lines.join("; ")
+        ),
+        Post {
+            template: "not_allowed",
+            discriminator,
+            extras: json!({ "not_allowed": lines, "ask": ask }),
+            others: Vec::new(),
+            flags: Vec::new(),
+        },
+    ))
 }
 
 /// The sign-off request of this rule, made now whatever the lead time
@@ -218,7 +293,7 @@ mod tests {
         rule_set(
             "signoff",
             "signoff",
-            "[templates]\nrequest = \"{{ requested | join(', ') }}{% for i in bug.unconfirmed %} [ ] {{ i.text }}{% endfor %}\"\nmissing = \"missing: {{ missing | join('; ') }}\"",
+            "[templates]\nrequest = \"{{ requested | join(', ') }}{% for i in bug.unconfirmed %} [ ] {{ i.text }}{% endfor %}\"\nmissing = \"missing: {{ missing | join('; ') }}\"\nnot_allowed = \"not allowed: {{ not_allowed | join('; ') }}; ask {{ ask | join(', ') }}\"",
         )
     }
 
@@ -249,6 +324,53 @@ mod tests {
         assert_eq!(
             action.comment.as_deref(),
             Some("webdev-signoff from lead@example.test, qa-signoff from qa@example.test [ ] User data backed up [ ] Prod and staging schemas compared [ ] New infrastructure tested by QA")
+        );
+    }
+
+    #[test]
+    fn a_signoff_from_someone_who_may_not_give_it_is_said_once_and_left_alone() {
+        let outsider = Signoff::NotAllowed {
+            granted: true,
+            by: Some("outsider@example.test".into()),
+        };
+        let p = push().signoffs(Signoff::Missing, outsider).build();
+        // Days before the lead time: said at once.
+        let v = one(&rules(), std::slice::from_ref(&p), "2026-11-25T12:00:00Z");
+        let action = v.action.unwrap();
+        assert_eq!(
+            action.key.marker(),
+            "[pushbot signoff not-allowed-qa-signoff.outsider-example.test]"
+        );
+        assert_eq!(
+            action.comment.as_deref(),
+            Some("not allowed: qa-signoff set + by outsider@example.test, who may not sign off for AMO; ask qa@example.test")
+        );
+        assert!(action.update.flags.is_empty(), "the flag is left as it is");
+        // Said: quiet until the lead time, then only the missing flag is
+        // requested (never the one the outsider set).
+        let said = PushBuilder::from(p)
+            .marker(
+                "signoff",
+                "not-allowed-qa-signoff.outsider-example.test",
+                "2026-11-25T12:00:00Z",
+            )
+            .build();
+        assert!(!one(&rules(), std::slice::from_ref(&said), "2026-11-26T12:00:00Z").fires);
+        let v = one(&rules(), &[said], "2026-12-01T00:00:00Z");
+        let flags: Vec<&str> = v
+            .action
+            .as_ref()
+            .unwrap()
+            .update
+            .flags
+            .iter()
+            .filter_map(|f| f.name.as_deref())
+            .collect();
+        assert_eq!(flags, vec!["webdev-signoff"]);
+        assert!(
+            v.reason.contains("set + by outsider@example.test"),
+            "{}",
+            v.reason
         );
     }
 

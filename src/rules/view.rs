@@ -61,6 +61,11 @@ fn signoff_words(s: &Signoff) -> String {
         Signoff::Requested { requestee } => format!("requested from {}", who(requestee)),
         Signoff::Granted { by } => format!("granted by {}", who(by)),
         Signoff::Denied { by } => format!("denied by {}", who(by)),
+        Signoff::NotAllowed { granted, by } => format!(
+            "missing: set {} by {}, who may not give it",
+            if *granted { '+' } else { '-' },
+            who(by)
+        ),
     }
 }
 

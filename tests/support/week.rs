@@ -25,6 +25,7 @@ pub fn signoff(flag: &str, state: SignoffStatus, who: Option<&str>) -> SignoffSt
         flag: flag.to_string(),
         state,
         who: who.map(str::to_string),
+        note: None,
     }
 }
 
