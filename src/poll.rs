@@ -636,7 +636,12 @@ pub async fn search_push_bugs(
     let mut found = client.search(query).await?;
     if let Some(closed) = shipped.search(query, now) {
         let more = client.search(&closed).await?;
-        found.skipped.extend(more.skipped);
+        // An unreadable bug both searches return is reported once.
+        for skipped in more.skipped {
+            if !found.skipped.contains(&skipped) {
+                found.skipped.push(skipped);
+            }
+        }
         let mut at: BTreeMap<BugId, usize> = found
             .bugs
             .iter()
