@@ -318,10 +318,15 @@ mod tests {
         assert!(!shipped.contains("FIRES"), "{shipped}");
         let open = &text[text.find("bug 902:").unwrap()..];
         assert!(
-            open.contains("FIRES release-conflict: 2 large releases in 2026-W49 (limit 1) (with bug 901)"),
+            open.contains(
+                "FIRES release-conflict: 2 large releases in 2026-W49 (limit 1) (with bug 901)"
+            ),
             "{open}"
         );
-        assert!(open.contains("- bug 901: AMO (large), Tue 2026-12-01 16:00 PST (shipped)"), "{open}");
+        assert!(
+            open.contains("- bug 901: AMO (large), Tue 2026-12-01 16:00 PST (shipped)"),
+            "{open}"
+        );
     }
 
     #[test]

@@ -160,7 +160,11 @@ async fn cold_start_then_a_quiet_cycle_plans_on_the_full_set() {
     assert!(first.full_load);
     assert_eq!(first.tracked_bugs, 4);
     let searches = requests(&server, "GET", |p| p == "/rest/bug").await;
-    assert_eq!(searches.len(), 2, "the open push bugs, then the shipped ones");
+    assert_eq!(
+        searches.len(),
+        2,
+        "the open push bugs, then the shipped ones"
+    );
     assert!(full(&searches[0]));
     assert_eq!(param(&searches[0], "status").as_deref(), Some("__open__"));
     assert!(shipped_search(&searches[1]));
@@ -252,7 +256,10 @@ async fn changes_are_merged_and_cancelled_bugs_dropped() {
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(report.changed_bugs, 2);
     let snapshot = poller.snapshot();
-    assert!(!snapshot.bugs.contains_key(&BugId(2)), "cancelled bug dropped");
+    assert!(
+        !snapshot.bugs.contains_key(&BugId(2)),
+        "cancelled bug dropped"
+    );
     let bug1 = &snapshot.bugs[&BugId(1)];
     assert_eq!(bug1.bug.assigned_to, "dev@example.test");
     let ids: Vec<u64> = bug1.comments.iter().map(|c| c.id.0).collect();
@@ -350,7 +357,13 @@ async fn shipped_pushes_are_loaded_kept_while_their_week_is_current_and_cancelle
         .and(path_regex(r"^/rest/bug/\d+/comment$"))
         .respond_with(ResponseTemplate::new(200).set_body_json(comments_body(
             1,
-            vec![later(comment(20, 1, 3, "amo-dev@example.test", "Pushed to production."))],
+            vec![later(comment(
+                20,
+                1,
+                3,
+                "amo-dev@example.test",
+                "Pushed to production.",
+            ))],
         )))
         .up_to_n_times(1)
         .mount(&server)
@@ -370,7 +383,10 @@ async fn shipped_pushes_are_loaded_kept_while_their_week_is_current_and_cancelle
     assert_eq!(searches.len(), 2);
     let extra = &searches[1];
     assert_eq!(param(extra, "resolution").as_deref(), Some("FIXED"));
-    assert_eq!(param(extra, "last_change_time").as_deref(), Some(SHIPPED_SINCE));
+    assert_eq!(
+        param(extra, "last_change_time").as_deref(),
+        Some(SHIPPED_SINCE)
+    );
     assert_eq!(param(extra, "status"), None, "RESOLVED and VERIFIED alike");
     assert_eq!(param(extra, "product").as_deref(), Some("Websites"));
     let reads = requests(&server, "GET", is_comment_path).await;

@@ -434,7 +434,10 @@ fn html_marks_a_shipped_push_without_asking_for_an_owner() {
     let card = &page[start..start + page[start..].find("</article>").unwrap()];
     assert!(card.contains("data-shipped=\"true\""), "{card}");
     assert!(card.contains("✓ shipped"), "{card}");
-    assert!(card.contains("⚠ Conflict: 2 large releases in 2026-W49"), "{card}");
+    assert!(
+        card.contains("⚠ Conflict: 2 large releases in 2026-W49"),
+        "{card}"
+    );
     assert!(!card.contains("no owner"), "{card}");
     assert_eq!(page.matches("data-shipped=").count(), 1);
     assert!(page.contains("class=\"push large flagged shipped\""));
@@ -442,7 +445,10 @@ fn html_marks_a_shipped_push_without_asking_for_an_owner() {
     assert!(page.contains("shipped (still counts)"));
     let plain = html::render(&meeting_week(), None).unwrap();
     for said in ["data-shipped", "✓ shipped", "still counts"] {
-        assert!(!plain.contains(said), "nothing shipped, nothing said: {said}");
+        assert!(
+            !plain.contains(said),
+            "nothing shipped, nothing said: {said}"
+        );
     }
 }
 
@@ -462,14 +468,25 @@ fn ics_keeps_a_shipped_push_and_says_so() {
         Some("Shipped: AMO large push: bug 1001 AMO 6.3 release")
     );
     // CATEGORIES is a value list: two categories, not one with a comma.
-    assert_eq!(text.matches("CATEGORIES:large,shipped\r\n").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("CATEGORIES:large,shipped\r\n").count(),
+        1,
+        "{text}"
+    );
     let description = amo.get_description().unwrap();
     assert!(description.contains("owner: none\n"), "{description}");
     assert!(
         description.contains("shipped: resolved FIXED; still counts toward the week's limits"),
         "{description}"
     );
-    assert!(description.contains(&format!("CONFLICT: {CONFLICT}")), "{description}");
-    assert_eq!(text.matches("CATEGORIES:large\r\n").count(), 1, "SUMO: {text}");
+    assert!(
+        description.contains(&format!("CONFLICT: {CONFLICT}")),
+        "{description}"
+    );
+    assert_eq!(
+        text.matches("CATEGORIES:large\r\n").count(),
+        1,
+        "SUMO: {text}"
+    );
     assert_eq!(text.matches("SUMMARY:Shipped").count(), 1);
 }

@@ -155,8 +155,14 @@ mod tests {
         assert_eq!(shipped(0).since(now), utc(2026, 11, 30, 8, 0));
         assert_eq!(shipped(7).since(now), utc(2026, 11, 23, 8, 0));
         // Sunday 6 Dec 23:30 PST is still W49; Monday 00:30 is W50.
-        assert_eq!(shipped(0).since(utc(2026, 12, 7, 7, 30)), utc(2026, 11, 30, 8, 0));
-        assert_eq!(shipped(0).since(utc(2026, 12, 7, 8, 30)), utc(2026, 12, 7, 8, 0));
+        assert_eq!(
+            shipped(0).since(utc(2026, 12, 7, 7, 30)),
+            utc(2026, 11, 30, 8, 0)
+        );
+        assert_eq!(
+            shipped(0).since(utc(2026, 12, 7, 8, 30)),
+            utc(2026, 12, 7, 8, 0)
+        );
     }
 
     #[test]
@@ -176,7 +182,10 @@ mod tests {
         let q = query();
         assert!(s.keeps(&q, &bug("", Some(utc(2020, 1, 1, 0, 0))), now));
         assert!(s.keeps(&q, &bug("FIXED", Some(utc(2026, 11, 30, 19, 0))), now));
-        assert!(s.keeps(&q, &bug("FIXED", Some(utc(2026, 11, 23, 8, 0))), now), "inclusive");
+        assert!(
+            s.keeps(&q, &bug("FIXED", Some(utc(2026, 11, 23, 8, 0))), now),
+            "inclusive"
+        );
         assert!(!s.keeps(&q, &bug("FIXED", Some(utc(2026, 11, 23, 7, 59))), now));
         assert!(s.keeps(&q, &bug("FIXED", None), now));
         for cancelled in ["WONTFIX", "INVALID", "DUPLICATE"] {
@@ -191,10 +200,20 @@ mod tests {
     fn the_extra_search_asks_for_fixed_bugs_changed_since_the_bound() {
         let now = utc(2026, 12, 2, 18, 0);
         let search = shipped(7).search(&query(), now).unwrap();
-        assert_eq!(search.status, "", "no status criterion: RESOLVED and VERIFIED alike");
-        assert_eq!(search.params.get("resolution").map(String::as_str), Some("FIXED"));
+        assert_eq!(
+            search.status, "",
+            "no status criterion: RESOLVED and VERIFIED alike"
+        );
+        assert_eq!(
+            search.params.get("resolution").map(String::as_str),
+            Some("FIXED")
+        );
         assert_eq!(search.changed_since, Some(utc(2026, 11, 23, 8, 0)));
-        assert_eq!(search.product, query().product, "the same push-bug criteria");
+        assert_eq!(
+            search.product,
+            query().product,
+            "the same push-bug criteria"
+        );
     }
 
     #[test]

@@ -256,7 +256,11 @@ mod tests {
         let findings = crate::rules::findings(&rules, &pushes, &settings, ctx().tz);
         let report = week_report(&pushes, &findings, "2026-W49".parse().unwrap(), &ctx());
         let shown: Vec<(u64, bool)> = report.pushes.iter().map(|e| (e.bug.0, e.shipped)).collect();
-        assert_eq!(shown, [(1, true), (2, false)], "no cancelled, no shipped without a date");
+        assert_eq!(
+            shown,
+            [(1, true), (2, false)],
+            "no cancelled, no shipped without a date"
+        );
         assert_eq!(report.shipped(), 1);
         assert_eq!(
             report.conflicts(),

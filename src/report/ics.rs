@@ -103,10 +103,7 @@ pub fn render<'a>(
         if entry.shipped {
             categories.push("shipped".to_string());
         }
-        line(
-            &mut out,
-            &format!("CATEGORIES:{}", categories.join(",")),
-        );
+        line(&mut out, &format!("CATEGORIES:{}", categories.join(",")));
         line(&mut out, "END:VEVENT");
     }
     line(&mut out, "END:VCALENDAR");
