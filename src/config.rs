@@ -206,6 +206,15 @@ pub struct PollSettings {
     /// an alert. Default: 50.
     #[serde(default = "default_max_writes")]
     pub max_writes_per_cycle: usize,
+    /// Push bugs resolved FIXED (shipped) still count toward their week's
+    /// limits, so the bot also loads those changed at most this many days
+    /// before the start of the current ISO week (Monday 00:00 in
+    /// `team.time_zone`). 0 keeps only those changed this week; the default,
+    /// 7, also keeps last week's (for its week view and for pushes closed
+    /// before their week began). Days, at most 366. Only with the default
+    /// `query.status = "__open__"`: another status decides alone.
+    #[serde(default = "default_shipped_lookback_days")]
+    pub shipped_lookback_days: u32,
 }
 
 impl Default for PollSettings {
@@ -214,6 +223,7 @@ impl Default for PollSettings {
             interval_secs: default_interval_secs(),
             overlap_secs: default_overlap_secs(),
             max_writes_per_cycle: default_max_writes(),
+            shipped_lookback_days: default_shipped_lookback_days(),
         }
     }
 }
@@ -357,6 +367,12 @@ fn default_overlap_secs() -> u64 {
 fn default_max_writes() -> usize {
     50
 }
+fn default_shipped_lookback_days() -> u32 {
+    7
+}
+/// The longest `poll.shipped_lookback_days`: a year of closed bugs is
+/// already far more than any week's limits need.
+const MAX_SHIPPED_LOOKBACK_DAYS: u32 = 366;
 fn default_time_zone() -> String {
     "America/Los_Angeles".to_string()
 }
@@ -492,6 +508,15 @@ impl Settings {
                 "must be at least 1 (bugzilla.mozilla.org asks for 300 or more)",
             ));
         }
+        if self.poll.shipped_lookback_days > MAX_SHIPPED_LOOKBACK_DAYS {
+            return Err(invalid(
+                "poll.shipped_lookback_days",
+                format!(
+                    "{} is too many days; use at most {MAX_SHIPPED_LOOKBACK_DAYS} (default 7): every full load reads each push bug resolved FIXED in that time",
+                    self.poll.shipped_lookback_days
+                ),
+            ));
+        }
         self.team.tz()?;
         self.commands.validate()?;
         self.push.validate()?;
@@ -581,6 +606,7 @@ bot_login = "pushbot@example.org"
         assert_eq!(s.bugzilla.rest_path, "/rest");
         assert_eq!(s.bugzilla.auth, AuthMethod::Query);
         assert_eq!(s.poll.interval_secs, 300);
+        assert_eq!(s.poll.shipped_lookback_days, 7);
         assert_eq!(s.team.time_zone, "America/Los_Angeles");
         assert_eq!(s.query.status, "__open__");
         assert_eq!(
@@ -665,6 +691,10 @@ bot_login = "pushbot@example.org"
             (
                 format!("{MINIMAL}\n[poll]\ninterval_secs = 0\n"),
                 "poll.interval_secs",
+            ),
+            (
+                format!("{MINIMAL}\n[poll]\nshipped_lookback_days = 400\n"),
+                "poll.shipped_lookback_days",
             ),
             (
                 MINIMAL.replace("https://bugzilla.example.org", "not a url"),

@@ -119,7 +119,9 @@ pub fn describe_push(p: &PushBug, tz: Tz) -> String {
     }
     let status = match &p.status {
         crate::push::PushStatus::Open { status } => format!("open ({status})"),
-        crate::push::PushStatus::Done => "done (RESOLVED FIXED)".to_string(),
+        crate::push::PushStatus::Done => {
+            "done (resolved FIXED): shipped; it still counts toward its week's limits, and no rule comments on it".to_string()
+        }
         crate::push::PushStatus::Cancelled { resolution } => format!("cancelled ({resolution})"),
     };
     let _ = writeln!(s, "  status:    {status}");
@@ -282,6 +284,52 @@ mod tests {
         assert!(
             text.contains("owner:     none (assignee `nobody@mozilla.org` is a default account); triage owner: triage@example.org"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_shipped_push_is_done_still_counted_and_named_by_the_open_one() {
+        let tz = chrono_tz::America::Los_Angeles;
+        let bugs = parse_bug_json(
+            r#"{"bugs":[
+                {"id":901,"summary":"Push AMO","whiteboard":"[push:amo] [push 2026-12-01 16:00]",
+                 "assigned_to":"amo-dev@example.org","status":"RESOLVED","resolution":"FIXED",
+                 "is_open":false},
+                {"id":902,"summary":"Push SUMO","whiteboard":"[push:sumo] [push 2026-12-03 16:00]",
+                 "assigned_to":"sumo-dev@example.org","status":"CONFIRMED","resolution":"",
+                 "is_open":true}
+            ]}"#,
+        )
+        .unwrap();
+        let settings = crate::push::PushSettings::default();
+        let pushes: Vec<PushBug> = bugs
+            .iter()
+            .map(|(b, c)| crate::push::extract(b, c, &settings, "pushbot@example.org", tz))
+            .collect();
+        let rules = crate::rules::RuleSet::from_sources(crate::demo::SHIPPED_RULES).unwrap();
+        let now = clock::parse_now("2026-12-01 18:00", tz).unwrap();
+        let verdicts = crate::rules::evaluate(&rules, &pushes, &settings, tz, now);
+        let text = report(&pushes, &verdicts, &[BugId(901), BugId(902)], tz, now);
+        let shipped = &text[text.find("bug 901:").unwrap()..text.find("bug 902:").unwrap()];
+        assert!(
+            shipped.contains("status:    done (resolved FIXED): shipped; it still counts toward its week's limits"),
+            "{shipped}"
+        );
+        assert!(
+            shipped.contains("quiet release-conflict: done; still counted for 2026-W49"),
+            "{shipped}"
+        );
+        assert!(!shipped.contains("FIRES"), "{shipped}");
+        let open = &text[text.find("bug 902:").unwrap()..];
+        assert!(
+            open.contains(
+                "FIRES release-conflict: 2 large releases in 2026-W49 (limit 1) (with bug 901)"
+            ),
+            "{open}"
+        );
+        assert!(
+            open.contains("- bug 901: AMO (large), Tue 2026-12-01 16:00 PST (shipped)"),
+            "{open}"
         );
     }
 

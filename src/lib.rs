@@ -18,8 +18,9 @@
 //! - [`execute`]: applies planned actions through the client: marker check,
 //!   write cap, dry-run, no blind retry of writes; records them in the store.
 //! - [`poll`]: the cycle: incremental polling into an in-memory snapshot of
-//!   open push bugs, planning on all of it, executing, saving the watermark;
-//!   the daemon loop and its metrics.
+//!   open push bugs and those shipped lately (they still count), planning on
+//!   all of it, executing, saving the watermark; the daemon loop and its
+//!   metrics.
 //! - [`store`]: the local SQLite state (watermark, action log, commands,
 //!   snoozes, cycles): history and speed, never the ledger.
 //! - [`bot`]: wiring: settings and rules into a planner and a started

@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 
 use crate::bot::Decider;
 use crate::config::Settings;
-use crate::poll::{AfterCycle, CycleReport, Metrics as PollMetrics, Snapshot};
+use crate::poll::{AfterCycle, CycleReport, Metrics as PollMetrics, Shipped, Snapshot};
 use crate::report::ics::IcsOptions;
 use crate::web::{self, CycleResult, WebData, WebState};
 
@@ -103,13 +103,17 @@ pub fn clock(now: Option<DateTime<Utc>>) -> web::Clock {
     }
 }
 
-/// Reads every push bug of `query` and its comments, once (`pushbot
-/// summary`): the same search as the poller's full load, no writes.
+/// Reads every push bug the bot tracks at `now` (the open ones of
+/// `query` and those shipped recently enough, see [`Shipped`]) and their
+/// comments, once (`pushbot summary`): the same searches as the poller's
+/// full load, no writes.
 pub async fn read_snapshot(
     client: &crate::bugzilla::Client,
     query: &crate::bugzilla::SearchQuery,
+    shipped: &Shipped,
+    now: DateTime<Utc>,
 ) -> Result<Snapshot, crate::bugzilla::BugzillaError> {
-    let found = client.search(query).await?;
+    let found = crate::poll::search_push_bugs(client, query, shipped, now).await?;
     for (id, reason) in &found.skipped {
         let bug = id.map_or_else(|| "?".to_string(), |id| id.to_string());
         tracing::warn!(bug, reason, "bug skipped: could not be read");
@@ -121,7 +125,7 @@ pub async fn read_snapshot(
         client.comments(&ids, None).await?
     };
     let mut snapshot = Snapshot::default();
-    for bug in found.bugs.into_iter().filter(|b| b.open()) {
+    for bug in found.bugs {
         let mut list = comments.remove(&bug.id).unwrap_or_default();
         list.sort_by_key(|c| (c.creation_time, c.id));
         snapshot.bugs.insert(

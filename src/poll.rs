@@ -1,23 +1,31 @@
-//! The polling cycle: keeps every open push bug and its comments in memory
-//! (the [`Snapshot`]), refreshes it incrementally from Bugzilla, runs the
-//! planner on the whole snapshot and hands the actions to the executor.
+//! The polling cycle: keeps every open push bug, every push bug shipped
+//! recently enough to count ([`shipped`]), and their comments in memory (the
+//! [`Snapshot`]), refreshes it incrementally from Bugzilla, runs the planner
+//! on the whole snapshot and hands the actions to the executor.
 //!
 //! One cycle ([`Poller::run_once`]), after REST.md §12:
 //!
 //! 1. Search. A cold start (nothing in memory, or no watermark) and the
-//!    periodic full resync load every open push bug. Otherwise the search
-//!    asks for bugs changed since the stored watermark minus
-//!    `poll.overlap_secs` (the bound is inclusive with one-second precision
-//!    and bugzilla.mozilla.org searches a replica). With the default
-//!    `__open__` status, the incremental search leaves the status out, so a
-//!    bug that was just closed comes back and is dropped from memory.
+//!    periodic full resync load every open push bug, and with the default
+//!    `__open__` status a second search loads the push bugs resolved FIXED
+//!    since [`Shipped::since`] (a shipped push still counts toward its
+//!    week). Otherwise the search asks for bugs changed since the stored
+//!    watermark minus `poll.overlap_secs` (the bound is inclusive with
+//!    one-second precision and bugzilla.mozilla.org searches a replica).
+//!    With the default `__open__` status, the incremental search leaves the
+//!    status out, so a bug that was just closed comes back: resolved FIXED
+//!    it stays (its comments are read like any other's), resolved any other
+//!    way (cancelled) it is dropped from memory. Shipped bugs whose last
+//!    change falls behind [`Shipped::since`] as the weeks turn are dropped
+//!    too (see [`shipped`] for why a time bound and not the push date).
 //! 2. Comments of the changed bugs, one request per batch: all of them for
 //!    a bug new to memory, else those newer than the same bound (`new_since`
 //!    is strict), de-duplicated by comment id.
 //! 3. The planner runs on the full snapshot (rules depend on time and on
-//!    other bugs of the same week), then the executor.
+//!    other bugs of the same week; they count shipped pushes and never
+//!    comment on them), then the executor.
 //! 4. Only then the new watermark is saved: the server's clock from the
-//!    search's `Date` header, never ours.
+//!    (first) search's `Date` header, never ours.
 //!
 //! A Bugzilla outage ends the cycle early with everything kept as it was;
 //! the next cycle tries again. A bug the client could not read is logged
@@ -27,8 +35,14 @@
 //! say) are only noticed by the full resync, every
 //! [`PollerOptions::full_sync_every`].
 //!
+//! With a `status` other than `__open__` the query alone decides what is
+//! tracked, as before shipped pushes were kept: every bug it returns stays,
+//! closed or not, and the incremental search keeps that status.
+//!
 //! Must not: decide what to write (the planner does) or write to Bugzilla
 //! itself (the executor does).
+
+pub mod shipped;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -38,13 +52,15 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::bugzilla::{Bug, BugId, BugzillaError, Client, Comment, SearchQuery};
+use crate::bugzilla::{Bug, BugId, BugzillaError, Client, Comment, SearchQuery, SearchResult};
 use crate::commands::handle::{Lookup, Memberships};
 use crate::commands::Membership;
 use crate::config::Settings;
 use crate::execute::{ExecuteOptions, Executor};
 use crate::plan::Action;
 use crate::store::{CycleRecord, Store};
+
+pub use shipped::Shipped;
 
 /// A push bug and all its comments, oldest first.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,7 +79,8 @@ impl TrackedBug {
     }
 }
 
-/// Every open push bug the bot knows of, by id: what the planner sees.
+/// Every push bug the bot tracks, by id: the open ones and those shipped
+/// recently enough to count ([`shipped`]); what the planner sees.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Snapshot {
     pub bugs: BTreeMap<BugId, TrackedBug>,
@@ -102,7 +119,8 @@ pub struct CycleReport {
     pub duration: Duration,
     /// HTTP requests made to Bugzilla during the cycle.
     pub requests: u64,
-    /// True when this cycle loaded every open push bug.
+    /// True when this cycle loaded every tracked push bug (open and
+    /// recently shipped).
     pub full_load: bool,
     /// Bugs in memory after the cycle.
     pub tracked_bugs: usize,
@@ -160,6 +178,9 @@ pub type SharedMetrics = Arc<Mutex<Metrics>>;
 pub struct PollerOptions {
     /// The search's criteria (from `[query]`), without `changed_since`.
     pub query: SearchQuery,
+    /// Which shipped (resolved FIXED) push bugs stay tracked
+    /// (`poll.shipped_lookback_days`, `team.time_zone`).
+    pub shipped: Shipped,
     /// `poll.interval_secs`: pause between cycles.
     pub interval: Duration,
     /// `poll.overlap_secs`: how far before the watermark to search.
@@ -178,6 +199,7 @@ impl PollerOptions {
     pub fn from_settings(settings: &Settings) -> PollerOptions {
         PollerOptions {
             query: SearchQuery::from_settings(&settings.query),
+            shipped: Shipped::from_settings(settings),
             interval: Duration::from_secs(settings.poll.interval_secs),
             overlap: chrono::Duration::seconds(
                 i64::try_from(settings.poll.overlap_secs).unwrap_or(i64::MAX / 1000),
@@ -256,7 +278,7 @@ impl Poller {
         self.after_cycle = Some(hook);
     }
 
-    /// The open push bugs in memory.
+    /// The tracked push bugs in memory.
     pub fn snapshot(&self) -> &Snapshot {
         &self.snapshot
     }
@@ -362,13 +384,21 @@ impl Poller {
         };
         report.full_load = since.is_none();
 
-        let mut query = self.options.query.clone();
-        let drop_closed = query.status == OPEN_STATUS;
-        if since.is_some() && drop_closed {
-            query.status = String::new();
-        }
-        query.changed_since = since;
-        let found = self.client.search(&query).await?;
+        let options = &self.options;
+        let keeps = |bug: &Bug| options.shipped.keeps(&options.query, bug, now);
+        let found = match since {
+            None => search_push_bugs(&self.client, &options.query, &options.shipped, now).await?,
+            Some(since) => {
+                let mut query = options.query.clone();
+                if Shipped::applies(&query) {
+                    // Closed bugs must come back: shipped ones stay,
+                    // cancelled ones leave memory.
+                    query.status = String::new();
+                }
+                query.changed_since = Some(since);
+                self.client.search(&query).await?
+            }
+        };
         for (id, reason) in &found.skipped {
             let bug = id.map_or_else(|| "?".to_string(), |id| id.to_string());
             tracing::warn!(bug, reason, "bug skipped: could not be read");
@@ -383,20 +413,17 @@ impl Poller {
         }
         report.changed_bugs = found.bugs.len();
 
-        let (open, closed): (Vec<Bug>, Vec<Bug>) = found
-            .bugs
-            .into_iter()
-            .partition(|b| !drop_closed || b.open());
+        let (kept, gone): (Vec<Bug>, Vec<Bug>) = found.bugs.into_iter().partition(|b| keeps(b));
 
         if since.is_none() {
-            let ids: Vec<BugId> = open.iter().map(|b| b.id).collect();
+            let ids: Vec<BugId> = kept.iter().map(|b| b.id).collect();
             let mut comments = if ids.is_empty() {
                 BTreeMap::new()
             } else {
                 self.client.comments(&ids, None).await?
             };
             let mut fresh = Snapshot::default();
-            for bug in open {
+            for bug in kept {
                 let mut tracked = TrackedBug {
                     comments: Vec::new(),
                     bug,
@@ -411,7 +438,7 @@ impl Poller {
 
         // Incremental: read every comment first, change memory after, so an
         // error leaves the snapshot as it was.
-        let (known, new): (Vec<BugId>, Vec<BugId>) = open
+        let (known, new): (Vec<BugId>, Vec<BugId>) = kept
             .iter()
             .map(|b| b.id)
             .partition(|id| self.snapshot.bugs.contains_key(id));
@@ -426,7 +453,7 @@ impl Poller {
                     .bugs
                     .get(id)
                     .and_then(|t| t.bug.last_change_time);
-                let now = open
+                let now = kept
                     .iter()
                     .find(|b| b.id == *id)
                     .and_then(|b| b.last_change_time);
@@ -443,12 +470,12 @@ impl Poller {
         } else {
             self.client.comments(&known, since).await?
         };
-        for bug in closed {
+        for bug in gone {
             if self.snapshot.bugs.remove(&bug.id).is_some() {
-                tracing::info!(bug = %bug.id, "bug left the query; no longer tracked");
+                tracing::info!(bug = %bug.id, resolution = %bug.resolution, "bug left the query or was cancelled; no longer tracked");
             }
         }
-        for bug in open {
+        for bug in kept {
             let id = bug.id;
             let comments = new_comments
                 .remove(&id)
@@ -461,6 +488,15 @@ impl Poller {
             tracked.bug = bug;
             tracked.merge_comments(comments);
         }
+        // Shipped bugs whose last change fell behind the bound as the week
+        // turned (the full load would not find them again).
+        self.snapshot.bugs.retain(|id, tracked| {
+            let keep = keeps(&tracked.bug);
+            if !keep {
+                tracing::info!(bug = %id, "shipped before this week and the lookback; no longer tracked");
+            }
+            keep
+        });
         Ok(found.server_time)
     }
 
@@ -581,6 +617,49 @@ impl Poller {
             }
         }
     }
+}
+
+/// The searches of a full load: every bug of `query`, plus, with the
+/// default `__open__` status, the push bugs shipped since
+/// [`Shipped::since`] (a second search). One result, each bug once (the
+/// later search's copy wins: it is the newer), holding only what the
+/// snapshot keeps; the server time is the first search's, so nothing
+/// changed between the two is missed by the next incremental search. Also
+/// what `pushbot summary` and `pushbot explain` read, so that they count
+/// the same pushes as the bot.
+pub async fn search_push_bugs(
+    client: &Client,
+    query: &SearchQuery,
+    shipped: &Shipped,
+    now: DateTime<Utc>,
+) -> Result<SearchResult, BugzillaError> {
+    let mut found = client.search(query).await?;
+    if let Some(closed) = shipped.search(query, now) {
+        let more = client.search(&closed).await?;
+        // An unreadable bug both searches return is reported once.
+        for skipped in more.skipped {
+            if !found.skipped.contains(&skipped) {
+                found.skipped.push(skipped);
+            }
+        }
+        let mut at: BTreeMap<BugId, usize> = found
+            .bugs
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.id, i))
+            .collect();
+        for bug in more.bugs {
+            match at.get(&bug.id) {
+                Some(&i) => found.bugs[i] = bug,
+                None => {
+                    at.insert(bug.id, found.bugs.len());
+                    found.bugs.push(bug);
+                }
+            }
+        }
+    }
+    found.bugs.retain(|b| shipped.keeps(query, b, now));
+    Ok(found)
 }
 
 fn log_cycle(report: &CycleReport) {

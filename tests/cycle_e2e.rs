@@ -1,7 +1,8 @@
 //! The whole cycle end to end against the in-process sandbox seeded with the
 //! demo's week (`src/demo/meeting-week.toml`): exactly the expected comments
 //! and flags on the first cycle, nothing on quiet cycles (and one request),
-//! people's changes picked up, a lost state file, closed bugs, dry-run,
+//! people's changes picked up, a lost state file, closed bugs (cancelled
+//! ones dropped, shipped ones kept), dry-run,
 //! the metrics, and convergence under a high rate of injected faults.
 
 use std::collections::BTreeMap;
@@ -332,18 +333,27 @@ async fn losing_the_state_file_posts_nothing_new() {
 }
 
 #[tokio::test]
-async fn a_closed_bug_stops_being_tracked() {
+async fn a_cancelled_bug_stops_being_tracked_a_shipped_one_still_counts() {
     let dir = tempfile::tempdir().unwrap();
     let mut demo = Demo::start(dir.path()).await.unwrap();
     demo.cycle_at(at("2026-11-30 09:00")).await;
     demo.cycle_at(at("2026-11-30 09:05")).await;
     assert!(demo.poller.snapshot().bugs.contains_key(&BugId(805)));
 
+    // The copy change is dropped (WONTFIX); the Input push goes out early
+    // (FIXED).
     demo.sandbox.clock().set(at("2026-11-30 09:20"));
     demo.sandbox
         .update_bug(
             805,
             "admin@example.test",
+            &json!({"status": "RESOLVED", "resolution": "WONTFIX"}),
+        )
+        .unwrap();
+    demo.sandbox
+        .update_bug(
+            804,
+            "input-dev@example.test",
             &json!({"status": "RESOLVED", "resolution": "FIXED"}),
         )
         .unwrap();
@@ -353,6 +363,8 @@ async fn a_closed_bug_stops_being_tracked() {
     assert_eq!(report.tracked_bugs, 4);
     let ids: Vec<u64> = demo.poller.snapshot().bugs.keys().map(|b| b.0).collect();
     assert_eq!(ids, vec![801, 802, 803, 804]);
+    // 804 still counts in the week's conflict (the same bugs as before:
+    // nothing new to say) and gets no comment of its own.
     assert_eq!(report.writes, 0);
     assert_eq!(ledger(&demo.sandbox), after_first_cycle());
     demo.sandbox.shutdown().await;

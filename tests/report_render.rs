@@ -370,3 +370,123 @@ fn ics_escapes_and_folds_user_text() {
     );
     assert!(summary.ends_with("certainly needs folding"), "{summary:?}");
 }
+
+/// The meeting week after the AMO push went out on Tuesday (its bug
+/// resolved FIXED): still in the week, still in the conflict.
+fn week_with_amo_shipped() -> WeekReport {
+    let mut report = meeting_week();
+    let amo = report.pushes.iter_mut().find(|e| e.bug.0 == 1001).unwrap();
+    amo.shipped = true;
+    amo.owner = None;
+    report
+}
+
+#[test]
+fn markdown_marks_a_shipped_push_and_keeps_its_conflict() {
+    let text = markdown::render(&week_with_amo_shipped());
+    assert!(
+        text.contains("5 pushes scheduled (1 shipped), 1 unscheduled; 1 conflict, 1 warning.\n"),
+        "{text}"
+    );
+    let amo = "- 16:00 PST bug 1001 (AMO, large, shipped): AMO 6.3 release\n\
+               \x20 - https://bugzilla.example.org/show_bug.cgi?id=1001\n\
+               \x20 - owner: none\n";
+    assert!(text.contains(amo), "{text}");
+    assert!(
+        text.contains(&format!("- {CONFLICT}\n")),
+        "the week's conflict still counts the shipped push: {text}"
+    );
+    // Only the shipped push changed.
+    assert_eq!(
+        text.replace(" (1 shipped)", "")
+            .replace(", shipped)", ")")
+            .replace(
+                "owner: none\n  - sign-off: webdev-signoff granted (morgamic",
+                "owner: wclouser@example.org\n  - sign-off: webdev-signoff granted (morgamic"
+            ),
+        MEETING_WEEK_MARKDOWN
+    );
+}
+
+#[test]
+fn json_says_which_pushes_shipped() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&json::render(&week_with_amo_shipped()).unwrap()).unwrap();
+    assert_eq!(doc["shipped"], 1);
+    let tuesday = &doc["days"][1]["pushes"][0];
+    assert_eq!(tuesday["bug"], 1001);
+    assert_eq!(tuesday["shipped"], true);
+    assert_eq!(tuesday["conflicts"][0], CONFLICT);
+    assert_eq!(doc["days"][3]["pushes"][0]["shipped"], false);
+    assert_eq!(doc["unscheduled"][0]["shipped"], false);
+    assert_eq!(doc["conflicts"][0]["bugs"], serde_json::json!([1001, 1002]));
+    // The plain meeting week has the field too, all false.
+    let plain: serde_json::Value =
+        serde_json::from_str(&json::render(&meeting_week()).unwrap()).unwrap();
+    assert_eq!(plain["shipped"], 0);
+    assert_eq!(plain["days"][1]["pushes"][0]["shipped"], false);
+}
+
+#[test]
+fn html_marks_a_shipped_push_without_asking_for_an_owner() {
+    let page = html::render(&week_with_amo_shipped(), None).unwrap();
+    let start = page.find("data-bug=\"1001\"").unwrap();
+    let card = &page[start..start + page[start..].find("</article>").unwrap()];
+    assert!(card.contains("data-shipped=\"true\""), "{card}");
+    assert!(card.contains("✓ shipped"), "{card}");
+    assert!(
+        card.contains("⚠ Conflict: 2 large releases in 2026-W49"),
+        "{card}"
+    );
+    assert!(!card.contains("no owner"), "{card}");
+    assert_eq!(page.matches("data-shipped=").count(), 1);
+    assert!(page.contains("class=\"push large flagged shipped\""));
+    assert!(page.contains("(<strong>1</strong> shipped)"));
+    assert!(page.contains("shipped (still counts)"));
+    let plain = html::render(&meeting_week(), None).unwrap();
+    for said in ["data-shipped", "✓ shipped", "still counts"] {
+        assert!(
+            !plain.contains(said),
+            "nothing shipped, nothing said: {said}"
+        );
+    }
+}
+
+#[test]
+fn ics_keeps_a_shipped_push_and_says_so() {
+    let report = week_with_amo_shipped();
+    let text = ics::render([&report], report.generated_at, &IcsOptions::default());
+    assert_wire_format(&text);
+    let events = parse_ics(&text);
+    assert_eq!(events.len(), 5);
+    let amo = events
+        .iter()
+        .find(|e| e.get_uid() == Some("push-1001@pushbot"))
+        .unwrap();
+    assert_eq!(
+        amo.get_summary(),
+        Some("Shipped: AMO large push: bug 1001 AMO 6.3 release")
+    );
+    // CATEGORIES is a value list: two categories, not one with a comma.
+    assert_eq!(
+        text.matches("CATEGORIES:large,shipped\r\n").count(),
+        1,
+        "{text}"
+    );
+    let description = amo.get_description().unwrap();
+    assert!(description.contains("owner: none\n"), "{description}");
+    assert!(
+        description.contains("shipped: resolved FIXED; still counts toward the week's limits"),
+        "{description}"
+    );
+    assert!(
+        description.contains(&format!("CONFLICT: {CONFLICT}")),
+        "{description}"
+    );
+    assert_eq!(
+        text.matches("CATEGORIES:large\r\n").count(),
+        1,
+        "SUMO: {text}"
+    );
+    assert_eq!(text.matches("SUMMARY:Shipped").count(), 1);
+}

@@ -5,17 +5,19 @@
 //! object, optionally with comments; a directory means every `*.json` in
 //! it) and needs no Bugzilla: the settings file is read only if it exists,
 //! else the shipped defaults apply. With bug ids it fetches those bugs plus
-//! the push bugs the `[query]` selects (so conflicts see the whole week).
+//! the push bugs the bot tracks (those `[query]` selects and those shipped
+//! recently, which still count), so conflicts see the whole week.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use pushbot::bugzilla::{BugId, Client, SearchQuery};
+use pushbot::bugzilla::{BugId, Client};
 use pushbot::config::Settings;
 use pushbot::explain::{self, BugWithComments};
+use pushbot::poll::{search_push_bugs, PollerOptions};
 use pushbot::push::{self, PushSettings};
 use pushbot::rules::{self, RuleSet};
 
@@ -76,7 +78,11 @@ fn read_files(paths: &[PathBuf]) -> anyhow::Result<Vec<BugWithComments>> {
     Ok(out)
 }
 
-async fn fetch(settings: &Settings, ids: &[BugId]) -> anyhow::Result<Vec<BugWithComments>> {
+async fn fetch(
+    settings: &Settings,
+    ids: &[BugId],
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<BugWithComments>> {
     let client = Client::new(settings).context("cannot build the Bugzilla client")?;
     let mut bugs = client
         .get_bugs(ids)
@@ -88,9 +94,10 @@ async fn fetch(settings: &Settings, ids: &[BugId]) -> anyhow::Result<Vec<BugWith
             bail!("bug {id} is missing or not visible to the bot account");
         }
     }
-    let query = SearchQuery::from_settings(&settings.query);
-    let others = client
-        .search(&query)
+    // The same push bugs as the bot's full load: open ones and those
+    // shipped recently (a shipped push still counts toward its week).
+    let options = PollerOptions::from_settings(settings);
+    let others = search_push_bugs(&client, &options.query, &options.shipped, now)
         .await
         .context("cannot search the other push bugs")?;
     for bug in others.bugs {
@@ -164,7 +171,7 @@ pub fn run(config: &Path, args: ExplainArgs) -> anyhow::Result<ExitCode> {
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        for fetched in runtime.block_on(fetch(settings, &ids))? {
+        for fetched in runtime.block_on(fetch(settings, &ids, now))? {
             if !bugs.iter().any(|(b, _)| b.id == fetched.0.id) {
                 bugs.push(fetched);
             }

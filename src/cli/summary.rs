@@ -1,5 +1,6 @@
 //! `pushbot summary`: prints a week's summary on demand (Markdown, HTML or
-//! JSON), read from Bugzilla through the normal search. Never writes.
+//! JSON), read from Bugzilla through the poller's full-load searches (open
+//! push bugs and those shipped recently, which still count). Never writes.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -51,11 +52,19 @@ pub fn run(config: &Path, args: SummaryArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("--week {other}: use 2026-W49, `this` or `next`"))?,
     };
     let decider = Decider::from_settings(&settings, rules)?;
-    let query = PollerOptions::from_settings(&settings).query;
+    let options = PollerOptions::from_settings(&settings);
     let client = Client::new(&settings).context("cannot build the Bugzilla client")?;
+    // A past week's shipped pushes count for it too: load those shipped
+    // since that week began (minus the lookback), not only this week's.
+    let loaded_as_of = now.min(week.bounds(tz).0);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let snapshot = runtime
-        .block_on(live::read_snapshot(&client, &query))
+        .block_on(live::read_snapshot(
+            &client,
+            &options.query,
+            &options.shipped,
+            loaded_as_of,
+        ))
         .with_context(|| format!("cannot read the push bugs from {}", settings.bugzilla.url))?;
     let report = decider.week_report(&snapshot, week, now);
     let text = match args.format {

@@ -7,8 +7,10 @@
 //! already commented.
 //!
 //! Which pushes a week shows: every push scheduled in the week (in the
-//! team's zone; open or done, not cancelled), plus every open push without
-//! a date, so an unscheduled push is visible wherever someone looks.
+//! team's zone; open, or done and marked shipped; never cancelled), plus
+//! every open push without a date, so an unscheduled push is visible
+//! wherever someone looks. A shipped push keeps its conflicts: it still
+//! counts toward its week's limits.
 
 use std::collections::BTreeMap;
 
@@ -94,6 +96,7 @@ pub fn entry(push: &PushBug, findings: &Findings, ctx: &ReportContext) -> PushEn
         ],
         conflicts: findings.conflicts_of(push.id).to_vec(),
         warnings: findings.warnings_of(push.id).to_vec(),
+        shipped: push.status == PushStatus::Done,
     }
 }
 
@@ -236,6 +239,43 @@ mod tests {
                     .to_string(),
                 vec![BugId(3)]
             )]
+        );
+    }
+
+    #[test]
+    fn a_shipped_push_is_shown_as_shipped_with_its_conflicts_a_cancelled_one_not_at_all() {
+        let rules = crate::rules::RuleSet::from_sources(&[(
+            "release-conflict.toml",
+            "kind = \"release_conflict\"\n[templates]\ncomment = \"x\"\n",
+        )])
+        .unwrap();
+        let pushes = vec![
+            PushBuilder::new(1).at("2026-12-01 16:00").done().build(),
+            PushBuilder::new(2).at("2026-12-03 16:00").build(),
+            PushBuilder::new(3)
+                .at("2026-12-02 16:00")
+                .size(push::SizeClass::Small)
+                .cancelled()
+                .build(),
+            PushBuilder::new(4).unscheduled().done().build(),
+        ];
+        let settings = crate::push::PushSettings::default();
+        let findings = crate::rules::findings(&rules, &pushes, &settings, ctx().tz);
+        let report = week_report(&pushes, &findings, "2026-W49".parse().unwrap(), &ctx());
+        let shown: Vec<(u64, bool)> = report.pushes.iter().map(|e| (e.bug.0, e.shipped)).collect();
+        assert_eq!(
+            shown,
+            [(1, true), (2, false)],
+            "no cancelled, no shipped without a date"
+        );
+        assert_eq!(report.shipped(), 1);
+        assert_eq!(
+            report.conflicts(),
+            vec![(
+                "2 large releases in 2026-W49 (limit 1): bug 1, bug 2".to_string(),
+                vec![BugId(1), BugId(2)]
+            )],
+            "the shipped push still counts; the cancelled one counts for nothing"
         );
     }
 }

@@ -1,7 +1,9 @@
 //! The week view: an HTML page that shows a week's pushes as a picture —
 //! Monday..Sunday columns, one block per push coloured by size class, with
 //! conflicts and window warnings marked (icon, red border, text), owner and
-//! sign-off state on each block, and unscheduled pushes listed below.
+//! sign-off state on each block, and unscheduled pushes listed below. A push
+//! that already went out is marked shipped (a tag, a muted block) and keeps
+//! its conflict marks: it still counts toward the week's limits.
 //!
 //! Server-rendered with `minijinja` templates (`templates/*.html`, compiled
 //! into the binary) with HTML auto-escaping on: summaries, owners and
@@ -71,6 +73,8 @@ struct PushView {
     conflicts: Vec<String>,
     warnings: Vec<String>,
     flagged: bool,
+    /// Already went out (resolved FIXED): still counted in the week.
+    shipped: bool,
 }
 
 #[derive(Serialize)]
@@ -182,6 +186,7 @@ fn push_view(report: &WeekReport, entry: &PushEntry, with_date: bool) -> PushVie
         conflicts: entry.conflicts.clone(),
         warnings: entry.warnings.clone(),
         flagged: entry.is_flagged(),
+        shipped: entry.shipped,
     }
 }
 
@@ -244,6 +249,7 @@ pub fn render(report: &WeekReport, now: Option<DateTime<Utc>>) -> Result<String,
         generated => report.local(report.generated_at).format("%a %-d %b %Y %H:%M %Z").to_string(),
         legend => legend,
         scheduled => scheduled,
+        shipped => report.shipped(),
         days => days,
         unscheduled => report.unscheduled().into_iter().map(|e| push_view(report, e, false)).collect::<Vec<_>>(),
         other_weeks => report.other_weeks().into_iter().map(|e| push_view(report, e, true)).collect::<Vec<_>>(),

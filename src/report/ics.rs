@@ -4,7 +4,9 @@
 //! One `VEVENT` per scheduled push with a stable `UID` (`push-<bug>@pushbot`,
 //! so a moved push updates the event instead of duplicating it), `DTSTART`
 //! and `DTEND` in UTC, `SUMMARY`, `URL` and the conflicts and warnings in
-//! `DESCRIPTION`. Text is escaped (RFC 5545 §3.3.11), lines are folded at 75
+//! `DESCRIPTION`. A push already shipped (resolved FIXED) stays in the feed,
+//! its `SUMMARY` starting `Shipped:` and `shipped` among its `CATEGORIES`;
+//! cancelled pushes never reach it. Text is escaped (RFC 5545 §3.3.11), lines are folded at 75
 //! octets without splitting a UTF-8 character (§3.1), lines end in CRLF.
 //! Pure: no I/O, no clock (`DTSTAMP` is the report's `generated_at`).
 
@@ -79,8 +81,12 @@ pub fn render<'a>(
             &format!(
                 "SUMMARY:{}",
                 escape_text(&format!(
-                    "{} {} push: bug {} {}",
-                    entry.app, entry.size, entry.bug, entry.summary
+                    "{}{} {} push: bug {} {}",
+                    if entry.shipped { "Shipped: " } else { "" },
+                    entry.app,
+                    entry.size,
+                    entry.bug,
+                    entry.summary
                 ))
             ),
         );
@@ -92,10 +98,12 @@ pub fn render<'a>(
             &mut out,
             &format!("DESCRIPTION:{}", escape_text(&description(entry))),
         );
-        line(
-            &mut out,
-            &format!("CATEGORIES:{}", escape_text(entry.size.as_str())),
-        );
+        // CATEGORIES is a list: the commas between values stay bare.
+        let mut categories = vec![escape_text(entry.size.as_str())];
+        if entry.shipped {
+            categories.push("shipped".to_string());
+        }
+        line(&mut out, &format!("CATEGORIES:{}", categories.join(",")));
         line(&mut out, "END:VEVENT");
     }
     line(&mut out, "END:VCALENDAR");
@@ -110,8 +118,15 @@ fn description(entry: &PushEntry) -> String {
         entry.url,
         entry.app,
         entry.size,
-        entry.owner.as_deref().unwrap_or("NONE (needs an owner)")
+        match (&entry.owner, entry.shipped) {
+            (Some(owner), _) => owner.as_str(),
+            (None, true) => "none",
+            (None, false) => "NONE (needs an owner)",
+        }
     );
+    if entry.shipped {
+        text.push_str("shipped: resolved FIXED; still counts toward the week's limits\n");
+    }
     for s in &entry.signoffs {
         match &s.who {
             Some(who) => text.push_str(&format!("{}: {} ({})\n", s.flag, s.state, who)),

@@ -17,6 +17,8 @@ pub struct WeekJson {
     pub week: IsoWeekId,
     /// IANA name, e.g. `"America/Los_Angeles"`.
     pub time_zone: String,
+    /// How many of the week's scheduled pushes already shipped.
+    pub shipped: usize,
     /// Local Monday 00:00, as UTC.
     pub starts_at: DateTime<Utc>,
     /// Next local Monday 00:00 (exclusive), as UTC.
@@ -73,6 +75,9 @@ pub struct PushJson {
     pub conflicts: Vec<String>,
     /// Warning sentences (e.g. outside the push window).
     pub warnings: Vec<String>,
+    /// `true` when the push already went out (resolved FIXED); it still
+    /// counts toward the week's limits. Cancelled pushes are never listed.
+    pub shipped: bool,
 }
 
 /// One conflict or warning sentence.
@@ -98,6 +103,7 @@ pub fn to_document(report: &WeekReport) -> WeekJson {
         signoffs: e.signoffs.clone(),
         conflicts: e.conflicts.clone(),
         warnings: e.warnings.clone(),
+        shipped: e.shipped,
     };
     let finding = |(text, bugs): (String, Vec<crate::bugzilla::types::BugId>)| FindingJson {
         text,
@@ -107,6 +113,7 @@ pub fn to_document(report: &WeekReport) -> WeekJson {
     WeekJson {
         week: report.week,
         time_zone: report.time_zone.name().to_string(),
+        shipped: report.shipped(),
         starts_at,
         ends_at,
         generated_at: report.generated_at,

@@ -5,6 +5,10 @@
 //! Pure and deterministic: the same report gives the same bytes, so the
 //! executor's marker check and tests can compare texts. It does not add the
 //! `[pushbot …]` marker line: the action that posts the text does.
+//!
+//! A push already shipped (resolved FIXED) is listed on its day as
+//! `(AMO, large, shipped)` with its conflicts: it still counts toward the
+//! week's limits. The count line says how many shipped.
 
 use std::fmt::Write as _;
 
@@ -30,9 +34,13 @@ pub fn render(report: &WeekReport) -> String {
     let other = report.other_weeks();
     let conflicts = report.conflicts();
     let warnings = report.warnings();
+    let shipped = match report.shipped() {
+        0 => String::new(),
+        n => format!(" ({n} shipped)"),
+    };
     let _ = writeln!(
         out,
-        "{} scheduled, {} unscheduled; {}, {}.",
+        "{} scheduled{shipped}, {} unscheduled; {}, {}.",
         plural(scheduled, "push", "pushes"),
         unscheduled.len(),
         plural(conflicts.len(), "conflict", "conflicts"),
@@ -87,15 +95,18 @@ fn write_entry(out: &mut String, report: &WeekReport, entry: &PushEntry, with_da
     };
     let _ = writeln!(
         out,
-        "- {when}bug {} ({}, {}): {}",
+        "- {when}bug {} ({}, {}{}): {}",
         entry.bug,
         one_line(&entry.app),
         entry.size,
+        if entry.shipped { ", shipped" } else { "" },
         one_line(&entry.summary)
     );
     let _ = writeln!(out, "  - {}", one_line(&entry.url));
     let owner = match &entry.owner {
         Some(o) => one_line(o),
+        // A push that went out needs no owner any more.
+        None if entry.shipped => "none".to_string(),
         None => "NONE (needs an owner)".to_string(),
     };
     let _ = writeln!(out, "  - owner: {owner}");

@@ -275,6 +275,9 @@ pub struct PushEntry {
     pub conflicts: Vec<String>,
     /// Other warnings, e.g. a push outside the push window.
     pub warnings: Vec<String>,
+    /// The push went out (the bug is resolved FIXED): shown as shipped,
+    /// still counted in its week's conflicts.
+    pub shipped: bool,
 }
 
 impl PushEntry {
@@ -346,6 +349,15 @@ impl WeekReport {
             day.pushes.sort_by_key(|e| (e.when, e.bug));
         }
         days
+    }
+
+    /// How many of the week's scheduled pushes already shipped.
+    pub fn shipped(&self) -> usize {
+        self.days()
+            .iter()
+            .flat_map(|d| d.pushes.iter())
+            .filter(|e| e.shipped)
+            .count()
     }
 
     /// Pushes without a date, by bug id.
@@ -470,6 +482,7 @@ mod tests {
             signoffs: vec![],
             conflicts: vec![],
             warnings: vec![],
+            shipped: false,
         };
         let report = WeekReport {
             week: week("2026-W49"),

@@ -355,7 +355,14 @@ mod tests {
                 "2026-11-25T12:00:00Z",
             )
             .build();
-        assert!(!one(&rules(), std::slice::from_ref(&said), "2026-11-26T12:00:00Z").fires);
+        assert!(
+            !one(
+                &rules(),
+                std::slice::from_ref(&said),
+                "2026-11-26T12:00:00Z"
+            )
+            .fires
+        );
         let v = one(&rules(), &[said], "2026-12-01T00:00:00Z");
         let flags: Vec<&str> = v
             .action

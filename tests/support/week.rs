@@ -48,6 +48,7 @@ pub fn push(
         signoffs: Vec::new(),
         conflicts: Vec::new(),
         warnings: Vec::new(),
+        shipped: false,
     }
 }
 
