@@ -319,6 +319,11 @@ pub struct CommandSettings {
     pub membership_wait_minutes: u32,
     /// Who may run which command.
     pub allow: Permissions,
+    /// The value of Bugzilla's `insidergroup` parameter, which the REST
+    /// API does not show, for `pushbot doctor` to check: only its members
+    /// see private comments (recordings 161, 162) and may post private
+    /// replies (401/113 otherwise, 160). Default: unset (not checked).
+    pub insider_group: Option<String>,
 }
 
 /// Default for [`CommandSettings::prefix`].
@@ -335,6 +340,7 @@ impl Default for CommandSettings {
             membership_cache_minutes: 10,
             membership_wait_minutes: 30,
             allow: Permissions::default(),
+            insider_group: None,
         }
     }
 }

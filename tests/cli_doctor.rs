@@ -12,12 +12,16 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 async fn doctor(server: &MockServer, auth: &str, bot: &str) -> Output {
+    doctor_with(server, auth, bot, "").await
+}
+
+async fn doctor_with(server: &MockServer, auth: &str, bot: &str, extra: &str) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("pushbot.toml");
     std::fs::write(
         &config,
         format!(
-            "[bugzilla]\nurl = \"{}\"\napi_key = \"{KEY}\"\nauth = \"{auth}\"\nbot_login = \"{bot}\"\n",
+            "[bugzilla]\nurl = \"{}\"\napi_key = \"{KEY}\"\nauth = \"{auth}\"\nbot_login = \"{bot}\"\n{extra}",
             server.uri()
         ),
     )
@@ -73,4 +77,47 @@ async fn doctor_fails_with_what_to_fix() {
     assert!(!out.status.success());
     assert!(stderr.contains("bugzilla.auth = \"query\""), "{stderr}");
     assert!(!stderr.contains(KEY));
+}
+
+/// The bot's own groups (recording 54 lists them, as 138 does for the bot)
+/// against `commands.insider_group`: a warning that says what private
+/// commands need, never a failure.
+#[tokio::test]
+async fn doctor_says_whether_the_bot_is_an_insider() {
+    let server = stock_5_2(recorded("54"), recorded("57")).await;
+    let out = doctor(&server, "query", "qa@example.test").await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("insider: not checked; the bot is in: bz_canusewhines, editbugs."),
+        "{stdout}"
+    );
+
+    let out = doctor_with(
+        &server,
+        "query",
+        "qa@example.test",
+        "[commands]\ninsider_group = \"websites-security\"\n",
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "a warning does not fail: {stdout}");
+    assert!(
+        stdout.contains("insider: NO, warning: the bot is not in `websites-security`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("never answers commands written in them"),
+        "{stdout}"
+    );
+
+    let out = doctor_with(
+        &server,
+        "query",
+        "qa@example.test",
+        "[commands]\ninsider_group = \"editbugs\"\n",
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("insider: yes (in `editbugs`)"), "{stdout}");
 }
