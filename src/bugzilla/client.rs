@@ -1187,15 +1187,15 @@ impl Client {
 fn collect_bugs(values: Vec<Value>, result: &mut SearchResult, seen: &mut HashSet<BugId>) {
     for value in values {
         let id = value.get("id").and_then(Value::as_u64).map(BugId);
-        let raw = value.clone();
-        match serde_json::from_value::<Bug>(value) {
+        // Read from a borrow: the raw value is kept only to name a bad field.
+        match Bug::deserialize(&value) {
             Ok(bug) => {
                 if seen.insert(bug.id) {
                     result.bugs.push(bug);
                 }
             }
             Err(e) => {
-                let reason = match bad_field(&raw) {
+                let reason = match bad_field(&value) {
                     Some(field) => format!("field `{field}` does not parse: {e}"),
                     None => format!("bug does not parse: {e}"),
                 };
