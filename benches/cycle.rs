@@ -860,7 +860,12 @@ fn print_load(rows: &[LoadRow]) {
                     if met { "yes" } else { "**no**" }.to_string(),
                 )
             }
-            Peer::Skipped(_) => ("–".into(), "–".into(), "–".into(), "–".into()),
+            Peer::Skipped(_) => (
+                "peer skipped: install libmozdata (pip install libmozdata)".into(),
+                "–".into(),
+                "–".into(),
+                "–".into(),
+            ),
         };
         println!(
             "| {} | {} | {} = {pages} + {reads} | {} | {} | {peer_requests} | {peer_ms} | {} · {peer_loaded} | {goal} |",
@@ -872,14 +877,8 @@ fn print_load(rows: &[LoadRow]) {
             loaded(row.pushbot.first()),
         );
     }
-    for row in rows {
-        if let Peer::Skipped(reason) = &row.peer {
-            println!(
-                "\n**peer skipped: install libmozdata (pip install libmozdata)** ({reason}, N = {}).",
-                row.n
-            );
-            break;
-        }
+    if let Some(Peer::Skipped(reason)) = rows.first().map(|r| &r.peer) {
+        println!("\n(The peer did not run: {reason}.)");
     }
     println!(
         "\nGoal: pushbot's load phase needs no more requests than the peer and no more time \
