@@ -205,7 +205,7 @@ async fn get_bugs_batches_under_the_url_limit() {
     let requests = server.received_requests().await.unwrap();
     assert!(requests.len() > 3, "{} requests", requests.len());
     for r in &requests {
-        assert!(r.url.as_str().len() <= 300, "{}", r.url.as_str().len());
+        assert!(sent_len(&server, r) <= 300, "{}", sent_len(&server, r));
     }
     // No ids, no request.
     assert!(c.get_bugs(&[]).await.unwrap().bugs.is_empty());
@@ -259,8 +259,369 @@ async fn comments_of_many_bugs_in_one_request() {
     );
 }
 
+/// The values of every `ids` parameter of a request, in order.
+fn ids_params(request: &Request) -> Vec<String> {
+    request
+        .url
+        .query_pairs()
+        .filter(|(k, _)| k == "ids")
+        .map(|(_, v)| v.into_owned())
+        .collect()
+}
+
+/// The bugs a comment read asked for: the path's, then every `ids`.
+fn asked_bugs(request: &Request) -> Vec<u64> {
+    let first = request
+        .url
+        .path()
+        .trim_start_matches("/rest/bug/")
+        .trim_end_matches("/comment");
+    std::iter::once(first.to_string())
+        .chain(ids_params(request))
+        .map(|id| id.parse::<u64>().expect("a numeric bug id"))
+        .collect()
+}
+
 #[tokio::test]
-async fn comments_batch_falls_back_when_one_bug_is_hidden() {
+async fn comments_send_repeated_ids_like_stock_5_2_wants() {
+    // 5.2 refuses a comma list (recording 102) and answers repeated `ids`
+    // (103; 104 with `new_since`).
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/bug/1/comment"))
+        .and(query_param("ids", "2,3"))
+        .respond_with(recorded("102"))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/bug/1/comment"))
+        .and(query_param_is_missing("new_since"))
+        .respond_with(recorded("103"))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/bug/1/comment"))
+        .and(query_param("new_since", "2000-01-01T00:00:00Z"))
+        .respond_with(recorded("104"))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let bugs = [BugId(1), BugId(2), BugId(3)];
+    let all = c.comments(&bugs, None).await.unwrap();
+    let since = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap();
+    let newer = c.comments(&bugs, Some(since)).await.unwrap();
+    for map in [&all, &newer] {
+        let ids = |bug: u64| -> Vec<u64> { map[&BugId(bug)].iter().map(|c| c.id.0).collect() };
+        assert_eq!(ids(1), vec![1, 4]);
+        assert_eq!(ids(2), vec![2, 5]);
+        assert_eq!(ids(3), vec![3]);
+    }
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2, "one request per read");
+    for r in &requests {
+        assert_eq!(r.url.path(), "/rest/bug/1/comment");
+        assert_eq!(ids_params(r), vec!["2", "3"], "{}", r.url);
+        assert!(!r.url.as_str().contains("%2C"), "no comma list: {}", r.url);
+    }
+}
+
+#[tokio::test]
+async fn comments_ask_each_bug_once() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/bug/1/comment"))
+        .respond_with(recorded("103"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let map = client(&server)
+        .comments(&[BugId(1), BugId(2), BugId(1), BugId(3), BugId(2)], None)
+        .await
+        .unwrap();
+    assert_eq!(map.len(), 3);
+    assert_eq!(map[&BugId(1)].len(), 2, "comments are not doubled");
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(ids_params(&requests[0]), vec!["2", "3"]);
+}
+
+/// The length of the URL the client sent (wiremock rebuilds the host part
+/// from the `Host` header).
+fn sent_len(server: &MockServer, request: &Request) -> usize {
+    let query = request.url.query().map_or(0, |q| 1 + q.len());
+    server.uri().len() + request.url.path().len() + query
+}
+
+/// Stock 5.2's batched comment read: the path's bug and each `ids` value
+/// in order; a comma list is one bad value (400/100, recording 102); the
+/// first missing or hidden bug fails the whole batch (404/101, 401/102,
+/// recordings 106, 157); else one comment per bug (id = bug × 10).
+struct FiveTwoComments {
+    missing: Vec<u64>,
+    hidden: Vec<u64>,
+}
+
+impl Respond for FiveTwoComments {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let first = request
+            .url
+            .path()
+            .trim_start_matches("/rest/bug/")
+            .trim_end_matches("/comment")
+            .to_string();
+        let values: Vec<String> = std::iter::once(first).chain(ids_params(request)).collect();
+        let error = |status: u16, code: i64, message: String| {
+            ResponseTemplate::new(status).set_body_json(
+                json!({"error": true, "code": code, "message": message, "documentation": "https://bugzilla.readthedocs.org/en/5.0/api/"}),
+            )
+        };
+        let mut bugs = serde_json::Map::new();
+        for value in values {
+            let Ok(bug) = value.parse::<u64>() else {
+                return error(
+                    400,
+                    100,
+                    format!("'{value}' is not a valid bug number nor an alias to a bug."),
+                );
+            };
+            if self.missing.contains(&bug) {
+                return error(404, 101, format!("Bug #{bug} does not exist."));
+            }
+            if self.hidden.contains(&bug) {
+                return error(
+                    401,
+                    102,
+                    format!("You are not authorized to access bug #{bug}."),
+                );
+            }
+            bugs.insert(
+                bug.to_string(),
+                json!({ "comments": [support::comment(bug * 10, bug, 0, "dev@example.test", "Description.")] }),
+            );
+        }
+        ResponseTemplate::new(200).set_body_json(json!({ "bugs": bugs, "comments": {} }))
+    }
+}
+
+async fn five_two(missing: &[u64], hidden: &[u64]) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(FiveTwoComments {
+            missing: missing.to_vec(),
+            hidden: hidden.to_vec(),
+        })
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Each bug's comment ids, by bug.
+fn comment_ids(
+    map: &std::collections::BTreeMap<BugId, Vec<pushbot::bugzilla::Comment>>,
+) -> Vec<(u64, Vec<u64>)> {
+    map.iter()
+        .map(|(bug, list)| (bug.0, list.iter().map(|c| c.id.0).collect()))
+        .collect()
+}
+
+#[tokio::test]
+async fn comment_batches_are_the_largest_that_fit_under_the_url_limit() {
+    for (auth, limit, width) in [
+        ("query", 250, 7),
+        ("query", 600, 4),
+        ("header", 600, 4),
+        ("query", 8000, 4),
+        ("query", 8000, 7),
+    ] {
+        let server = five_two(&[], &[]).await;
+        let mut t = tuning();
+        t.max_url_len = limit;
+        let c = client_with(&server, auth, "pushbot@example.test", t);
+        let b = c.comment_batch_size(width, None);
+        let low = 10u64.pow(width as u32 - 1);
+        let n = 2 * b + 3;
+        let ids: Vec<BugId> = (low..low + n as u64).map(BugId).collect();
+        let map = c.comments(&ids, None).await.unwrap();
+        assert_eq!(map.len(), n, "{auth} {limit} {width}: every bug answered");
+        let requests = server.received_requests().await.unwrap();
+        assert_eq!(
+            requests.len(),
+            n.div_ceil(b),
+            "{auth} {limit} {width}: ⌈N/B⌉ requests"
+        );
+        let mut asked = Vec::new();
+        for r in &requests {
+            let len = sent_len(&server, r);
+            let bugs = asked_bugs(r);
+            assert!(len <= limit, "{auth}: {len} > {limit}");
+            if bugs.len() == b && b < 1000 {
+                // The largest that fits: one more `&ids=N` would not.
+                assert!(
+                    len + "&ids=".len() + width > limit,
+                    "{auth} {limit} {width}: {len} leaves room"
+                );
+            }
+            assert!(bugs.len() <= b);
+            asked.extend(bugs);
+        }
+        asked.sort();
+        assert_eq!(asked, ids.iter().map(|b| b.0).collect::<Vec<_>>());
+        let full = requests.iter().filter(|r| asked_bugs(r).len() == b).count();
+        assert_eq!(
+            full,
+            n / b,
+            "{auth} {limit} {width}: every batch but the last is full"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_api_key_is_reserved_in_the_batch_size_only_for_query_auth() {
+    let server = five_two(&[], &[]).await;
+    let mut t = tuning();
+    t.max_url_len = 600;
+    let query = client_with(&server, "query", "pushbot@example.test", t.clone());
+    let header = client_with(&server, "header", "pushbot@example.test", t);
+    // `&api_key=` and the key: 9 + 33 characters, 4 ids of 9 + 1 digits.
+    assert!(query.comment_batch_size(4, None) < header.comment_batch_size(4, None));
+    // The default limit: the sizes the README names.
+    let c = client(&server);
+    assert!(
+        (850..=900).contains(&c.comment_batch_size(4, None)),
+        "{}",
+        c.comment_batch_size(4, None)
+    );
+    assert!(
+        (600..=700).contains(&c.comment_batch_size(7, None)),
+        "{}",
+        c.comment_batch_size(7, None)
+    );
+    // `new_since` takes room too.
+    assert!(c.comment_batch_size(7, Some(Utc::now())) < c.comment_batch_size(7, None));
+}
+
+#[tokio::test]
+async fn a_missing_bug_costs_its_batch_one_request_not_one_per_bug() {
+    let server = five_two(&[1_000_004], &[]).await;
+    let ids: Vec<BugId> = (1_000_000..1_000_010).map(BugId).collect();
+    let map = client(&server).comments(&ids, None).await.unwrap();
+    let expected: Vec<(u64, Vec<u64>)> = ids
+        .iter()
+        .filter(|b| b.0 != 1_000_004)
+        .map(|b| (b.0, vec![b.0 * 10]))
+        .collect();
+    assert_eq!(
+        comment_ids(&map),
+        expected,
+        "the neighbours' comments come back"
+    );
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(
+        requests.len(),
+        2,
+        "the batch, then the batch without the missing bug"
+    );
+    assert!(asked_bugs(&requests[1]).iter().all(|b| *b != 1_000_004));
+    assert_eq!(asked_bugs(&requests[1]).len(), 9);
+}
+
+#[tokio::test]
+async fn each_missing_or_hidden_bug_costs_one_request() {
+    // The path's bug missing, one hidden, one missing at the end.
+    let server = five_two(&[100, 109], &[105]).await;
+    let ids: Vec<BugId> = (100..110).map(BugId).collect();
+    let map = client(&server).comments(&ids, None).await.unwrap();
+    let got: Vec<u64> = map.keys().map(|b| b.0).collect();
+    assert_eq!(got, vec![101, 102, 103, 104, 106, 107, 108]);
+    assert_eq!(received(&server).await, 4);
+}
+
+#[tokio::test]
+async fn a_missing_bug_only_costs_its_own_batch() {
+    let server = five_two(&[1_000_030], &[]).await;
+    let mut t = tuning();
+    t.max_url_len = 250;
+    let c = client_with(&server, "query", "pushbot@example.test", t);
+    let b = c.comment_batch_size(7, None);
+    let ids: Vec<BugId> = (1_000_000..1_000_060).map(BugId).collect();
+    let map = c.comments(&ids, None).await.unwrap();
+    assert_eq!(map.len(), 59);
+    assert!(!map.contains_key(&BugId(1_000_030)));
+    assert_eq!(received(&server).await, ids.len().div_ceil(b) + 1);
+}
+
+/// A server whose missing-bug error names a bug the client never asked
+/// for (as if by alias), whenever `culprit` is in the batch.
+struct NamesAnotherBug {
+    culprit: u64,
+}
+
+impl Respond for NamesAnotherBug {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let bugs = asked_bugs(request);
+        if bugs.contains(&self.culprit) {
+            return ResponseTemplate::new(404).set_body_json(
+                json!({"error": true, "code": 101, "message": "Bug #31337 does not exist."}),
+            );
+        }
+        let body: serde_json::Map<String, serde_json::Value> = bugs
+            .iter()
+            .map(|b| (b.to_string(), json!({ "comments": [] })))
+            .collect();
+        ResponseTemplate::new(200).set_body_json(json!({ "bugs": body, "comments": {} }))
+    }
+}
+
+#[tokio::test]
+async fn an_error_naming_no_bug_of_the_batch_halves_it() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(NamesAnotherBug { culprit: 41 })
+        .mount(&server)
+        .await;
+    let ids: Vec<BugId> = (1..=64).map(BugId).collect();
+    let map = client(&server).comments(&ids, None).await.unwrap();
+    let got: Vec<u64> = map.keys().map(|b| b.0).collect();
+    assert_eq!(got, (1..=64).filter(|b| *b != 41).collect::<Vec<_>>());
+    // 64 → 32 + 32 → … → 1 + 1: one request, then two per halving.
+    assert_eq!(received(&server).await, 1 + 2 * 6);
+}
+
+#[tokio::test]
+async fn the_recorded_missing_bug_error_names_the_bug_to_leave_out() {
+    // Recording 106: `?ids=2&ids=99999` → 404/101 "Bug #99999 does not
+    // exist."; the batch without it is answered like recording 105.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/bug/1/comment"))
+        .and(query_param("ids", "99999"))
+        .respond_with(recorded("106"))
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/bug/1/comment"))
+        .and(query_param("ids", "2"))
+        .respond_with(recorded("105"))
+        .with_priority(2)
+        .expect(1)
+        .mount(&server)
+        .await;
+    let map = client(&server)
+        .comments(&[BugId(1), BugId(2), BugId(99999)], None)
+        .await
+        .unwrap();
+    assert_eq!(comment_ids(&map), vec![(1, vec![1, 4]), (2, vec![2, 5])]);
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(ids_params(&requests[0]), vec!["2", "99999"]);
+    assert_eq!(ids_params(&requests[1]), vec!["2"]);
+}
+
+#[tokio::test]
+async fn a_hidden_bug_is_left_out_without_reading_it_alone() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/rest/bug/1/comment"))
@@ -279,7 +640,7 @@ async fn comments_batch_falls_back_when_one_bug_is_hidden() {
     Mock::given(method("GET"))
         .and(path("/rest/bug/4/comment"))
         .respond_with(recorded("76"))
-        .expect(1)
+        .expect(0)
         .mount(&server)
         .await;
     let map = client(&server)
@@ -288,39 +649,6 @@ async fn comments_batch_falls_back_when_one_bug_is_hidden() {
         .unwrap();
     assert_eq!(map.keys().copied().collect::<Vec<_>>(), vec![BugId(1)]);
     assert_eq!(map[&BugId(1)][0].id, CommentId(1));
-}
-
-#[tokio::test]
-async fn comments_batches_under_the_url_limit() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"bugs":{},"comments":{}})))
-        .mount(&server)
-        .await;
-    let mut t = tuning();
-    t.max_url_len = 250;
-    let c = client_with(&server, "query", "pushbot@example.test", t);
-    let ids: Vec<BugId> = (1_000_000..1_000_060).map(BugId).collect();
-    c.comments(&ids, None).await.unwrap();
-    let requests = server.received_requests().await.unwrap();
-    assert!(requests.len() > 2, "{}", requests.len());
-    let mut asked = Vec::new();
-    for r in &requests {
-        assert!(r.url.as_str().len() <= 250, "{}", r.url.as_str().len());
-        let first = r
-            .url
-            .path()
-            .trim_start_matches("/rest/bug/")
-            .trim_end_matches("/comment");
-        asked.push(first.parse::<u64>().unwrap());
-        for (k, v) in r.url.query_pairs() {
-            if k == "ids" {
-                asked.extend(v.split(',').map(|x| x.parse::<u64>().unwrap()));
-            }
-        }
-    }
-    asked.sort();
-    assert_eq!(asked, ids.iter().map(|b| b.0).collect::<Vec<_>>());
 }
 
 #[tokio::test]

@@ -498,3 +498,67 @@ async fn write_refusals_are_typed() {
         }
     }
 }
+
+/// Answers a batched comment read with an empty comment list per bug asked
+/// (the path's bug and every `ids`).
+struct EmptyComments;
+
+impl wiremock::Respond for EmptyComments {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let first = request
+            .url
+            .path()
+            .trim_start_matches("/rest/bug/")
+            .trim_end_matches("/comment")
+            .to_string();
+        let bugs: serde_json::Map<String, serde_json::Value> = std::iter::once(first)
+            .chain(
+                request
+                    .url
+                    .query_pairs()
+                    .filter(|(k, _)| k == "ids")
+                    .map(|(_, v)| v.into_owned()),
+            )
+            .map(|id| (id, json!({ "comments": [] })))
+            .collect();
+        ResponseTemplate::new(200).set_body_json(json!({ "bugs": bugs, "comments": {} }))
+    }
+}
+
+/// Three comment batches (URL limit 250, 7-digit ids), the second answered
+/// by `second` first.
+async fn three_batches(second: ResponseTemplate, times: u64) -> (MockServer, Client, Vec<BugId>) {
+    let server = MockServer::start().await;
+    let c = tuned(&server, |t| t.max_url_len = 250);
+    let b = c.comment_batch_size(7, None) as u64;
+    let ids: Vec<BugId> = (1_000_000..1_000_000 + 2 * b + 1).map(BugId).collect();
+    Mock::given(method("GET"))
+        .and(path(format!("/rest/bug/{}/comment", 1_000_000 + b)))
+        .respond_with(second)
+        .up_to_n_times(times)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(EmptyComments)
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    (server, c, ids)
+}
+
+#[tokio::test]
+async fn a_comment_batch_is_retried_on_its_own() {
+    let (server, c, ids) = three_batches(ResponseTemplate::new(502), 2).await;
+    let map = c.comments(&ids, None).await.unwrap();
+    assert_eq!(map.len(), ids.len());
+    assert_eq!(received(&server).await, 3 + 2, "three batches, two retries");
+}
+
+#[tokio::test]
+async fn a_comment_batch_that_fails_otherwise_fails_the_read() {
+    let (server, c, ids) = three_batches(recorded("80"), 100).await;
+    let err = c.comments(&ids, None).await.unwrap_err();
+    assert_eq!(err.code(), Some(56), "{err}");
+    assert!(received(&server).await <= 3, "no retry of a refusal");
+}

@@ -153,6 +153,46 @@ async fn comments_of_several_bugs_in_one_request_and_new_since_is_strict() {
 }
 
 #[tokio::test]
+async fn the_sandbox_refuses_comma_joined_ids_like_5_2() {
+    // Recording 102: a comma list is one value, and not a bug number.
+    let sb = sandbox().await;
+    let url = format!(
+        "{}/rest/bug/1/comment?ids=2,3&api_key={BOT_KEY}",
+        sb.base_url()
+    );
+    let answer = reqwest::get(&url).await.unwrap();
+    assert_eq!(answer.status().as_u16(), 400);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["code"], 100);
+    assert_eq!(
+        body["message"],
+        "'2,3' is not a valid bug number nor an alias to a bug."
+    );
+}
+
+#[tokio::test]
+async fn batched_comment_reads_leave_out_hidden_and_missing_bugs_one_request_each() {
+    let sb = sandbox().await;
+    let c = client(&sb);
+    let ids = [1, 2, 3, 4, 5, 99999].map(BugId);
+    let all = c.comments(&ids, None).await.unwrap();
+    // Bug 5 is in websites-security (hidden from the bot); 99999 does not
+    // exist. Each fails the batch once (401/102, then 404/101), and is left
+    // out: three requests, not one per bug.
+    let got: Vec<u64> = all.keys().map(|b| b.0).collect();
+    assert_eq!(got, vec![1, 2, 3, 4]);
+    assert!(all.values().all(|list| !list.is_empty()));
+    assert_eq!(sb.request_count("GET /rest/bug/{id}/comment"), 3);
+    let statuses: Vec<Option<u16>> = sb
+        .request_log()
+        .iter()
+        .filter(|r| r.route == "GET /rest/bug/{id}/comment")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, vec![Some(401), Some(404), Some(200)]);
+}
+
+#[tokio::test]
 async fn post_comment_and_update_bug_land_in_the_sandbox() {
     let sb = sandbox().await;
     let c = client(&sb);

@@ -701,9 +701,13 @@ fn comments(
 ) -> Result<ApiResponse, ApiError> {
     let since = q.first("new_since").map(parse_time).transpose()?;
     let mut ids = vec![Model::parse_bug_id(id)?];
-    for extra in q.list("ids") {
-        ids.push(Model::parse_bug_id(&extra)?);
+    // Repeated `ids` only: 5.2 reads a comma list as one value and refuses
+    // it, 400/100 `'2,3' is not a valid bug number…` (recordings 102, 103).
+    for (_, extra) in q.0.iter().filter(|(k, _)| k == "ids") {
+        ids.push(Model::parse_bug_id(extra)?);
     }
+    // The first missing or hidden bug fails the whole batch (404/101,
+    // 401/102; recordings 106, 157).
     let mut out = Map::new();
     for id in ids {
         let bug = model.visible_bug(caller, id)?;
