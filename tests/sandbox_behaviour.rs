@@ -119,7 +119,11 @@ async fn searches_by_status_keywords_component_and_flags() {
         .update_bug(
             3,
             "lead@example.test",
-            &json!({ "status": "RESOLVED", "keywords": { "add": ["regression"] } }),
+            &json!({
+                "status": "RESOLVED",
+                "resolution": "FIXED",
+                "keywords": { "add": ["regression"] },
+            }),
         )
         .expect("close bug 3");
     let key = format!("api_key={LEAD_KEY}");
