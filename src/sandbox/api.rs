@@ -333,16 +333,21 @@ const COMMENT_BODY_KEYS: [&str; 6] = [
 ];
 
 /// The query parameters a route understands, besides credentials; None for
-/// a route that checks its own (search) or does not exist.
+/// a route that checks its own (search) or does not exist (its 404 comes
+/// first).
 fn query_params_of(method: &str, segments: &[&str]) -> Option<&'static [&'static str]> {
     let known: &[&str] = match (method, segments) {
-        ("GET", ["bug"]) => return None,
+        ("GET", ["version"])
+        | ("POST", ["bug"])
+        | ("GET", ["bug", "comment", _])
+        | ("PUT", ["bug", _])
+        | ("POST", ["bug", _, "comment"])
+        | ("GET", ["flag_type", _, _])
+        | ("GET", ["field", "bug", _]) => &[],
         ("GET", ["login"]) => &["login", "password"],
         ("GET", ["valid_login"]) => &["login"],
         // `permissive` changes nothing over REST (recording 25).
-        ("GET", ["bug", id]) if *id != "comment" => {
-            &["ids", "include_fields", "exclude_fields", "permissive"]
-        }
+        ("GET", ["bug", _]) => &["ids", "include_fields", "exclude_fields", "permissive"],
         ("GET", ["bug", _, "comment"]) => &["ids", "new_since"],
         ("GET", ["bug", _, "history"]) => &["new_since"],
         ("GET", ["user"]) => &[
@@ -354,7 +359,7 @@ fn query_params_of(method: &str, segments: &[&str]) -> Option<&'static [&'static
             "exclude_fields",
         ],
         ("GET", ["product"]) => &["names", "include_fields", "exclude_fields"],
-        _ => &[],
+        _ => return None,
     };
     Some(known)
 }
@@ -561,20 +566,21 @@ fn search(model: &Model, caller: Option<&User>, q: &Params<'_>) -> Result<ApiRes
             return Err(not_implemented(format!("the search parameter '{key}'")));
         }
     }
-    let limit = match q.first("limit") {
-        Some(text) => Some(text.trim().parse::<usize>().map_err(|_| {
-            ApiError::new(
-                400,
-                54,
-                format!("Invalid parameter passed to Bug.search: limit={text}"),
-            )
-        })?),
-        None => None,
+    let number = |name: &str| -> Result<Option<usize>, ApiError> {
+        q.first(name)
+            .map(|text| {
+                text.trim().parse::<usize>().map_err(|_| {
+                    ApiError::new(
+                        400,
+                        52,
+                        format!("Invalid parameter passed to Bug.search: {name} must be numeric, not '{text}'."),
+                    )
+                })
+            })
+            .transpose()
     };
-    let offset = match q.first("offset") {
-        Some(text) => text.trim().parse::<usize>().unwrap_or(0),
-        None => 0,
-    };
+    let limit = number("limit")?;
+    let offset = number("offset")?.unwrap_or(0);
     if q.first("offset").is_some() && limit.is_none() {
         return Err(ApiError::new(
             400,
@@ -870,7 +876,7 @@ fn comment_by_id(model: &Model, caller: Option<&User>, id: u64) -> Result<ApiRes
         .flat_map(|b| b.comments.iter())
         .find(|c| c.id == id)
         .ok_or_else(|| {
-            ApiError::new(404, 111, format!("There is no comment with the id '{id}'."))
+            ApiError::new(400, 111, format!("There is no comment with the id '{id}'."))
         })?;
     model.visible_bug(caller, found.bug_id)?;
     if !model.can_see_comment(caller, found) {

@@ -640,10 +640,13 @@ impl Model {
             .find(|p| p.name == product_name)
             .cloned()
             .ok_or_else(|| {
+                // Worded like recording 135 (an unknown product's flag types).
                 ApiError::new(
-                    404,
-                    51,
-                    format!("There is no product named '{product_name}'."),
+                    401,
+                    106,
+                    format!(
+                        "Either the product '{product_name}' does not exist or you don't have access to it."
+                    ),
                 )
             })?;
         let component_name = text("component").unwrap_or_default();
@@ -765,6 +768,16 @@ impl Model {
             flags: Vec::new(),
             history: Vec::new(),
         };
+        for (field, value) in [
+            ("priority", &bug.priority),
+            ("severity", &bug.severity),
+            ("version", &bug.version),
+            ("op_sys", &bug.op_sys),
+            ("platform", &bug.platform),
+            ("target_milestone", &bug.target_milestone),
+        ] {
+            check_choice(&product, field, value)?;
+        }
         let cc_before = bug.cc.clone();
         let mut next_flag = self.next_flag_id;
         let flags = self.apply_flags(&mut bug, caller, params, now, &mut next_flag)?;
@@ -897,6 +910,9 @@ impl Model {
             if key != "status" {
                 self.may_change_field(caller, &original, key)
                     .map_err(|needs| workflow::illegal_change(display, slot, &new, needs))?;
+            }
+            if let Some(product) = self.products.iter().find(|p| p.name == original.product) {
+                check_choice(product, key, &new)?;
             }
             match key {
                 "assigned_to" if new.is_empty() => {
@@ -1082,7 +1098,7 @@ impl Model {
             .find(|u| u.login == login && u.password.as_deref() == Some(password))
             .ok_or_else(|| {
                 ApiError::new(
-                    400,
+                    401,
                     300,
                     "The username or password you entered is not valid.",
                 )
@@ -1148,6 +1164,76 @@ fn check_resolution(status: &str, resolution: &str) -> Result<(), ApiError> {
         ));
     }
     Ok(())
+}
+
+/// Stock 5.2 values of the select fields that are not per product.
+const CHOICES: [(&str, &str, &[&str]); 4] = [
+    (
+        "priority",
+        "Priority",
+        &["Highest", "High", "Normal", "Low", "Lowest", "---"],
+    ),
+    (
+        "severity",
+        "Severity",
+        &[
+            "blocker",
+            "critical",
+            "major",
+            "normal",
+            "minor",
+            "trivial",
+            "enhancement",
+        ],
+    ),
+    (
+        "op_sys",
+        "OS",
+        &["All", "Windows", "Mac OS", "Linux", "Other"],
+    ),
+    ("platform", "Hardware", &["All", "PC", "Macintosh", "Other"]),
+];
+
+/// A select field's value must be one of its values: the stock lists
+/// above, or the product's components, versions and milestones (an unknown
+/// component is recording 82; the rest are guesses).
+fn check_choice(product: &Product, field: &str, value: &str) -> Result<(), ApiError> {
+    let in_product = |kind: &str, names: Vec<&str>| {
+        if names.contains(&value) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                404,
+                51,
+                format!(
+                    "There is no {kind} named '{value}' in the '{}' product.",
+                    product.name
+                ),
+            ))
+        }
+    };
+    match field {
+        "component" => in_product(
+            "component",
+            product.components.iter().map(|c| c.name.as_str()).collect(),
+        ),
+        "version" => in_product(
+            "version",
+            product.versions.iter().map(|v| v.name.as_str()).collect(),
+        ),
+        "target_milestone" => in_product(
+            "milestone",
+            product.milestones.iter().map(|m| m.name.as_str()).collect(),
+        ),
+        _ => match CHOICES.iter().find(|(name, _, _)| *name == field) {
+            Some((_, display, values)) if !values.contains(&value) => Err(ApiError::new(
+                404,
+                51,
+                format!("There is no {display} named '{value}'."),
+            )),
+            _ => Ok(()),
+        },
+    }
 }
 
 fn check_status(status: &str) -> Result<(), ApiError> {
