@@ -201,7 +201,7 @@ fn dispatch(
         ("GET", ["bug", id, "history"]) => history(model, caller.as_ref(), id, &q),
         ("GET", ["user"]) => users(model, caller.as_ref(), &q),
         ("GET", ["flag_type", product, component]) => flag_types(model, product, component),
-        ("GET", ["product"]) => Ok(products(model, &q)),
+        ("GET", ["product"]) => products(model, &q),
         ("GET", ["field", "bug", name]) => field(name),
         _ => Err(ApiError::new(
             404,
@@ -959,6 +959,17 @@ fn users(model: &Model, caller: Option<&User>, q: &Params<'_>) -> Result<ApiResp
         matched.sort_by(|a, b| a.login.cmp(&b.login));
         found.extend(matched);
     }
+    if found.is_empty()
+        && q.first("names").is_none()
+        && q.first("ids").is_none()
+        && q.first("match").is_none()
+    {
+        return Err(ApiError::new(
+            400,
+            50,
+            "The function User.get requires that you set one of the following parameters: ids, names, match",
+        ));
+    }
     let groups = q.values("groups");
     for group in &groups {
         // The caller must be in a group to ask who else is (recording 95).
@@ -1075,8 +1086,15 @@ fn flag_types(model: &Model, product: &str, component: &str) -> Result<ApiRespon
     ))
 }
 
-fn products(model: &Model, q: &Params<'_>) -> ApiResponse {
+fn products(model: &Model, q: &Params<'_>) -> Result<ApiResponse, ApiError> {
     let names = q.values("names");
+    if names.is_empty() {
+        return Err(ApiError::new(
+            400,
+            50,
+            "The function Product.get requires that you set one of the following parameters: ids, names, type",
+        ));
+    }
     let rendered: Vec<Value> = model
         .products
         .iter()
@@ -1138,7 +1156,7 @@ fn products(model: &Model, q: &Params<'_>) -> ApiResponse {
         .into_iter()
         .map(|p| filter.apply_nested(p, ""))
         .collect();
-    ApiResponse::ok(json!({ "products": rendered }))
+    Ok(ApiResponse::ok(json!({ "products": rendered })))
 }
 
 /// `GET /rest/field/bug/bug_status`: stock 5.2's status workflow. Other

@@ -22,7 +22,9 @@
 //!    `query_params_of` in `api`), search operators and custom-search fields
 //!    it does not implement, unknown keys in `POST /rest/bug`, `PUT
 //!    /rest/bug/ID`, its `comment` object, a `flags` entry, and `POST
-//!    /rest/bug/ID/comment`. Settled by: nothing; this is on purpose.
+//!    /rest/bug/ID/comment`. `ids` in a `PUT /rest/bug/ID` body too: 5.2
+//!    would update every bug it names. Settled by: nothing; this is on
+//!    purpose.
 //! 2. **`DUPLICATE`** as a resolution (no duplicate-of bug is modelled).
 //!
 //! ## Errors for cases never recorded
@@ -104,18 +106,22 @@
 //!     /rest/login` with a wrong password.
 //! 21. **Flag types of an unknown component** of a known product: 400/105.
 //!     Settle: `GET /rest/flag_type/Websites/Nope`.
+//! 22. **Lookups without a key**: `GET /rest/user` without `names`, `ids` or
+//!     `match`, and `GET /rest/product` without `names`: 400/50 (source:
+//!     `params_required`). Unknown product names are left out. Settle: `GET
+//!     /rest/user` alone; `GET /rest/product?names=Nope`.
 //!
 //! ## Behaviour assumed
 //!
-//! 22. **Order of changes within one history entry**: 5.2 writes a
+//! 23. **Order of changes within one history entry**: 5.2 writes a
 //!     request's activity rows in Perl hash order, so it varies (recording
 //!     41 has CC before flags, 153 assignee before CC); the sandbox writes
 //!     fields, then CC, then flags (flags then CC on create), which agrees
 //!     with every recording. Clients must not depend on it.
-//! 23. **CC order**: CC lists and the names in a `cc` change are sorted by
+//! 24. **CC order**: CC lists and the names in a `cc` change are sorted by
 //!     login, as 5.2 reads them. Settle: a bug with CC added out of order.
-//! 24. **An empty comment body in a PUT** adds no comment and is not an
+//! 25. **An empty comment body in a PUT** adds no comment and is not an
 //!     error (the web form always sends one).
-//! 25. **Time-tracking and admin-only user fields**, **bug visibility to the
+//! 26. **Time-tracking and admin-only user fields**, **bug visibility to the
 //!     reporter and CC list**: as recorded for the instance's defaults
 //!     (reporter and CC access on); other settings are not modelled.
