@@ -13,6 +13,8 @@
 //! - `api`: REST methods → JSON (pure).
 //! - `server`: sockets, fault execution, `ETag` / `Date` headers.
 //! - [`faults`], [`clock`], `log`: fault plans, the clock, the request log.
+//! - [`guesses`]: the one list of what it does that no recording shows (and
+//!   why each is the strict choice).
 //!
 //! It must not be used as a real Bugzilla: there is no persistence and no
 //! access control beyond what the bot's behaviour depends on.
@@ -21,6 +23,7 @@ pub mod api;
 pub mod clock;
 pub mod data;
 pub mod faults;
+pub mod guesses;
 mod log;
 pub mod model;
 mod server;
@@ -239,8 +242,8 @@ impl SandboxHandle {
         })
     }
 
-    /// Adds a private comment as `login` (seen only by the author and the
-    /// instance's insider group); returns the comment id.
+    /// Adds a private comment as `login`, who must be in the instance's
+    /// insider group (only that group sees it); returns the comment id.
     pub fn add_private_comment(&self, bug: u64, login: &str, text: &str) -> Result<u64, ApiError> {
         self.as_user(login, |m, user, now| {
             m.add_comment(user, bug, text, true, now)

@@ -119,7 +119,11 @@ async fn searches_by_status_keywords_component_and_flags() {
         .update_bug(
             3,
             "lead@example.test",
-            &json!({ "status": "RESOLVED", "keywords": { "add": ["regression"] } }),
+            &json!({
+                "status": "RESOLVED",
+                "resolution": "FIXED",
+                "keywords": { "add": ["regression"] },
+            }),
         )
         .expect("close bug 3");
     let key = format!("api_key={LEAD_KEY}");
@@ -319,4 +323,150 @@ async fn shutdown_stops_the_server() {
         client.get(&url).send().await.is_err(),
         "nobody listens any more"
     );
+}
+
+#[tokio::test]
+async fn batched_reads_take_one_bug_per_ids_value() {
+    let sandbox = start().await;
+    let key = format!("api_key={LEAD_KEY}");
+    // A comma list is one bad bug id, as on 5.2 (recording 102).
+    let (status, body) = get(&sandbox, &format!("/rest/bug/1/comment?ids=2,3&{key}")).await;
+    assert_eq!((status, body["code"].as_i64()), (400, Some(100)));
+    assert_eq!(
+        body["message"],
+        "'2,3' is not a valid bug number nor an alias to a bug."
+    );
+    let (status, body) = get(&sandbox, &format!("/rest/bug/1?ids=2,3&{key}")).await;
+    assert_eq!((status, body["code"].as_i64()), (400, Some(100)));
+    let (status, body) = get(
+        &sandbox,
+        &format!("/rest/bug/1/comment?ids=2&ids=3&ids=1&{key}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let bugs: Vec<&String> = body["bugs"]
+        .as_object()
+        .map(|b| b.keys().collect())
+        .unwrap_or_default();
+    assert_eq!(bugs, ["1", "2", "3"]);
+    // One bug the caller may not see fails the whole batch.
+    let qa_key = "api_key=sandbox-qa-key-00000000000000000000000000";
+    let (status, body) = get(&sandbox, &format!("/rest/bug/1/comment?ids=5&{qa_key}")).await;
+    assert_eq!((status, body["code"].as_i64()), (401, Some(102)));
+    // A search takes a comma list (recording 107) ...
+    let (status, body) = get(
+        &sandbox,
+        &format!("/rest/bug?id=1,2&include_fields=id&{key}"),
+    )
+    .await;
+    assert_eq!((status, ids(&body)), (200, vec![1, 2]));
+    // ... a user lookup one name per value.
+    let (status, body) = get(
+        &sandbox,
+        &format!("/rest/user?names=lead@example.test,qa@example.test&{key}"),
+    )
+    .await;
+    assert_eq!((status, body["code"].as_i64()), (404, Some(51)));
+    let (status, body) = get(
+        &sandbox,
+        &format!("/rest/bug/1/comment?include_fields=text&{key}"),
+    )
+    .await;
+    assert_eq!((status, body["code"].as_i64()), (404, Some(32614)));
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn flags_by_name_reach_the_one_flag_of_their_type() {
+    let sandbox = start().await;
+    let lead = "lead@example.test";
+    let ask = |requestee: &str, new: bool| json!({ "flags": [{ "name": "needinfo", "status": "?", "requestee": requestee, "new": new }] });
+    let needinfos = |sandbox: &SandboxHandle| -> Vec<Option<String>> {
+        sandbox
+            .flags(1)
+            .into_iter()
+            .filter(|f| f.name == "needinfo")
+            .map(|f| f.requestee)
+            .collect()
+    };
+    sandbox
+        .update_bug(1, lead, &ask("dev@example.test", false))
+        .expect("first needinfo");
+    // By name again: 5.2 changes the one needinfo there is, even though
+    // the type is multiplicable.
+    sandbox
+        .update_bug(1, lead, &ask("qa@example.test", false))
+        .expect("needinfo by name again");
+    assert_eq!(
+        needinfos(&sandbox),
+        vec![Some("qa@example.test".to_owned())]
+    );
+    sandbox
+        .update_bug(1, lead, &ask("lead@example.test", true))
+        .expect("a second needinfo with new");
+    assert_eq!(needinfos(&sandbox).len(), 2);
+    let err = sandbox
+        .update_bug(1, lead, &ask("dev@example.test", false))
+        .expect_err("two needinfos: which one?");
+    assert_eq!((err.status, err.code), (400, 132));
+    // A second flag of a type that is not multiplicable is refused.
+    let before = sandbox.bug(2);
+    let err = sandbox
+        .update_bug(
+            2,
+            lead,
+            &json!({ "flags": [{ "name": "webdev-signoff", "status": "?", "new": true }] }),
+        )
+        .expect_err("webdev-signoff is set already");
+    assert_eq!((err.status, err.code), (400, 32000));
+    assert_eq!(sandbox.bug(2), before);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn comments_private_or_markdown_and_products_by_field() {
+    let sandbox = start().await;
+    let client = reqwest::Client::new();
+    let url = format!(
+        "{}/rest/bug/1/comment?api_key={LEAD_KEY}",
+        sandbox.base_url()
+    );
+    let post = |body: Value| client.post(&url).json(&body).send();
+    // Stock 5.2 has no insider group: nobody may mark a comment private.
+    let private = post(json!({ "comment": "secret", "is_private": true }))
+        .await
+        .expect("answer");
+    assert_eq!(private.status().as_u16(), 401);
+    let body: Value = private.json().await.expect("JSON");
+    assert_eq!(body["code"], 113);
+    let markdown = post(json!({ "comment": "**go**", "is_markdown": true }))
+        .await
+        .expect("answer");
+    assert_eq!(markdown.status().as_u16(), 201, "is_markdown is ignored");
+    let unknown = post(json!({ "comment": "x", "work_time": 1.5 }))
+        .await
+        .expect("answer");
+    assert_eq!(unknown.status().as_u16(), 404);
+    let (status, body) = get(
+        &sandbox,
+        &format!(
+            "/rest/product?names=Websites&include_fields=name,components.name,components.default_assigned_to&api_key={LEAD_KEY}"
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["products"][0],
+        json!({ "name": "Websites", "components": [
+            { "name": "General", "default_assigned_to": "lead@example.test" },
+            { "name": "Push", "default_assigned_to": "nobody@example.test" },
+        ]})
+    );
+    let (status, body) = get(
+        &sandbox,
+        &format!("/rest/flag_type/NoSuchProduct/Push?api_key={LEAD_KEY}"),
+    )
+    .await;
+    assert_eq!((status, body["code"].as_i64()), (401, Some(106)));
+    sandbox.shutdown().await;
 }

@@ -8,6 +8,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::{json, Map, Value};
 
+use super::model::workflow::WORKFLOW;
 use super::model::{ApiError, Bug, Comment, Flag, Model, User, OPEN_STATUSES};
 
 /// The documentation link every Bugzilla 5.2 error carries.
@@ -124,6 +125,9 @@ fn dispatch(
         .split('/')
         .filter(|s| !s.is_empty())
         .collect();
+    if let Some(known) = query_params_of(request.method, &segments) {
+        q.accept_only(request.method, request.path, known)?;
+    }
     match (request.method, segments.as_slice()) {
         ("GET", ["version"]) => Ok(ApiResponse::ok(json!({ "version": model.version }))),
         ("GET", ["login"]) => {
@@ -173,6 +177,16 @@ fn dispatch(
         ("POST", ["bug", id, "comment"]) => {
             let bug_id = Model::parse_bug_id(id)?;
             let user = caller.ok_or_else(ApiError::login_required)?;
+            if let Value::Object(map) = &body {
+                if let Some(key) = map
+                    .keys()
+                    .find(|k| !COMMENT_BODY_KEYS.contains(&k.as_str()))
+                {
+                    return Err(not_implemented(format!(
+                        "the parameter '{key}' of Bug.add_comment"
+                    )));
+                }
+            }
             let text = body.get("comment").and_then(Value::as_str).unwrap_or("");
             let is_private = body
                 .get("is_private")
@@ -186,8 +200,8 @@ fn dispatch(
         }
         ("GET", ["bug", id, "history"]) => history(model, caller.as_ref(), id, &q),
         ("GET", ["user"]) => users(model, caller.as_ref(), &q),
-        ("GET", ["flag_type", product, component]) => Ok(flag_types(model, product, component)),
-        ("GET", ["product"]) => Ok(products(model, &q)),
+        ("GET", ["flag_type", product, component]) => flag_types(model, product, component),
+        ("GET", ["product"]) => products(model, &q),
         ("GET", ["field", "bug", name]) => field(name),
         _ => Err(ApiError::new(
             404,
@@ -255,7 +269,37 @@ impl Params<'_> {
             .map(|(_, v)| v.as_str())
     }
 
-    /// All values of a parameter, repeats and comma lists flattened.
+    /// Every value of a parameter as sent (repeats kept, commas not
+    /// split): where 5.2 takes one item per value, like the `ids` of a
+    /// comment batch (a comma list is one bad bug id, recording 102) or the
+    /// `names` of a user lookup.
+    fn values(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// Refuses parameters the route does not know (404/32614) instead of
+    /// ignoring them, so a test never passes on a parameter that did
+    /// nothing. Credentials are known everywhere.
+    fn accept_only(&self, method: &str, path: &str, known: &[&str]) -> Result<(), ApiError> {
+        match self
+            .0
+            .iter()
+            .find(|(k, _)| !known.contains(&k.as_str()) && !AUTH_PARAMS.contains(&k.as_str()))
+        {
+            Some((key, _)) => Err(not_implemented(format!(
+                "the parameter '{key}' of {method} {path}"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// All values of a parameter, repeats and comma lists flattened: where
+    /// 5.2 splits a value on commas, like a search's `id` (recording 107)
+    /// or `include_fields`.
     fn list(&self, name: &str) -> Vec<String> {
         self.0
             .iter()
@@ -272,6 +316,52 @@ impl Params<'_> {
             exclude: self.list("exclude_fields"),
         }
     }
+}
+
+/// Credentials, accepted by every route.
+const AUTH_PARAMS: [&str; 4] = ["api_key", "Bugzilla_api_key", "token", "Bugzilla_token"];
+
+/// Keys a `POST /rest/bug/ID/comment` body may hold. `is_markdown` is
+/// accepted and ignored, as 5.2 does (recording 126).
+const COMMENT_BODY_KEYS: [&str; 6] = [
+    "comment",
+    "is_private",
+    "is_markdown",
+    "api_key",
+    "Bugzilla_api_key",
+    "token",
+];
+
+/// The query parameters a route understands, besides credentials; None for
+/// a route that checks its own (search) or does not exist (its 404 comes
+/// first).
+fn query_params_of(method: &str, segments: &[&str]) -> Option<&'static [&'static str]> {
+    let known: &[&str] = match (method, segments) {
+        ("GET", ["version"])
+        | ("POST", ["bug"])
+        | ("GET", ["bug", "comment", _])
+        | ("PUT", ["bug", _])
+        | ("POST", ["bug", _, "comment"])
+        | ("GET", ["flag_type", _, _])
+        | ("GET", ["field", "bug", _]) => &[],
+        ("GET", ["login"]) => &["login", "password"],
+        ("GET", ["valid_login"]) => &["login"],
+        // `permissive` changes nothing over REST (recording 25).
+        ("GET", ["bug", _]) => &["ids", "include_fields", "exclude_fields", "permissive"],
+        ("GET", ["bug", _, "comment"]) => &["ids", "new_since"],
+        ("GET", ["bug", _, "history"]) => &["new_since"],
+        ("GET", ["user"]) => &[
+            "names",
+            "ids",
+            "match",
+            "groups",
+            "include_fields",
+            "exclude_fields",
+        ],
+        ("GET", ["product"]) => &["names", "include_fields", "exclude_fields"],
+        _ => return None,
+    };
+    Some(known)
 }
 
 /// `include_fields` / `exclude_fields`.
@@ -293,6 +383,49 @@ impl FieldFilter {
 
     fn apply(&self, object: Map<String, Value>) -> Value {
         Value::Object(object.into_iter().filter(|(k, _)| self.keep(k)).collect())
+    }
+
+    /// Filters nested objects too, by dotted paths (`components.name`,
+    /// recording 137): a path is kept if it or a parent is included, and
+    /// walked if an included path lies below it.
+    fn apply_nested(&self, value: Value, prefix: &str) -> Value {
+        match value {
+            Value::Object(object) => Value::Object(
+                object
+                    .into_iter()
+                    .filter_map(|(key, inner)| {
+                        let path = if prefix.is_empty() {
+                            key.clone()
+                        } else {
+                            format!("{prefix}.{key}")
+                        };
+                        self.keep_path(&path)
+                            .then(|| (key, self.apply_nested(inner, &path)))
+                    })
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(
+                items
+                    .into_iter()
+                    .map(|item| self.apply_nested(item, prefix))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
+    fn keep_path(&self, path: &str) -> bool {
+        let at_or_above = |f: &String| path == f || path.starts_with(&format!("{f}."));
+        if self.exclude.iter().any(at_or_above) {
+            return false;
+        }
+        self.include.is_empty()
+            || self.include.iter().any(|f| f == "_all" || f == "_default")
+            || self.include.iter().any(at_or_above)
+            || self
+                .include
+                .iter()
+                .any(|f| f.starts_with(&format!("{path}.")))
     }
 }
 
@@ -433,20 +566,21 @@ fn search(model: &Model, caller: Option<&User>, q: &Params<'_>) -> Result<ApiRes
             return Err(not_implemented(format!("the search parameter '{key}'")));
         }
     }
-    let limit = match q.first("limit") {
-        Some(text) => Some(text.trim().parse::<usize>().map_err(|_| {
-            ApiError::new(
-                400,
-                54,
-                format!("Invalid parameter passed to Bug.search: limit={text}"),
-            )
-        })?),
-        None => None,
+    let number = |name: &str| -> Result<Option<usize>, ApiError> {
+        q.first(name)
+            .map(|text| {
+                text.trim().parse::<usize>().map_err(|_| {
+                    ApiError::new(
+                        400,
+                        52,
+                        format!("Invalid parameter passed to Bug.search: {name} must be numeric, not '{text}'."),
+                    )
+                })
+            })
+            .transpose()
     };
-    let offset = match q.first("offset") {
-        Some(text) => text.trim().parse::<usize>().unwrap_or(0),
-        None => 0,
-    };
+    let limit = number("limit")?;
+    let offset = number("offset")?.unwrap_or(0);
     if q.first("offset").is_some() && limit.is_none() {
         return Err(ApiError::new(
             400,
@@ -456,11 +590,13 @@ fn search(model: &Model, caller: Option<&User>, q: &Params<'_>) -> Result<ApiRes
     }
     let changed_since = q.first("last_change_time").map(parse_time).transpose()?;
     let created_since = q.first("creation_time").map(parse_time).transpose()?;
-    let ids: Vec<u64> = q
+    // A comma list and repeated `id` alike (107, 108); an id that is not a
+    // number is refused rather than dropped (a guess).
+    let ids = q
         .list("id")
         .iter()
-        .filter_map(|s| s.parse::<u64>().ok())
-        .collect();
+        .map(|s| Model::parse_bug_id(s))
+        .collect::<Result<Vec<u64>, ApiError>>()?;
     let id_given = q.first("id").is_some();
     let products = q.list("product");
     let components = q.list("component");
@@ -468,7 +604,12 @@ fn search(model: &Model, caller: Option<&User>, q: &Params<'_>) -> Result<ApiRes
     let keywords = q.list("keywords");
     let priorities = q.list("priority");
     let severities = q.list("severity");
-    let resolutions = q.list("resolution");
+    // `---` is the empty resolution of an open bug (recording 121).
+    let resolutions: Vec<String> = q
+        .list("resolution")
+        .into_iter()
+        .map(|r| if r == "---" { String::new() } else { r })
+        .collect();
     let whiteboard = q.first("whiteboard").map(str::to_lowercase);
     let summary = q.first("summary").map(str::to_lowercase);
     let assignee = q.first("assigned_to").map(str::to_lowercase);
@@ -652,10 +793,7 @@ fn get_bug(
     id: &str,
     q: &Params<'_>,
 ) -> Result<ApiResponse, ApiError> {
-    let mut ids = vec![Model::parse_bug_id(id)?];
-    for extra in q.list("ids") {
-        ids.push(Model::parse_bug_id(&extra)?);
-    }
+    let ids = bug_ids(id, q)?;
     let filter = q.fields();
     let mut bugs = Vec::new();
     for id in ids {
@@ -676,6 +814,20 @@ fn get_bug(
         bugs.push(filter.apply(object));
     }
     Ok(ApiResponse::ok(json!({ "bugs": bugs, "faults": [] })))
+}
+
+/// The bug of the path, then every `ids` value, each one bug: repeated
+/// `ids` are a batch (103), a comma list is one bad id (400/100, 102), and
+/// the first missing or invisible bug fails the whole batch (106).
+fn bug_ids(path_id: &str, q: &Params<'_>) -> Result<Vec<u64>, ApiError> {
+    let mut ids = vec![Model::parse_bug_id(path_id)?];
+    for extra in q.values("ids") {
+        let id = Model::parse_bug_id(extra)?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
 }
 
 fn comment_json(comment: &Comment) -> Value {
@@ -700,14 +852,10 @@ fn comments(
     q: &Params<'_>,
 ) -> Result<ApiResponse, ApiError> {
     let since = q.first("new_since").map(parse_time).transpose()?;
-    let mut ids = vec![Model::parse_bug_id(id)?];
     // Repeated `ids` only: 5.2 reads a comma list as one value and refuses
-    // it, 400/100 `'2,3' is not a valid bug number…` (recordings 102, 103).
-    for (_, extra) in q.0.iter().filter(|(k, _)| k == "ids") {
-        ids.push(Model::parse_bug_id(extra)?);
-    }
-    // The first missing or hidden bug fails the whole batch (404/101,
-    // 401/102; recordings 106, 157).
+    // it, 400/100 (recordings 102, 103); the first missing or hidden bug
+    // fails the whole batch (404/101, 401/102; recordings 106, 157).
+    let ids = bug_ids(id, q)?;
     let mut out = Map::new();
     for id in ids {
         let bug = model.visible_bug(caller, id)?;
@@ -731,7 +879,7 @@ fn comment_by_id(model: &Model, caller: Option<&User>, id: u64) -> Result<ApiRes
         .flat_map(|b| b.comments.iter())
         .find(|c| c.id == id)
         .ok_or_else(|| {
-            ApiError::new(404, 111, format!("There is no comment with the id '{id}'."))
+            ApiError::new(400, 111, format!("There is no comment with the id '{id}'."))
         })?;
     model.visible_bug(caller, found.bug_id)?;
     if !model.can_see_comment(caller, found) {
@@ -779,13 +927,14 @@ fn history(
 
 fn users(model: &Model, caller: Option<&User>, q: &Params<'_>) -> Result<ApiResponse, ApiError> {
     let mut found: Vec<&User> = Vec::new();
-    for name in q.list("names") {
+    // One user per value; a comma list is one unknown name (a guess).
+    for name in q.values("names") {
         let user = model
-            .user(&name)
-            .ok_or_else(|| ApiError::no_such_user(&name))?;
+            .user(name)
+            .ok_or_else(|| ApiError::no_such_user(name))?;
         found.push(user);
     }
-    for id in q.list("ids") {
+    for id in q.values("ids") {
         let user = id
             .parse::<u64>()
             .ok()
@@ -795,7 +944,7 @@ fn users(model: &Model, caller: Option<&User>, q: &Params<'_>) -> Result<ApiResp
             })?;
         found.push(user);
     }
-    let matches = q.list("match");
+    let matches = q.values("match");
     if !matches.is_empty() {
         if caller.is_none() {
             return Err(ApiError::login_required());
@@ -813,7 +962,18 @@ fn users(model: &Model, caller: Option<&User>, q: &Params<'_>) -> Result<ApiResp
         matched.sort_by(|a, b| a.login.cmp(&b.login));
         found.extend(matched);
     }
-    let groups = q.list("groups");
+    if found.is_empty()
+        && q.first("names").is_none()
+        && q.first("ids").is_none()
+        && q.first("match").is_none()
+    {
+        return Err(ApiError::new(
+            400,
+            50,
+            "The function User.get requires that you set one of the following parameters: ids, names, match",
+        ));
+    }
+    let groups = q.values("groups");
     for group in &groups {
         // The caller must be in a group to ask who else is (recording 95).
         if !caller.is_some_and(|c| c.admin || c.in_group(group)) {
@@ -901,16 +1061,47 @@ fn flag_type_json(model: &Model, product: &str) -> Vec<Value> {
         .collect()
 }
 
-fn flag_types(model: &Model, product: &str, _component: &str) -> ApiResponse {
-    ApiResponse::ok(json!({ "bug": flag_type_json(model, product), "attachment": [] }))
+/// `GET /rest/flag_type/PRODUCT/COMPONENT`: an unknown product is 401/106
+/// (recording 135).
+fn flag_types(model: &Model, product: &str, component: &str) -> Result<ApiResponse, ApiError> {
+    let known = model
+        .products
+        .iter()
+        .find(|p| p.name == product)
+        .ok_or_else(|| {
+            ApiError::new(
+                401,
+                106,
+                format!(
+                    "Either the product '{product}' does not exist or you don't have access to it."
+                ),
+            )
+        })?;
+    if !known.components.iter().any(|c| c.name == component) {
+        return Err(ApiError::new(
+            400,
+            105,
+            format!("Product {product} has no component named {component}."),
+        ));
+    }
+    Ok(ApiResponse::ok(
+        json!({ "bug": flag_type_json(model, product), "attachment": [] }),
+    ))
 }
 
-fn products(model: &Model, q: &Params<'_>) -> ApiResponse {
-    let names = q.list("names");
+fn products(model: &Model, q: &Params<'_>) -> Result<ApiResponse, ApiError> {
+    let names = q.values("names");
+    if names.is_empty() {
+        return Err(ApiError::new(
+            400,
+            50,
+            "The function Product.get requires that you set one of the following parameters: ids, names, type",
+        ));
+    }
     let rendered: Vec<Value> = model
         .products
         .iter()
-        .filter(|p| names.contains(&p.name))
+        .filter(|p| names.contains(&p.name.as_str()))
         .map(|p| {
             let mut types: Vec<_> = model
                 .flag_types
@@ -963,7 +1154,12 @@ fn products(model: &Model, q: &Params<'_>) -> ApiResponse {
             })
         })
         .collect();
-    ApiResponse::ok(json!({ "products": rendered }))
+    let filter = q.fields();
+    let rendered: Vec<Value> = rendered
+        .into_iter()
+        .map(|p| filter.apply_nested(p, ""))
+        .collect();
+    Ok(ApiResponse::ok(json!({ "products": rendered })))
 }
 
 /// `GET /rest/field/bug/bug_status`: stock 5.2's status workflow. Other
@@ -976,23 +1172,7 @@ fn field(name: &str) -> Result<ApiResponse, ApiError> {
             format!("A REST API resource was not found for 'GET /field/bug/{name}'."),
         ));
     }
-    let transitions: [(Option<&str>, i64, &[&str]); 6] = [
-        (None, 0, &["UNCONFIRMED", "CONFIRMED", "IN_PROGRESS"]),
-        (
-            Some("UNCONFIRMED"),
-            100,
-            &["CONFIRMED", "IN_PROGRESS", "RESOLVED"],
-        ),
-        (Some("CONFIRMED"), 200, &["IN_PROGRESS", "RESOLVED"]),
-        (Some("IN_PROGRESS"), 300, &["CONFIRMED", "RESOLVED"]),
-        (
-            Some("RESOLVED"),
-            400,
-            &["UNCONFIRMED", "CONFIRMED", "VERIFIED"],
-        ),
-        (Some("VERIFIED"), 500, &["UNCONFIRMED", "CONFIRMED"]),
-    ];
-    let values: Vec<Value> = transitions
+    let values: Vec<Value> = WORKFLOW
         .iter()
         .map(|(name, sort, to)| {
             let is_open = name.is_none_or(|n| OPEN_STATUSES.contains(&n));

@@ -49,8 +49,9 @@ pub struct InstanceData {
     /// in a stock install.
     #[serde(default = "default_editbugs")]
     pub editbugs_group: String,
-    /// Members of this group may see private comments; without it, nobody
-    /// but the author does. Default: none.
+    /// Members of this group may mark comments private and see them;
+    /// without it nobody may (as in a stock install), and the private
+    /// comments of a data file are seen by nobody. Default: none.
     #[serde(default)]
     pub insider_group: Option<String>,
 }
@@ -202,9 +203,12 @@ pub struct BugData {
     /// Default: the component's default QA contact.
     #[serde(default)]
     pub qa_contact: Option<String>,
-    /// Default `CONFIRMED`.
+    /// Any stock status. Default `CONFIRMED` (`UNCONFIRMED` when the
+    /// creator is outside `editbugs`).
     #[serde(default)]
     pub status: Option<String>,
+    /// Required with a closed status (`FIXED`, `INVALID`, `WONTFIX`,
+    /// `WORKSFORME`), refused with an open one.
     #[serde(default)]
     pub resolution: Option<String>,
     #[serde(default)]

@@ -14,6 +14,10 @@ use serde_json::Value;
 use super::data::{BugData, SandboxData};
 use super::SandboxError;
 
+mod flags;
+mod history;
+pub mod workflow;
+
 /// Bugzilla's error: HTTP status, numeric code and message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("Bugzilla error {code} (HTTP {status}): {message}")]
@@ -269,17 +273,25 @@ pub struct Model {
 /// Keys a `PUT /rest/bug/ID` body may hold besides [`EDITABLE_FIELDS`].
 /// Other keys are refused (404/32614) instead of silently ignored, so a
 /// test never passes on a change the sandbox did not make.
-const UPDATE_EXTRA_KEYS: [&str; 9] = [
+/// `ids` is not one of them: 5.2 would update every bug it names, the
+/// sandbox only the one of the path.
+const UPDATE_EXTRA_KEYS: [&str; 8] = [
     "reset_assigned_to",
     "keywords",
     "cc",
     "flags",
     "comment",
-    "ids",
     "api_key",
     "Bugzilla_api_key",
     "token",
 ];
+
+/// Keys the `comment` object of a `PUT /rest/bug/ID` may hold.
+/// `is_markdown` is accepted and ignored, as 5.2 does (recording 126).
+const COMMENT_KEYS: [&str; 3] = ["body", "is_private", "is_markdown"];
+
+/// Bugzilla's longest comment (recordings 155, 156).
+pub const MAX_COMMENT_LENGTH: usize = 65_535;
 
 /// Keys a `POST /rest/bug` body may hold.
 const CREATE_KEYS: [&str; 23] = [
@@ -492,8 +504,6 @@ impl Model {
         let optional = [
             ("assigned_to", &data.assigned_to),
             ("qa_contact", &data.qa_contact),
-            ("status", &data.status),
-            ("resolution", &data.resolution),
             ("priority", &data.priority),
             ("severity", &data.severity),
             ("target_milestone", &data.target_milestone),
@@ -511,12 +521,32 @@ impl Model {
             self.next_bug_id = id;
         }
         let id = self.create_bug(&creator, &params, created)?;
+        // A data file may start a bug in any status: set it as it is.
+        if let Some(bug) = self.bugs.get_mut(&id) {
+            if let Some(status) = &data.status {
+                check_status(status)?;
+                bug.everconfirmed |= status != "UNCONFIRMED";
+                bug.status = status.clone();
+            }
+            let resolution = data.resolution.clone().unwrap_or_default();
+            if bug.is_open() && !resolution.is_empty() {
+                return Err(ApiError::new(
+                    400,
+                    122,
+                    format!("an open bug ({}) cannot have a resolution", bug.status),
+                ));
+            }
+            if !bug.is_open() {
+                check_resolution(&bug.status, &resolution)?;
+            }
+            bug.resolution = resolution;
+        }
         for comment in &data.comments {
             let author = self
                 .user(&comment.creator)
                 .cloned()
                 .ok_or_else(|| ApiError::no_such_user(&comment.creator))?;
-            self.add_comment(
+            self.push_comment(
                 &author,
                 id,
                 &comment.text,
@@ -560,18 +590,10 @@ impl Model {
     }
 
     /// Whether `caller` may read this (possibly private) comment.
+    /// Not even its author: a bot outside the group does not see its own
+    /// private replies (recording 162).
     pub fn can_see_comment(&self, caller: Option<&User>, comment: &Comment) -> bool {
-        if !comment.is_private {
-            return true;
-        }
-        let Some(user) = caller else {
-            return false;
-        };
-        user.login == comment.creator
-            || self
-                .insider_group
-                .as_deref()
-                .is_some_and(|group| user.in_group(group))
+        !comment.is_private || caller.is_some_and(|user| self.is_insider(user))
     }
 
     /// Parses a bug id from a URL segment (`notanumber` → 400/100).
@@ -619,10 +641,13 @@ impl Model {
             .find(|p| p.name == product_name)
             .cloned()
             .ok_or_else(|| {
+                // Worded like recording 135 (an unknown product's flag types).
                 ApiError::new(
-                    404,
-                    51,
-                    format!("There is no product named '{product_name}'."),
+                    401,
+                    106,
+                    format!(
+                        "Either the product '{product_name}' does not exist or you don't have access to it."
+                    ),
                 )
             })?;
         let component_name = text("component").unwrap_or_default();
@@ -644,7 +669,7 @@ impl Model {
         if summary.trim().is_empty() {
             return Err(ApiError::new(
                 400,
-                116,
+                107,
                 "You must enter a summary for this bug.",
             ));
         }
@@ -662,7 +687,27 @@ impl Model {
         };
         let status = text("status").unwrap_or_else(|| default_status.to_owned());
         check_status(&status)?;
-        let resolution = text("resolution").unwrap_or_default();
+        let may_choose = self.can_edit_all(caller) || status == "UNCONFIRMED";
+        if !may_choose || !workflow::workflow_allows(None, &status) {
+            return Err(ApiError::new(
+                400,
+                123,
+                format!("You are not allowed to file new bugs with the {status} status."),
+            ));
+        }
+        if text("resolution").is_some_and(|r| !r.is_empty()) {
+            return Err(ApiError::new(
+                400,
+                122,
+                format!("A bug with the status {status} cannot have a resolution."),
+            ));
+        }
+        let description = text("description").unwrap_or_default();
+        let is_private = params
+            .get("comment_is_private")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        self.check_comment(caller, &description, is_private)?;
         let list = |key: &str| -> Vec<String> {
             match params.get(key) {
                 Some(Value::Array(items)) => items
@@ -679,12 +724,13 @@ impl Model {
             if !self.groups.iter().any(|g| &g.name == group) {
                 return Err(ApiError::new(
                     400,
-                    504,
+                    804,
                     format!("The group you specified, {group}, is not valid here."),
                 ));
             }
         }
-        let cc = list("cc");
+        let mut cc = list("cc");
+        sort_logins(&mut cc);
         for login in &cc {
             if self.user(login).is_none() {
                 return Err(ApiError::no_such_user(login));
@@ -698,7 +744,7 @@ impl Model {
             summary,
             everconfirmed: status != "UNCONFIRMED",
             status,
-            resolution,
+            resolution: String::new(),
             assigned_to,
             qa_contact,
             creator: caller.login.clone(),
@@ -723,10 +769,19 @@ impl Model {
             flags: Vec::new(),
             history: Vec::new(),
         };
+        for (field, value) in [
+            ("priority", &bug.priority),
+            ("severity", &bug.severity),
+            ("version", &bug.version),
+            ("op_sys", &bug.op_sys),
+            ("platform", &bug.platform),
+            ("target_milestone", &bug.target_milestone),
+        ] {
+            check_choice(&product, field, value)?;
+        }
+        let cc_before = bug.cc.clone();
         let mut next_flag = self.next_flag_id;
-        let flag_changes = self.apply_flags(&mut bug, caller, params, now, &mut next_flag)?;
-        let description = text("description").unwrap_or_default();
-        let is_private = params.get("comment_is_private").and_then(Value::as_bool);
+        let flags = self.apply_flags(&mut bug, caller, params, now, &mut next_flag)?;
         bug.comments.push(Comment {
             id: self.next_comment_id,
             bug_id: id,
@@ -734,20 +789,15 @@ impl Model {
             creator: caller.login.clone(),
             time: now,
             text: description,
-            is_private: is_private.unwrap_or(false),
+            is_private,
         });
         // Bugzilla logs a new bug's flags first, then the CC entries their
         // requestees caused (recording 41, first entry).
         let mut changes = Vec::new();
-        changes.extend(flag_changes.flags);
-        changes.extend(flag_changes.cc);
-        if !changes.is_empty() {
-            bug.history.push(HistoryEntry {
-                when: now,
-                who: caller.login.clone(),
-                changes,
-            });
-        }
+        changes.extend(flags.change);
+        changes.extend(cc_change(&cc_before, &bug.cc));
+        sort_logins(&mut bug.cc);
+        history::record(&mut bug.history, &caller.login, now, changes);
         self.next_comment_id += 1;
         self.next_flag_id = next_flag;
         self.next_bug_id = id + 1;
@@ -768,6 +818,20 @@ impl Model {
         if text.trim().is_empty() {
             return Err(ApiError::missing_argument("comment"));
         }
+        self.check_comment(caller, text, is_private)?;
+        self.push_comment(caller, bug_id, text, is_private, now)
+    }
+
+    /// Appends a comment without the checks of [`Model::add_comment`]: for
+    /// data files, which describe what is there, not who may add it.
+    fn push_comment(
+        &mut self,
+        caller: &User,
+        bug_id: u64,
+        text: &str,
+        is_private: bool,
+        now: DateTime<Utc>,
+    ) -> Result<u64, ApiError> {
         let id = self.next_comment_id;
         let bug = self
             .bugs
@@ -796,17 +860,16 @@ impl Model {
         params: &Value,
         now: DateTime<Utc>,
     ) -> Result<UpdateOutcome, ApiError> {
-        let mut bug = self.visible_bug(Some(caller), bug_id)?.clone();
+        let original = self.visible_bug(Some(caller), bug_id)?.clone();
+        let mut bug = original.clone();
         let known = |k: &str| {
             UPDATE_EXTRA_KEYS.contains(&k) || EDITABLE_FIELDS.iter().any(|(f, _)| *f == k)
         };
         refuse_unknown_keys(params, &known, "Bug.update")?;
-        let may_edit = self.can_edit_all(caller)
-            || caller.login == bug.assigned_to
-            || caller.login == bug.creator;
-        let mut field_changes = Vec::new();
+        let comment = self.update_comment(caller, params)?;
         let mut wanted: Vec<(&str, &str, String)> = EDITABLE_FIELDS
             .iter()
+            .filter(|(key, _)| *key != "status" && *key != "resolution")
             .filter_map(|(key, display)| {
                 params
                     .get(*key)
@@ -821,17 +884,12 @@ impl Model {
                 .unwrap_or_default();
             wanted.push(("assigned_to", "Assignee", default));
         }
-        // Closing without a resolution gets FIXED; reopening clears it.
-        if let Some((_, _, status)) = wanted.iter().find(|(k, _, _)| *k == "status") {
-            let closing = CLOSED_STATUSES.contains(&status.as_str());
-            let has_resolution = wanted.iter().any(|(k, _, _)| *k == "resolution");
-            if closing && !has_resolution && bug.resolution.is_empty() {
-                wanted.push(("resolution", "Resolution", "FIXED".to_owned()));
-            }
-            if !closing && !has_resolution {
-                wanted.push(("resolution", "Resolution", String::new()));
-            }
-        }
+        // Status and resolution first, as Bugzilla checks the transition
+        // before any field permission (recording 131).
+        let (status, resolution) = self.status_and_resolution(caller, &bug, params)?;
+        wanted.insert(0, ("resolution", "Resolution", resolution));
+        wanted.insert(0, ("status", "Status", status));
+        let mut field_changes = Vec::new();
         for (key, display, new) in wanted {
             let slot = match key {
                 "status" => &mut bug.status,
@@ -850,17 +908,21 @@ impl Model {
             if *slot == new {
                 continue;
             }
-            if !may_edit {
-                return Err(ApiError::new(
-                    401,
-                    115,
-                    format!(
-                        "You tried to change the {display} field from {slot} to {new}, but only the assignee or reporter of the bug, or a user with the required permissions may change that field."
-                    ),
-                ));
+            if key != "status" {
+                self.may_change_field(caller, &original, key)
+                    .map_err(|needs| workflow::illegal_change(display, slot, &new, needs))?;
+            }
+            if let Some(product) = self.products.iter().find(|p| p.name == original.product) {
+                check_choice(product, key, &new)?;
             }
             match key {
-                "status" => check_status(&new)?,
+                "assigned_to" if new.is_empty() => {
+                    return Err(ApiError::new(
+                        400,
+                        50,
+                        "A bug cannot be assigned to nobody: name an assignee.",
+                    ));
+                }
                 "assigned_to" | "qa_contact" if !new.is_empty() && self.user(&new).is_none() => {
                     return Err(ApiError::no_such_user(&new));
                 }
@@ -877,13 +939,10 @@ impl Model {
             apply_list_edit(&mut bug.keywords, keywords);
             let after = bug.keywords.join(", ");
             if before != after {
-                if !may_edit {
-                    return Err(ApiError::new(
-                        401,
-                        115,
-                        format!("You tried to change the Keywords field from {before} to {after}, but only the assignee or reporter of the bug, or a user with the required permissions may change that field."),
-                    ));
-                }
+                self.may_change_field(caller, &original, "keywords")
+                    .map_err(|needs| {
+                        workflow::illegal_change("Keywords", &before, &after, needs)
+                    })?;
                 field_changes.push(Change {
                     field_name: "keywords".to_owned(),
                     removed: before,
@@ -891,46 +950,22 @@ impl Model {
                 });
             }
         }
-        let mut cc_changes = Vec::new();
         if let Some(cc) = params.get("cc") {
-            let before = bug.cc.clone();
             apply_list_edit(&mut bug.cc, cc);
             for login in &bug.cc {
                 if self.user(login).is_none() {
                     return Err(ApiError::no_such_user(login));
                 }
             }
-            let added: Vec<String> = bug
-                .cc
-                .iter()
-                .filter(|l| !before.contains(l))
-                .cloned()
-                .collect();
-            let removed: Vec<String> = before
-                .iter()
-                .filter(|l| !bug.cc.contains(l))
-                .cloned()
-                .collect();
-            if !added.is_empty() || !removed.is_empty() {
-                cc_changes.push(Change {
-                    field_name: "cc".to_owned(),
-                    removed: removed.join(", "),
-                    added: added.join(", "),
-                });
-            }
         }
         let mut next_flag = self.next_flag_id;
-        let flag_changes = self.apply_flags(&mut bug, caller, params, now, &mut next_flag)?;
-        let comment = params.get("comment").and_then(|c| {
-            let body = c.get("body").and_then(Value::as_str)?;
-            let private = c.get("is_private").and_then(Value::as_bool);
-            (!body.trim().is_empty()).then(|| (body.to_owned(), private.unwrap_or(false)))
-        });
-        // Order seen in recording 41: CC changes, then fields, then flags.
-        let mut changes = Vec::new();
-        changes.extend(merge_cc(cc_changes, flag_changes.cc));
-        changes.extend(field_changes);
-        changes.extend(flag_changes.flags);
+        let flags = self.apply_flags(&mut bug, caller, params, now, &mut next_flag)?;
+        // Bugzilla lists activity rows in the order it wrote them, which
+        // follows Perl's hash order and so varies; fields, then CC, then
+        // flags agrees with every recording (41, 125, 153).
+        let mut changes = field_changes;
+        changes.extend(cc_change(&original.cc, &bug.cc));
+        changes.extend(flags.change);
         if changes.is_empty() && comment.is_none() {
             return Ok(UpdateOutcome {
                 bug_id,
@@ -950,13 +985,8 @@ impl Model {
             });
             self.next_comment_id += 1;
         }
-        if !changes.is_empty() {
-            bug.history.push(HistoryEntry {
-                when: now,
-                who: caller.login.clone(),
-                changes: changes.clone(),
-            });
-        }
+        sort_logins(&mut bug.cc);
+        history::record(&mut bug.history, &caller.login, now, changes.clone());
         bug.everconfirmed |= bug.status != "UNCONFIRMED";
         bug.last_change_time = now;
         self.next_flag_id = next_flag;
@@ -968,151 +998,97 @@ impl Model {
         })
     }
 
+    /// The `comment` of an update: its text and privacy, or None when there
+    /// is none or it is empty.
+    fn update_comment(
+        &self,
+        caller: &User,
+        params: &Value,
+    ) -> Result<Option<(String, bool)>, ApiError> {
+        let Some(comment) = params.get("comment") else {
+            return Ok(None);
+        };
+        refuse_unknown_keys(
+            comment,
+            &|k| COMMENT_KEYS.contains(&k),
+            "Bug.update's comment",
+        )?;
+        let body = comment.get("body").and_then(Value::as_str).unwrap_or("");
+        let is_private = comment
+            .get("is_private")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        self.check_comment(caller, body, is_private)?;
+        Ok((!body.trim().is_empty()).then(|| (body.to_owned(), is_private)))
+    }
+
+    /// What every new comment must pass: at most 65,535 characters
+    /// (400/114, recording 155) and privacy only for the insider group
+    /// (401/113, recordings 149 and 160).
+    fn check_comment(&self, caller: &User, text: &str, is_private: bool) -> Result<(), ApiError> {
+        if text.chars().count() > MAX_COMMENT_LENGTH {
+            return Err(ApiError::new(
+                400,
+                114,
+                format!("Comments cannot be longer than {MAX_COMMENT_LENGTH} characters."),
+            ));
+        }
+        if is_private && !self.is_insider(caller) {
+            return Err(ApiError::new(
+                401,
+                113,
+                "Sorry, but you are not allowed to (un)mark comments or attachments as private.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether `user` is in the insider group (none set: nobody is).
+    pub fn is_insider(&self, user: &User) -> bool {
+        self.insider_group
+            .as_deref()
+            .is_some_and(|group| user.in_group(group))
+    }
+
+    /// The status and resolution an update asks for, checked: the status
+    /// must follow the workflow and the caller may make that change
+    /// (400/123); a closed bug needs a valid resolution and an open one has
+    /// none.
+    fn status_and_resolution(
+        &self,
+        caller: &User,
+        bug: &Bug,
+        params: &Value,
+    ) -> Result<(String, String), ApiError> {
+        let text = |key: &str| params.get(key).and_then(Value::as_str);
+        let status = text("status").unwrap_or(&bug.status).to_owned();
+        if status != bug.status {
+            check_status(&status)?;
+            if !self.may_change_status(caller, bug, &status) {
+                return Err(workflow::illegal_transition(&bug.status, &status));
+            }
+        }
+        let asked = text("resolution");
+        if OPEN_STATUSES.contains(&status.as_str()) {
+            if asked.is_some_and(|r| !r.is_empty()) {
+                return Err(ApiError::new(
+                    400,
+                    122,
+                    format!("A bug with the status {status} cannot have a resolution."),
+                ));
+            }
+            return Ok((status, String::new()));
+        }
+        let resolution = asked.unwrap_or(&bug.resolution).to_owned();
+        check_resolution(&status, &resolution)?;
+        Ok((status, resolution))
+    }
+
     fn component_of(&self, bug: &Bug) -> Option<&Component> {
         self.products
             .iter()
             .find(|p| p.name == bug.product)
             .and_then(|p| p.components.iter().find(|c| c.name == bug.component))
-    }
-
-    /// Applies the `flags` array of a create or update to `bug`.
-    fn apply_flags(
-        &self,
-        bug: &mut Bug,
-        caller: &User,
-        params: &Value,
-        now: DateTime<Utc>,
-        next_flag: &mut u64,
-    ) -> Result<FlagChanges, ApiError> {
-        let mut removed = Vec::new();
-        let mut added = Vec::new();
-        let mut cc_added = Vec::new();
-        let Some(Value::Array(requests)) = params.get("flags") else {
-            return Ok(FlagChanges::default());
-        };
-        for request in requests {
-            let status = request
-                .get("status")
-                .and_then(Value::as_str)
-                .ok_or_else(|| ApiError::missing_argument("status"))?
-                .to_owned();
-            let requestee = request
-                .get("requestee")
-                .and_then(Value::as_str)
-                .filter(|r| !r.is_empty())
-                .map(str::to_owned);
-            let existing = if let Some(id) = request.get("id").and_then(Value::as_u64) {
-                let index = bug.flags.iter().position(|f| f.id == id).ok_or_else(|| {
-                    ApiError::new(404, 51, format!("There is no flag with the id '{id}'."))
-                })?;
-                Some(index)
-            } else {
-                let flag_type = self.flag_type_for(request)?;
-                let force_new = request.get("new").and_then(Value::as_bool) == Some(true);
-                if flag_type.multiplicable || force_new {
-                    None
-                } else {
-                    bug.flags.iter().position(|f| f.type_id == flag_type.id)
-                }
-            };
-            if !["X", "?", "+", "-"].contains(&status.as_str()) {
-                let id = existing
-                    .map(|i| bug.flags[i].id.to_string())
-                    .unwrap_or_default();
-                return Err(ApiError::new(
-                    400,
-                    129,
-                    format!("The flag status {status} for flag ID #{id} is invalid."),
-                ));
-            }
-            if let Some(login) = &requestee {
-                if self.user(login).is_none() {
-                    return Err(ApiError::no_such_user(login));
-                }
-            }
-            let requestee = requestee.filter(|_| status == "?");
-            if let Some(login) = &requestee {
-                if !bug.cc.contains(login) {
-                    bug.cc.push(login.clone());
-                    cc_added.push(login.clone());
-                }
-            }
-            match existing {
-                Some(index) if status == "X" => {
-                    removed.push(bug.flags.remove(index).describe());
-                }
-                Some(index) => {
-                    let flag = &mut bug.flags[index];
-                    let before = flag.describe();
-                    flag.status = status;
-                    flag.requestee = requestee;
-                    flag.setter = caller.login.clone();
-                    flag.modification_date = now;
-                    let after = flag.describe();
-                    if before != after {
-                        removed.push(before);
-                        added.push(after);
-                    }
-                }
-                None if status == "X" => {}
-                None => {
-                    let flag_type = self.flag_type_for(request)?;
-                    let flag = Flag {
-                        id: *next_flag,
-                        type_id: flag_type.id,
-                        name: flag_type.name.clone(),
-                        status,
-                        setter: caller.login.clone(),
-                        requestee,
-                        creation_date: now,
-                        modification_date: now,
-                    };
-                    *next_flag += 1;
-                    added.push(flag.describe());
-                    bug.flags.push(flag);
-                }
-            }
-        }
-        let mut out = FlagChanges::default();
-        if !removed.is_empty() || !added.is_empty() {
-            out.flags.push(Change {
-                field_name: "flagtypes.name".to_owned(),
-                removed: removed.join(", "),
-                added: added.join(", "),
-            });
-        }
-        if !cc_added.is_empty() {
-            out.cc.push(Change {
-                field_name: "cc".to_owned(),
-                removed: String::new(),
-                added: cc_added.join(", "),
-            });
-        }
-        Ok(out)
-    }
-
-    fn flag_type_for(&self, request: &Value) -> Result<&FlagType, ApiError> {
-        if let Some(type_id) = request.get("type_id").and_then(Value::as_u64) {
-            return self
-                .flag_types
-                .iter()
-                .find(|t| t.id == type_id)
-                .ok_or_else(|| {
-                    ApiError::new(
-                        404,
-                        51,
-                        format!("There is no flagtype with the id '{type_id}'."),
-                    )
-                });
-        }
-        let name = request
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or_else(|| ApiError::missing_argument("name"))?;
-        self.flag_types
-            .iter()
-            .find(|t| t.name == name)
-            .ok_or_else(|| ApiError::new(404, 51, format!("There is no flagtype named '{name}'.")))
     }
 
     /// Checks a login/password pair and hands out a login token.
@@ -1123,7 +1099,7 @@ impl Model {
             .find(|u| u.login == login && u.password.as_deref() == Some(password))
             .ok_or_else(|| {
                 ApiError::new(
-                    400,
+                    401,
                     300,
                     "The username or password you entered is not valid.",
                 )
@@ -1135,28 +1111,130 @@ impl Model {
     }
 }
 
-/// Flag changes of one request, split so callers can order them.
-#[derive(Debug, Default)]
-struct FlagChanges {
-    flags: Vec<Change>,
-    cc: Vec<Change>,
+/// The `cc` change between two CC lists, names sorted like Bugzilla's.
+fn cc_change(before: &[String], after: &[String]) -> Option<Change> {
+    let mut added: Vec<String> = after
+        .iter()
+        .filter(|l| !before.contains(l))
+        .cloned()
+        .collect();
+    let mut removed: Vec<String> = before
+        .iter()
+        .filter(|l| !after.contains(l))
+        .cloned()
+        .collect();
+    if added.is_empty() && removed.is_empty() {
+        return None;
+    }
+    sort_logins(&mut added);
+    sort_logins(&mut removed);
+    Some(Change {
+        field_name: "cc".to_owned(),
+        removed: removed.join(", "),
+        added: added.join(", "),
+    })
 }
 
-fn merge_cc(explicit: Vec<Change>, from_flags: Vec<Change>) -> Vec<Change> {
-    let mut all: Vec<Change> = explicit;
-    for change in from_flags {
-        match all.first_mut() {
-            Some(first) => {
-                if first.added.is_empty() {
-                    first.added = change.added;
-                } else {
-                    first.added = format!("{}, {}", first.added, change.added);
-                }
-            }
-            None => all.push(change),
-        }
+/// Bugzilla lists users (CC) by login.
+fn sort_logins(logins: &mut [String]) {
+    logins.sort();
+}
+
+/// A closed bug needs one of the stock resolutions (`DUPLICATE` needs a
+/// duplicate-of bug, which the sandbox does not model).
+fn check_resolution(status: &str, resolution: &str) -> Result<(), ApiError> {
+    if resolution.is_empty() {
+        return Err(ApiError::new(
+            400,
+            121,
+            format!("A valid resolution is required to mark bugs as {status}."),
+        ));
     }
-    all
+    if resolution == "DUPLICATE" {
+        return Err(ApiError::new(
+            404,
+            32614,
+            "The sandbox does not implement duplicates (resolution DUPLICATE).",
+        ));
+    }
+    if !workflow::RESOLUTIONS.contains(&resolution) {
+        return Err(ApiError::new(
+            404,
+            51,
+            format!("There is no resolution named '{resolution}'."),
+        ));
+    }
+    Ok(())
+}
+
+/// Stock 5.2 values of the select fields that are not per product.
+const CHOICES: [(&str, &str, &[&str]); 4] = [
+    (
+        "priority",
+        "Priority",
+        &["Highest", "High", "Normal", "Low", "Lowest", "---"],
+    ),
+    (
+        "severity",
+        "Severity",
+        &[
+            "blocker",
+            "critical",
+            "major",
+            "normal",
+            "minor",
+            "trivial",
+            "enhancement",
+        ],
+    ),
+    (
+        "op_sys",
+        "OS",
+        &["All", "Windows", "Mac OS", "Linux", "Other"],
+    ),
+    ("platform", "Hardware", &["All", "PC", "Macintosh", "Other"]),
+];
+
+/// A select field's value must be one of its values: the stock lists
+/// above, or the product's components, versions and milestones (an unknown
+/// component is recording 82; the rest are guesses).
+fn check_choice(product: &Product, field: &str, value: &str) -> Result<(), ApiError> {
+    let in_product = |kind: &str, names: Vec<&str>| {
+        if names.contains(&value) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                404,
+                51,
+                format!(
+                    "There is no {kind} named '{value}' in the '{}' product.",
+                    product.name
+                ),
+            ))
+        }
+    };
+    match field {
+        "component" => in_product(
+            "component",
+            product.components.iter().map(|c| c.name.as_str()).collect(),
+        ),
+        "version" => in_product(
+            "version",
+            product.versions.iter().map(|v| v.name.as_str()).collect(),
+        ),
+        "target_milestone" => in_product(
+            "milestone",
+            product.milestones.iter().map(|m| m.name.as_str()).collect(),
+        ),
+        _ => match CHOICES.iter().find(|(name, _, _)| *name == field) {
+            Some((_, display, values)) if !values.contains(&value) => Err(ApiError::new(
+                404,
+                51,
+                format!("There is no {display} named '{value}'."),
+            )),
+            _ => Ok(()),
+        },
+    }
 }
 
 fn check_status(status: &str) -> Result<(), ApiError> {
@@ -1287,19 +1365,102 @@ mod tests {
     }
 
     #[test]
-    fn private_comments_are_for_their_author_and_the_insider_group() {
+    fn private_comments_are_for_the_insider_group_only() {
         let mut m = one_bug();
-        m.insider_group = Some("editbugs".to_owned());
         let outsider = m.user("outsider@example.test").cloned().unwrap();
         let lead = m.user("lead@example.test").cloned().unwrap();
-        let nobody = m.user("nobody@example.test").cloned().unwrap();
-        m.add_comment(&outsider, 1, "my secret", true, now())
-            .unwrap();
+        // With no insider group nobody may mark a comment private (149).
+        let err = m.add_comment(&lead, 1, "secret", true, now()).unwrap_err();
+        assert_eq!((err.status, err.code), (401, 113));
+        m.insider_group = Some("editbugs".to_owned());
+        let err = m
+            .add_comment(&outsider, 1, "my secret", true, now())
+            .unwrap_err();
+        assert_eq!((err.status, err.code), (401, 113));
+        m.add_comment(&lead, 1, "secret", true, now()).unwrap();
         let comment = m.bugs[&1].comments[1].clone();
-        assert!(m.can_see_comment(Some(&outsider), &comment));
         assert!(m.can_see_comment(Some(&lead), &comment));
-        assert!(!m.can_see_comment(Some(&nobody), &comment));
+        assert!(!m.can_see_comment(Some(&outsider), &comment));
         assert!(!m.can_see_comment(None, &comment));
+        // The author who leaves the group loses sight of it too (162).
+        m.insider_group = Some("admin".to_owned());
+        assert!(!m.can_see_comment(Some(&lead), &comment));
+    }
+
+    #[test]
+    fn a_comment_may_have_65535_characters_but_not_more() {
+        let mut m = one_bug();
+        let lead = m.user("lead@example.test").cloned().unwrap();
+        let longest = "y".repeat(MAX_COMMENT_LENGTH);
+        m.add_comment(&lead, 1, &longest, false, now()).unwrap();
+        let err = m
+            .update_bug(
+                &lead,
+                1,
+                &serde_json::json!({ "comment": { "body": format!("{longest}x") } }),
+                now(),
+            )
+            .unwrap_err();
+        assert_eq!((err.status, err.code), (400, 114));
+    }
+
+    #[test]
+    fn status_changes_follow_the_workflow_and_the_callers_rights() {
+        let mut m = one_bug();
+        let lead = m.user("lead@example.test").cloned().unwrap();
+        let outsider = m.user("outsider@example.test").cloned().unwrap();
+        let close = serde_json::json!({ "status": "RESOLVED" });
+        let err = m.update_bug(&lead, 1, &close, now()).unwrap_err();
+        assert_eq!(
+            (err.status, err.code),
+            (400, 121),
+            "closing needs a resolution"
+        );
+        let fixed = serde_json::json!({ "status": "RESOLVED", "resolution": "FIXED" });
+        m.update_bug(&lead, 1, &fixed, now()).unwrap();
+        let reopen = serde_json::json!({ "status": "CONFIRMED", "resolution": "" });
+        let err = m.update_bug(&outsider, 1, &reopen, now()).unwrap_err();
+        assert_eq!((err.status, err.code), (400, 123));
+        let skip = serde_json::json!({ "status": "IN_PROGRESS" });
+        let err = m.update_bug(&lead, 1, &skip, now()).unwrap_err();
+        assert_eq!(
+            (err.status, err.code),
+            (400, 123),
+            "RESOLVED cannot go to IN_PROGRESS"
+        );
+        let outcome = m.update_bug(&lead, 1, &reopen, now()).unwrap();
+        let fields: Vec<&str> = outcome
+            .changes
+            .iter()
+            .map(|c| c.field_name.as_str())
+            .collect();
+        assert_eq!(fields, ["status", "resolution"]);
+        assert_eq!(m.bugs[&1].resolution, "");
+    }
+
+    #[test]
+    fn the_reporter_may_not_reassign() {
+        let mut m = model(
+            r#"
+            [[bugs]]
+            product = "Websites"
+            component = "Push"
+            summary = "Push AMO"
+            creator = "outsider@example.test"
+        "#,
+        )
+        .unwrap();
+        let outsider = m.user("outsider@example.test").cloned().unwrap();
+        let summary = serde_json::json!({ "summary": "Push AMO today" });
+        m.update_bug(&outsider, 1, &summary, now()).unwrap();
+        let reassign = serde_json::json!({ "assigned_to": "lead@example.test" });
+        let err = m.update_bug(&outsider, 1, &reassign, now()).unwrap_err();
+        assert_eq!((err.status, err.code), (401, 115));
+        assert!(
+            err.message
+                .contains("only a user with the required permissions"),
+            "{err}"
+        );
     }
 
     #[test]
