@@ -648,6 +648,8 @@ pub fn update_in_effect(bug: &Bug, update: &BugUpdate) -> bool {
             _ => None, // `X`: clear
         };
         let matches_target = |f: &&crate::bugzilla::Flag| match (change.id, &change.name) {
+            // A new flag is in effect when one like it is there: same name,
+            // status and requestee (checked below).
             (Some(id), _) => f.id == id,
             (None, Some(name)) => &f.name == name,
             (None, None) => false,
@@ -729,6 +731,7 @@ mod tests {
             name: Some(name.to_string()),
             status: "?".to_string(),
             requestee: Some(who.to_string()),
+            new: false,
         }
     }
 
@@ -768,6 +771,7 @@ mod tests {
                 name: None,
                 status: "X".to_string(),
                 requestee: None,
+                new: false,
             }],
             ..BugUpdate::default()
         };

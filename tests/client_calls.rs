@@ -718,7 +718,7 @@ async fn update_bug_sends_flags_assignee_and_whiteboard() {
     Mock::given(method("PUT"))
         .and(path("/rest/bug/3"))
         .and(body_json(json!({
-            "flags":[{"name":"needinfo","status":"?","requestee":"dev@example.test"},
+            "flags":[{"name":"needinfo","status":"?","requestee":"dev@example.test","new":true},
                      {"id": 4, "status": "X"}],
             "assigned_to":"dev@example.test",
             "whiteboard":"[push:amo] [ready]"
@@ -734,6 +734,7 @@ async fn update_bug_sends_flags_assignee_and_whiteboard() {
             name: Some("qa-signoff".into()),
             status: FlagStatus::Requested.as_str().into(),
             requestee: Some("qa@example.test".into()),
+            new: false,
         }],
         ..BugUpdate::default()
     };
@@ -745,12 +746,15 @@ async fn update_bug_sends_flags_assignee_and_whiteboard() {
                 name: Some("needinfo".into()),
                 status: "?".into(),
                 requestee: Some("dev@example.test".into()),
+                // A needinfo is always a new flag (`"new": true` on the wire).
+                new: true,
             },
             FlagChange {
                 id: Some(4),
                 name: None,
                 status: "X".into(),
                 requestee: None,
+                new: false,
             },
         ],
         assigned_to: Some("dev@example.test".into()),

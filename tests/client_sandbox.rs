@@ -220,12 +220,14 @@ async fn post_comment_and_update_bug_land_in_the_sandbox() {
                     name: Some("webdev-signoff".to_string()),
                     status: "?".to_string(),
                     requestee: Some("lead@example.test".to_string()),
+                    new: false,
                 },
                 FlagChange {
                     id: None,
                     name: Some("needinfo".to_string()),
                     status: "?".to_string(),
                     requestee: Some("qa@example.test".to_string()),
+                    new: false,
                 },
             ],
             assigned_to: Some("dev@example.test".to_string()),
@@ -276,6 +278,7 @@ async fn a_bad_flag_name_is_a_typed_error() {
                     name: Some("no-such-flag".to_string()),
                     status: "?".to_string(),
                     requestee: None,
+                    new: false,
                 }],
                 ..BugUpdate::default()
             },

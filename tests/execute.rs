@@ -159,6 +159,7 @@ fn flag_request(name: &str, requestee: &str) -> FlagChange {
         name: Some(name.to_string()),
         status: "?".to_string(),
         requestee: Some(requestee.to_string()),
+        new: false,
     }
 }
 

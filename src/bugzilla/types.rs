@@ -349,6 +349,13 @@ pub struct FlagChange {
     pub status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requestee: Option<String>,
+    /// Always add a new flag (`"new": true`), as a needinfo request must:
+    /// by name without it, Bugzilla changes the one flag of that type
+    /// already on the bug, so a pending needinfo to someone else would be
+    /// moved to the new person (REST.md §flags, recordings 112–115 for the
+    /// non-multiplicable case).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub new: bool,
 }
 
 /// The fields of a bug the bot may change in one `PUT /rest/bug/ID`.

@@ -363,6 +363,7 @@ impl Run<'_, '_> {
             name: existing.is_none().then(|| name.clone()),
             status: status.to_string(),
             requestee: None,
+            new: false,
         };
         self.update
             .flags

@@ -209,6 +209,29 @@ fn target<'f>(flags: &'f [Flag], change: &FlagChange) -> Option<&'f Flag> {
 
 /// A flag change as it may be sent, or why it may not.
 fn check_flag(flags: &[Flag], mut change: FlagChange) -> Result<FlagChange, String> {
+    if change.new {
+        // A new flag (a needinfo): it changes nobody's flag; only the same
+        // open request to the same person would be a repeat.
+        let name = change.name.as_deref().unwrap_or("");
+        let same = flags.iter().any(|f| {
+            f.name == name
+                && f.status == FlagStatus::Requested
+                && f.requestee.as_deref().map(str::trim).map(str::to_lowercase)
+                    == change
+                        .requestee
+                        .as_deref()
+                        .map(str::trim)
+                        .map(str::to_lowercase)
+        });
+        return if same {
+            Err(format!(
+                "not requesting {name} from {} again: already requested",
+                change.requestee.as_deref().unwrap_or("anyone")
+            ))
+        } else {
+            Ok(change)
+        };
+    }
     let Some(current) = target(flags, &change) else {
         return Ok(change);
     };
@@ -249,6 +272,7 @@ fn check_flag(flags: &[Flag], mut change: FlagChange) -> Result<FlagChange, Stri
 fn apply_flag(flags: &mut Vec<Flag>, change: &FlagChange, setter: &str) {
     let index = match (change.id, &change.name) {
         (Some(id), _) => flags.iter().position(|f| f.id == id),
+        (None, Some(_)) if change.new => None,
         (None, Some(name)) => flags.iter().position(|f| &f.name == name),
         (None, None) => return,
     };
@@ -349,6 +373,7 @@ mod tests {
             name: Some(name.to_string()),
             status: status.to_string(),
             requestee: requestee.map(str::to_string),
+            new: false,
         }
     }
 
@@ -440,7 +465,8 @@ mod tests {
                 id: Some(8),
                 name: None,
                 status: "+".to_string(),
-                requestee: None
+                requestee: None,
+                new: false,
             }]
         );
         assert!(out.actions[1].update.flags.is_empty());
@@ -497,6 +523,41 @@ mod tests {
     }
 
     #[test]
+    fn a_needinfo_is_a_new_flag_beside_someone_elses() {
+        let mut b = bug();
+        let mut theirs = flag(5, "needinfo", FlagStatus::Requested, "dev@example.test");
+        theirs.requestee = Some("triage@example.test".to_string());
+        b.flags.push(theirs);
+        let ask = |who: &str| FlagChange {
+            id: None,
+            name: Some("needinfo".to_string()),
+            status: "?".to_string(),
+            requestee: Some(who.to_string()),
+            new: true,
+        };
+        let escalate = with_flags(
+            Action::comment(key("no-owner", "escalate"), "Escalating"),
+            vec![ask("lead@example.test"), ask("Triage@example.test")],
+        );
+        let out = run(vec![escalate], &b, &[]);
+        assert_eq!(out.actions[0].update.flags, vec![ask("lead@example.test")]);
+        let mut projected = b.clone();
+        let mut comments = Vec::new();
+        apply(
+            &mut projected,
+            &mut comments,
+            &out.actions[0],
+            BOT,
+            DateTime::UNIX_EPOCH,
+        );
+        assert_eq!(projected.flags.len(), 2, "added, not moved");
+        assert_eq!(
+            projected.flags[0].requestee.as_deref(),
+            Some("triage@example.test")
+        );
+    }
+
+    #[test]
     fn an_update_only_action_left_empty_is_dropped() {
         let mut b = bug();
         b.flags.push(flag(
@@ -540,6 +601,7 @@ mod tests {
                 name: None,
                 status: "+".to_string(),
                 requestee: None,
+                new: false,
             }],
         );
         reply.update.assigned_to = Some("dev@example.test".to_string());

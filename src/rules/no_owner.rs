@@ -190,6 +190,7 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
                 name: Some(p.escalate_flag.clone()),
                 status: "?".to_string(),
                 requestee: Some(lead.clone()),
+                new: true,
             })
             .collect();
         let to = if push.leads.is_empty() {
@@ -222,6 +223,7 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
             name: Some(p.escalate_flag.clone()),
             status: "?".to_string(),
             requestee: Some(owner.clone()),
+            new: true,
         })
         .into_iter()
         .collect();

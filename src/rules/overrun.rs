@@ -79,6 +79,7 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
             name: Some(p.needinfo_flag.clone()),
             status: "?".to_string(),
             requestee: Some(who.clone()),
+            new: true,
         }],
         _ => Vec::new(),
     };

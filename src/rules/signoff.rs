@@ -264,6 +264,7 @@ pub(crate) fn request_now(p: &Params, ctx: &Ctx<'_>, push: &PushBug) -> Decision
                 name: Some(name.clone()),
                 status: "?".to_string(),
                 requestee: from.cloned(),
+                new: false,
             });
             requested.push(match from {
                 Some(who) => format!("{name} from {who}"),
