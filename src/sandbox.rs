@@ -59,6 +59,8 @@ pub enum SandboxError {
     ParseData { path: String, reason: String },
     #[error("sandbox data is inconsistent: {reason}; fix the data file")]
     InvalidData { reason: String },
+    #[error("the sandbox has no group '{group}'; add it to [[groups]] of the data file")]
+    UnknownGroup { group: String },
     #[error("cannot listen on {addr}: {source}; pick another --port")]
     Bind {
         addr: SocketAddr,
@@ -258,6 +260,15 @@ impl SandboxHandle {
             let outcome = m.update_bug(user, bug, body, now)?;
             Ok(outcome.changes.into_iter().map(|c| c.field_name).collect())
         })
+    }
+
+    /// Sets the instance's `insidergroup` parameter, as an administrator
+    /// does in 5.2's parameters page (no REST call exists for it): members
+    /// of `group` may mark comments private and see them; `None`, nobody
+    /// may (the stock default). The session 4 replay sets it between calls
+    /// 158 and 159, as the recording did.
+    pub fn set_insider_group(&self, group: Option<&str>) -> Result<(), SandboxError> {
+        self.with_model(|m| m.set_insider_group(group))
     }
 
     /// Files a bug as `login`, with a `POST /rest/bug` body; returns its id.

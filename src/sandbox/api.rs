@@ -200,6 +200,20 @@ fn dispatch(
         }
         ("GET", ["bug", id, "history"]) => history(model, caller.as_ref(), id, &q),
         ("GET", ["user"]) => users(model, caller.as_ref(), &q),
+        ("PUT", ["user", name_or_id]) => {
+            let user = caller.ok_or_else(ApiError::login_required)?;
+            let update = model.update_user(&user, name_or_id, &body)?;
+            let mut changes = Map::new();
+            if let Some((added, removed)) = update.groups {
+                changes.insert(
+                    "groups".to_owned(),
+                    json!({ "added": added, "removed": removed }),
+                );
+            }
+            Ok(ApiResponse::ok(
+                json!({ "users": [{ "id": update.id, "changes": changes }] }),
+            ))
+        }
         ("GET", ["flag_type", product, component]) => flag_types(model, product, component),
         ("GET", ["product"]) => products(model, &q),
         ("GET", ["field", "bug", name]) => field(name),
@@ -341,6 +355,7 @@ fn query_params_of(method: &str, segments: &[&str]) -> Option<&'static [&'static
         | ("POST", ["bug"])
         | ("GET", ["bug", "comment", _])
         | ("PUT", ["bug", _])
+        | ("PUT", ["user", _])
         | ("POST", ["bug", _, "comment"])
         | ("GET", ["flag_type", _, _])
         | ("GET", ["field", "bug", _]) => &[],
@@ -1136,10 +1151,10 @@ fn products(model: &Model, q: &Params<'_>) -> Result<ApiResponse, ApiError> {
                 "has_unconfirmed": true,
                 "default_milestone": p.milestones.first().map_or("---", |m| m.name.as_str()),
                 "versions": p.versions.iter().map(|v| json!({
-                    "id": v.id, "name": v.name, "sort_key": 0, "is_active": true,
+                    "id": v.id, "name": v.name, "sort_key": v.sort_key, "is_active": true,
                 })).collect::<Vec<_>>(),
                 "milestones": p.milestones.iter().map(|m| json!({
-                    "id": m.id, "name": m.name, "sort_key": 0, "is_active": true,
+                    "id": m.id, "name": m.name, "sort_key": m.sort_key, "is_active": true,
                 })).collect::<Vec<_>>(),
                 "components": p.components.iter().map(|c| json!({
                     "id": c.id,

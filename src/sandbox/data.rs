@@ -137,6 +137,9 @@ pub struct NamedData {
     #[serde(default)]
     pub id: Option<u64>,
     pub name: String,
+    /// Display order (`GET /rest/product` shows it). Default 0.
+    #[serde(default)]
+    pub sort_key: i64,
 }
 
 /// A component.

@@ -16,7 +16,10 @@ use super::SandboxError;
 
 mod flags;
 mod history;
+mod users;
 pub mod workflow;
+
+pub use users::UserUpdate;
 
 /// Bugzilla's error: HTTP status, numeric code and message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,6 +101,7 @@ impl User {
 pub struct Named {
     pub id: u64,
     pub name: String,
+    pub sort_key: i64,
 }
 
 /// A product.
@@ -403,6 +407,7 @@ impl Model {
                         Named {
                             id,
                             name: n.name.clone(),
+                            sort_key: n.sort_key,
                         }
                     })
                     .collect();
@@ -410,6 +415,7 @@ impl Model {
                     out.push(Named {
                         id: next_named,
                         name: default.to_owned(),
+                        sort_key: 0,
                     });
                     next_named += 1;
                 }
@@ -460,6 +466,13 @@ impl Model {
                 products: f.products.clone(),
             })
             .collect();
+        if let Some(group) = &data.instance.insider_group {
+            if !groups.iter().any(|g| &g.name == group) {
+                return Err(invalid(format!(
+                    "[instance] insider_group is '{group}', which is not in [[groups]]"
+                )));
+            }
+        }
         let mut model = Model {
             version: data.instance.version.clone(),
             editbugs_group: data.instance.editbugs_group.clone(),
