@@ -470,3 +470,103 @@ async fn comments_private_or_markdown_and_products_by_field() {
     assert_eq!((status, body["code"].as_i64()), (401, Some(106)));
     sandbox.shutdown().await;
 }
+
+const ADMIN_KEY: &str = "sandbox-admin-key-000000000000000000000000";
+const BOT_KEY: &str = "sandbox-pushbot-key-000000000000000000000";
+
+/// Counts the comments of bug 1 the caller with `key` sees, and whether
+/// any of them is private.
+async fn visible_comments(sandbox: &SandboxHandle, key: &str) -> (usize, bool) {
+    let (status, body) = get(sandbox, &format!("/rest/bug/1/comment?api_key={key}")).await;
+    assert_eq!(status, 200);
+    let comments = body["bugs"]["1"]["comments"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let private = comments.iter().any(|c| c["is_private"] == json!(true));
+    (comments.len(), private)
+}
+
+/// The `insidergroup` parameter set while the sandbox runs, and an
+/// administrator's group changes (`PUT /rest/user/NAME`), take effect at
+/// once and both ways: joining the group shows private comments and the
+/// group's bugs, leaving it hides them again (the recordings only show the
+/// joining, 163-165).
+#[tokio::test]
+async fn insider_group_and_group_changes_apply_at_once() {
+    let sandbox = start().await;
+    let client = reqwest::Client::new();
+    let comment_url =
+        |key: &str| format!("{}/rest/bug/1/comment?api_key={key}", sandbox.base_url());
+    let user_url = |key: &str| {
+        format!(
+            "{}/rest/user/pushbot@example.test?api_key={key}",
+            sandbox.base_url()
+        )
+    };
+    assert!(sandbox.set_insider_group(Some("no-such-group")).is_err());
+    sandbox
+        .set_insider_group(Some("websites-security"))
+        .expect("the group exists");
+    let lead = client
+        .post(comment_url(LEAD_KEY))
+        .json(&json!({ "comment": "Internal note.", "is_private": true }))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(lead.status().as_u16(), 201, "the lead is in the group");
+    let (before, private) = visible_comments(&sandbox, BOT_KEY).await;
+    assert!(!private, "the bot outside the group does not see it");
+    let (status, _) = get(&sandbox, &format!("/rest/bug/5?api_key={BOT_KEY}")).await;
+    assert_eq!(status, 401, "nor the group's bug");
+
+    // Only an administrator changes accounts.
+    let add = json!({ "groups": { "add": ["websites-security"] } });
+    let refused = client
+        .put(user_url(BOT_KEY))
+        .json(&add)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(refused.status().as_u16(), 401);
+    let added: Value = client
+        .put(user_url(ADMIN_KEY))
+        .json(&add)
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(
+        added["users"][0]["changes"]["groups"],
+        json!({ "added": "websites-security", "removed": "" })
+    );
+    assert_eq!(
+        visible_comments(&sandbox, BOT_KEY).await,
+        (before + 1, true)
+    );
+    let (status, _) = get(&sandbox, &format!("/rest/bug/5?api_key={BOT_KEY}")).await;
+    assert_eq!(status, 200, "a member sees the group's bug");
+
+    let removed: Value = client
+        .put(user_url(ADMIN_KEY))
+        .json(&json!({ "groups": { "remove": ["websites-security"] } }))
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(
+        removed["users"][0]["changes"]["groups"],
+        json!({ "added": "", "removed": "websites-security" })
+    );
+    assert_eq!(visible_comments(&sandbox, BOT_KEY).await, (before, false));
+
+    // Back to the stock default: nobody sees private comments, not even
+    // the group's members.
+    sandbox.set_insider_group(None).expect("none is allowed");
+    assert_eq!(visible_comments(&sandbox, LEAD_KEY).await, (before, false));
+    sandbox.shutdown().await;
+}

@@ -21,10 +21,15 @@
 //!    `SEARCH_PARAMS` and `fN`/`oN`/`vN`; other routes: see
 //!    `query_params_of` in `api`), search operators and custom-search fields
 //!    it does not implement, unknown keys in `POST /rest/bug`, `PUT
-//!    /rest/bug/ID`, its `comment` object, a `flags` entry, and `POST
-//!    /rest/bug/ID/comment`. `ids` in a `PUT /rest/bug/ID` body too: 5.2
-//!    would update every bug it names. Settled by: nothing; this is on
-//!    purpose.
+//!    /rest/bug/ID`, its `comment` object, a `flags` entry, `POST
+//!    /rest/bug/ID/comment`, and `PUT /rest/user/NAME` (all but `groups`,
+//!    entry 23). `ids` in a `PUT /rest/bug/ID` body too: 5.2 would update
+//!    every bug it names. Settled by: nothing; this is on purpose.
+//!
+//! The instance's `insidergroup` parameter is sandbox data (`[instance]
+//! insider_group`, or `SandboxHandle::set_insider_group` while it runs, as
+//! the session 4 replay does between 158 and 159): 5.2 sets it on its
+//! parameters page, and the sandbox invents no REST route for it.
 //! 2. **`DUPLICATE`** as a resolution (no duplicate-of bug is modelled).
 //!
 //! ## Errors for cases never recorded
@@ -86,13 +91,16 @@
 //!     way to say a type has one.
 //! 14. **Private comments on create** (`comment_is_private`) outside the
 //!     insider group: 401/113, like a PUT or POST comment (149, 160).
+//!     Settle: create with `"comment_is_private": true` as the bot.
 //! 15. **A batch with an invisible bug** (comments, `GET /rest/bug/ID?ids=`):
 //!     401/102 for the whole request, like a missing one (106). Settle: a
 //!     comment batch as the QA person with restricted bug 4 in `ids`.
 //! 16. **`ids` of `GET /rest/bug/ID`**: one bug per value; a comma list is
 //!     400/100, as for comments (102). Settle: `GET /rest/bug/1?ids=2,3`.
-//! 17. **User lookups**: `names`, `ids`, `groups` and `match` take one item
-//!     per value; a comma list is one unknown name (404/51). An unknown id
+//! 17. **User lookups**: repeated `names` are recorded (one unknown fails
+//!     the whole lookup with 404/51, 140; all known, every user, 141);
+//!     `ids`, `groups` and `match` are taken the same way, one item per
+//!     value, and a comma list is one unknown name (404/51). An unknown id
 //!     404/51; `match` while anonymous 401/410. Settle: `GET
 //!     /rest/user?names=lead@example.test,qa@example.test`.
 //! 18. **Search numbers**: an `id` that is not a number 400/100; a `limit`
@@ -110,18 +118,36 @@
 //!     `match`, and `GET /rest/product` without `names`: 400/50 (source:
 //!     `params_required`). Unknown product names are left out. Settle: `GET
 //!     /rest/user` alone; `GET /rest/product?names=Nope`.
+//! 23. **Account changes** (`PUT /rest/user/NAME`, 5.2's `User.update`):
+//!     only group membership, `{"groups": {"add": [...], "remove":
+//!     [...]}}`, by an administrator, is modelled (recording 163 is the
+//!     admin adding the bot). A caller outside `editusers` (every
+//!     non-admin: bless rights are not modelled) gets 401/304 with the
+//!     words of 5.2's `auth_failure` template; an unknown group 404/51
+//!     "There is no group named …"; a path that is a number is a user id.
+//!     Any other account field, and `groups.set`, is refused as not
+//!     implemented (404/32614, like entry 1). Settle: the same PUT as the
+//!     bot, and with `"add": ["nope"]`.
 //!
 //! ## Behaviour assumed
 //!
-//! 23. **Order of changes within one history entry**: 5.2 writes a
+//! 24. **Order of changes within one history entry**: 5.2 writes a
 //!     request's activity rows in Perl hash order, so it varies (recording
 //!     41 has CC before flags, 153 assignee before CC); the sandbox writes
 //!     fields, then CC, then flags (flags then CC on create), which agrees
 //!     with every recording. Clients must not depend on it.
-//! 24. **CC order**: CC lists and the names in a `cc` change are sorted by
+//! 25. **CC order**: CC lists and the names in a `cc` change are sorted by
 //!     login, as 5.2 reads them. Settle: a bug with CC added out of order.
-//! 25. **An empty comment body in a PUT** adds no comment and is not an
+//! 26. **An empty comment body in a PUT** adds no comment and is not an
 //!     error (the web form always sends one).
-//! 26. **Time-tracking and admin-only user fields**, **bug visibility to the
+//! 27. **Time-tracking and admin-only user fields**, **bug visibility to the
 //!     reporter and CC list**: as recorded for the instance's defaults
 //!     (reporter and CC access on); other settings are not modelled.
+//! 28. **Order of users** in `GET /rest/user`: `names` first, in the order
+//!     asked, then `ids`, then `match` (sorted by login). 5.2 answers
+//!     `names` in Perl hash order, which varies (141 has them reversed;
+//!     the replay allows it). Clients must not depend on it.
+//! 29. **Group inheritance is not modelled**: a data file lists every group
+//!     a user is in. 5.2 grants `canconfirm` through `editbugs` on some
+//!     instances (the bot's own groups in 138 list it; the lead's in 50, an
+//!     older copy, do not), so the seeds say so per user.
