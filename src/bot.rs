@@ -20,6 +20,7 @@ use crate::plan::reconcile::{self, reconcile, BugState};
 use crate::plan::Action;
 use crate::poll::{MembershipNeeds, Planner, Poller, PollerOptions, Snapshot};
 use crate::push::{self, PushBug, PushSettings};
+use crate::redact::Audience;
 use crate::report::summary::{self, SummarySettings};
 use crate::report::{IsoWeekId, ReportContext, WeekReport};
 use crate::rules::{self, RuleSet};
@@ -49,6 +50,10 @@ pub struct Decider {
     pub summary: SummarySettings,
     /// `bugzilla.url`, for bug links in reports.
     pub bugzilla_url: String,
+    /// Who reads the week view, its `.json`/`.md`, the calendar feed and
+    /// `pushbot summary`: the public ([`Audience::public`]) unless
+    /// `[web] show_restricted` trusts its readers with everything.
+    pub web_audience: Audience,
 }
 
 impl Decider {
@@ -61,7 +66,22 @@ impl Decider {
             commands: settings.commands.clone(),
             summary: settings.summary.clone(),
             bugzilla_url: settings.bugzilla.url.clone(),
+            web_audience: if settings.web.show_restricted {
+                Audience::trusted()
+            } else {
+                Audience::public()
+            },
         })
+    }
+
+    /// Who reads comments on `bug`: the members of all its groups (public
+    /// when it has none). A bug not in the snapshot (a tracking bug outside
+    /// the push query) is taken as public, the strictest.
+    pub fn audience_of(&self, snapshot: &Snapshot, bug: BugId) -> Audience {
+        match snapshot.bugs.get(&bug) {
+            Some(tracked) => Audience::of_bug(&tracked.bug.groups),
+            None => Audience::public(),
+        }
     }
 
     /// Every tracked bug read as a push (the summary's tracking bug is
@@ -119,9 +139,11 @@ impl Decider {
         };
 
         let due = summary::due(&self.summary, self.tz, now);
-        if !due.is_empty() {
+        if let Some(tracking) = self.summary.tracking_bug.filter(|_| !due.is_empty()) {
+            // Posted on the tracking bug: for its readers.
             let findings = rules::findings(&self.rules, &pushes, &self.push, self.tz);
-            let ctx = self.report_context(now);
+            let audience = self.audience_of(snapshot, BugId(tracking));
+            let ctx = self.report_context(now, audience);
             for d in &due {
                 let report = crate::report::week_report(&pushes, &findings, d.week, &ctx);
                 actions.extend(summary::action(&self.summary, d, &report));
@@ -130,12 +152,26 @@ impl Decider {
         for verdict in verdicts {
             match verdict.action {
                 Some(action) => actions.push(action),
-                None if verdict.fires => tracing::warn!(
-                    bug = %verdict.bug,
-                    rule = %verdict.rule,
-                    reason = %verdict.reason,
-                    "rule fires but has nothing to post; fix its template (pushbot rules check)"
-                ),
+                None if verdict.fires => {
+                    let restricted = pushes
+                        .iter()
+                        .any(|p| p.id == verdict.bug && !p.groups.is_empty());
+                    if restricted {
+                        // The reason may name bugs of the same groups.
+                        tracing::debug!(bug = %verdict.bug, rule = %verdict.rule, reason = %verdict.reason, "rule fires on a restricted bug but has nothing to post");
+                        tracing::warn!(
+                            rule = %verdict.rule,
+                            "rule fires on a restricted bug but has nothing to post; fix its template (pushbot rules check)"
+                        );
+                    } else {
+                        tracing::warn!(
+                            bug = %verdict.bug,
+                            rule = %verdict.rule,
+                            reason = %verdict.reason,
+                            "rule fires but has nothing to post; fix its template (pushbot rules check)"
+                        );
+                    }
+                }
                 None => {}
             }
         }
@@ -155,7 +191,13 @@ impl Decider {
         for dropped in &reconciled.dropped {
             tracing::debug!(bug = %dropped.key.bug, marker = %dropped.key.marker(), reason = %dropped.reason, "reconciled out of the plan");
         }
-        reconciled.actions
+        let mut actions = reconciled.actions;
+        for action in &mut actions {
+            // Every action, whoever planned it: the executor's logs and
+            // errors leave the ids of restricted bugs out.
+            action.restricted |= !self.audience_of(snapshot, action.key.bug).is_public();
+        }
+        actions
     }
 
     /// The snapshot as it will be once `replies` are written: their flag and
@@ -187,14 +229,15 @@ impl Decider {
         now: DateTime<Utc>,
     ) -> Vec<Action> {
         // `summary`: the week report's Markdown (what the rules find,
-        // whether or not already said), of the push's week or the next.
+        // whether or not already said), of the push's week or the next,
+        // for the readers of the bug it answers on.
         let findings = rules::findings(&self.rules, pushes, &self.push, self.tz);
-        let ctx = self.report_context(now);
         let summary = |push: &PushBug, next: bool| {
             let mut week = IsoWeekId::of_instant(push.at().unwrap_or(now), self.tz);
             if next {
                 week = week.next();
             }
+            let ctx = self.report_context(now, Audience::of_bug(&push.groups));
             crate::report::markdown::render(&crate::report::week_report(
                 pushes, &findings, week, &ctx,
             ))
@@ -306,17 +349,20 @@ impl Decider {
         Poller::new(client, store, self.into_planner(), options).with_memberships(needs, ttl)
     }
 
-    /// What every report of this team needs: zone, links, flag names.
-    pub fn report_context(&self, now: DateTime<Utc>) -> ReportContext {
+    /// What every report of this team needs: zone, links, flag names, and
+    /// who will read it.
+    pub fn report_context(&self, now: DateTime<Utc>, audience: Audience) -> ReportContext {
         ReportContext {
             tz: self.tz,
             now,
             bugzilla_url: self.bugzilla_url.clone(),
             signoff_flags: self.push.signoff_flags.clone(),
+            audience,
         }
     }
 
-    /// The report of one week over the snapshot, with the rules' findings.
+    /// The report of one week over the snapshot, with the rules' findings,
+    /// for the web's audience (`pushbot summary` prints it).
     pub fn week_report(
         &self,
         snapshot: &Snapshot,
@@ -325,11 +371,12 @@ impl Decider {
     ) -> WeekReport {
         let pushes = self.pushes(snapshot);
         let findings = rules::findings(&self.rules, &pushes, &self.push, self.tz);
-        crate::report::week_report(&pushes, &findings, week, &self.report_context(now))
+        let ctx = self.report_context(now, self.web_audience.clone());
+        crate::report::week_report(&pushes, &findings, week, &ctx)
     }
 
     /// A report for every week with pushes (and this week), for the web
-    /// view and the calendar.
+    /// view and the calendar: for the web's audience.
     pub fn week_reports(
         &self,
         snapshot: &Snapshot,
@@ -337,7 +384,8 @@ impl Decider {
     ) -> std::collections::BTreeMap<IsoWeekId, WeekReport> {
         let pushes = self.pushes(snapshot);
         let findings = rules::findings(&self.rules, &pushes, &self.push, self.tz);
-        crate::report::all_week_reports(&pushes, &findings, &self.report_context(now))
+        let ctx = self.report_context(now, self.web_audience.clone());
+        crate::report::all_week_reports(&pushes, &findings, &ctx)
     }
 
     /// The planner closure the poller calls every cycle.

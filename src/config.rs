@@ -314,6 +314,13 @@ pub struct WebSettings {
     /// The calendar's name (`X-WR-CALNAME`). Default: `pushbot pushes`.
     #[serde(default = "default_calendar_name")]
     pub calendar_name: String,
+    /// Show restricted pushes (bugs in security groups) on the week view,
+    /// its `.json`/`.md`, the calendar feed and in `pushbot summary`.
+    /// Default: false: they are left out and conflicts count them as
+    /// "and 1 restricted push". Only for a web server that only people in
+    /// those groups can reach.
+    #[serde(default)]
+    pub show_restricted: bool,
 }
 
 impl Default for WebSettings {
@@ -323,6 +330,7 @@ impl Default for WebSettings {
             enabled: true,
             ics_duration_minutes: default_ics_minutes(),
             calendar_name: default_calendar_name(),
+            show_restricted: false,
         }
     }
 }

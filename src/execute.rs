@@ -47,6 +47,12 @@
 //! write it would make, with the full comment and marker, and makes no
 //! POST or PUT.
 //!
+//! Restricted stays restricted (invariant 10): for an action on a bug in a
+//! security group ([`Action::restricted`]), logs at info level and above
+//! and the errors of the report (shown on `/healthz`) say "a restricted
+//! bug" and give the marker without its key; the id and the details go to
+//! the debug log.
+//!
 //! Must not: decide what to do (the planner does), or write to Bugzilla
 //! without the marker check.
 
@@ -189,7 +195,7 @@ impl<'a> Executor<'a> {
                 Ok(false) => pending.push(action),
                 // The store is speed, not truth: carry on to the marker check.
                 Err(e) => {
-                    tracing::warn!(bug = %action.key.bug, error = %e, "state file unreadable; checking Bugzilla instead");
+                    tracing::warn!(bug = %log_id(action), error = %e, "state file unreadable; checking Bugzilla instead");
                     pending.push(action);
                 }
             }
@@ -293,7 +299,7 @@ impl<'a> Executor<'a> {
             };
             match found {
                 Ok(Some(comment_id)) => {
-                    self.record(key, Some(comment_id), now, Outcome::FoundMarker, report);
+                    self.record(action, Some(comment_id), now, Outcome::FoundMarker, report);
                     self.record_carried(action, Some(comment_id), now, Outcome::FoundMarker);
                     return;
                 }
@@ -301,7 +307,7 @@ impl<'a> Executor<'a> {
                 Err(e) => {
                     report
                         .errors
-                        .push(format!("bug {}: cannot read comments: {e}", key.bug));
+                        .push(problem(action, "cannot read comments", &e));
                     return;
                 }
             }
@@ -313,7 +319,7 @@ impl<'a> Executor<'a> {
             if !action.update.is_empty() {
                 let current = match known_bug {
                     Some(bug) => Ok(bug),
-                    None => self.read_bug(key.bug).await,
+                    None => self.read_bug(action).await,
                 };
                 match current {
                     Ok(bug) => {
@@ -329,17 +335,14 @@ impl<'a> Executor<'a> {
                 }
             }
             report.dry_run_text.push_str(&render(&shown));
-            self.record(key, None, now, Outcome::DryRun, report);
+            self.record(action, None, now, Outcome::DryRun, report);
             return;
         }
 
         // Step 4: update first, then the marked comment.
         let mut wrote = false;
         if !action.update.is_empty() {
-            match self
-                .apply_update(key, &action.update, known_bug.as_ref(), report)
-                .await
-            {
+            match self.apply_update(action, known_bug.as_ref(), report).await {
                 Ok(made) => wrote = made,
                 Err(e) => {
                     report.errors.push(e);
@@ -354,7 +357,7 @@ impl<'a> Executor<'a> {
                     is_private: action.private,
                     is_markdown: false,
                 };
-                match self.post_comment(key, &comment, report).await {
+                match self.post_comment(action, &comment, report).await {
                     Ok(Posted::New(id) | Posted::Found(id)) => {
                         wrote = true;
                         Some(id)
@@ -374,7 +377,7 @@ impl<'a> Executor<'a> {
         } else {
             Outcome::FoundMarker
         };
-        self.record(key, comment_id, now, outcome, report);
+        self.record(action, comment_id, now, outcome, report);
         self.record_carried(action, comment_id, now, outcome);
     }
 
@@ -397,7 +400,7 @@ impl<'a> Executor<'a> {
                 outcome,
             };
             if let Err(e) = self.store.record_action(&record) {
-                tracing::error!(bug = %key.bug, marker = %key.marker(), error = %e, "could not record a carried marker");
+                tracing::error!(bug = %log_id(action), marker = %log_marker(action, key), error = %e, "could not record a carried marker");
             }
         }
     }
@@ -406,12 +409,14 @@ impl<'a> Executor<'a> {
     /// is logged, not fatal: Bugzilla holds the marker.
     fn record(
         &self,
-        key: &ActionKey,
+        action: &Action,
         comment_id: Option<CommentId>,
         now: DateTime<Utc>,
         outcome: Outcome,
         report: &mut ExecutionReport,
     ) {
+        let key = &action.key;
+        let (bug, marker) = (log_id(action), log_marker(action, key));
         let dry_run = outcome == Outcome::DryRun;
         let record = ActionRecord {
             key: key.clone(),
@@ -421,7 +426,7 @@ impl<'a> Executor<'a> {
             outcome,
         };
         if let Err(e) = self.store.record_action(&record) {
-            tracing::error!(bug = %key.bug, marker = %key.marker(), error = %e, "could not record action");
+            tracing::error!(%bug, %marker, error = %e, "could not record action");
         }
         if !dry_run {
             if let Some(command) = command_comment(key) {
@@ -432,12 +437,12 @@ impl<'a> Executor<'a> {
                     answered_at: now,
                 };
                 if let Err(e) = self.store.record_command(&answered) {
-                    tracing::error!(bug = %key.bug, error = %e, "could not record answered command");
+                    tracing::error!(%bug, error = %e, "could not record answered command");
                 }
             }
             if outcome == Outcome::Posted {
                 if let Err(e) = self.store.bump_nag(key.bug, &key.rule, now) {
-                    tracing::error!(bug = %key.bug, error = %e, "could not count nag");
+                    tracing::error!(%bug, error = %e, "could not count nag");
                 }
             }
         }
@@ -449,7 +454,10 @@ impl<'a> Executor<'a> {
         match outcome {
             Outcome::FoundMarker => report.duplicates.push(settled),
             Outcome::Posted | Outcome::DryRun => {
-                tracing::info!(bug = %key.bug, marker = %key.marker(), dry_run, "action taken");
+                if action.restricted {
+                    tracing::debug!(bug = %key.bug, marker = %key.marker(), dry_run, "action taken on a restricted bug");
+                }
+                tracing::info!(%bug, %marker, dry_run, "action taken");
                 report.taken.push(settled);
             }
         }
@@ -470,42 +478,40 @@ impl<'a> Executor<'a> {
 
     async fn post_comment(
         &self,
-        key: &ActionKey,
+        action: &Action,
         comment: &NewComment,
         report: &mut ExecutionReport,
     ) -> Result<Posted, String> {
+        let key = &action.key;
+        let (who, marker) = (action.log_bug(), log_marker(action, key));
         // One attempt per cycle: a write of unknown outcome may still land
         // after the re-read (module doc, step 5).
         report.writes += 1;
         match self.client.post_comment(key.bug, comment).await {
             Ok(id) => Ok(Posted::New(id)),
             Err(BugzillaError::OutcomeUnknown { reason, .. }) => {
-                tracing::warn!(bug = %key.bug, marker = %key.marker(), reason, "comment outcome unknown; re-reading the bug");
+                tracing::warn!(bug = %log_id(action), %marker, reason = %log_detail(action, &reason), "comment outcome unknown; re-reading the bug");
                 tokio::time::sleep(self.options.settle_delay).await;
                 match self.find_marker(key.bug, key).await {
                     Ok(Some(id)) => Ok(Posted::Found(id)),
                     Ok(None) => {
                         report.unsettled.push(key.clone());
                         Err(format!(
-                            "bug {}: comment {} may or may not be posted (not visible yet); not posting it again now, the next cycle checks its marker first",
-                            key.bug,
-                            key.marker()
+                            "{who}: comment {marker} may or may not be posted (not visible yet); not posting it again now, the next cycle checks its marker first"
                         ))
                     }
                     Err(e) => {
                         report.unsettled.push(key.clone());
                         Err(format!(
-                            "bug {}: comment {} may or may not be posted, and re-reading failed ({e}); the next cycle checks its marker first",
-                            key.bug,
-                            key.marker()
+                            "{who}: comment {marker} may or may not be posted, and re-reading failed ({}); the next cycle checks its marker first",
+                            log_detail(action, &e)
                         ))
                     }
                 }
             }
             Err(e) => Err(format!(
-                "bug {}: posting comment {} failed: {e}",
-                key.bug,
-                key.marker()
+                "{who}: posting comment {marker} failed: {}",
+                log_detail(action, &e)
             )),
         }
     }
@@ -518,17 +524,18 @@ impl<'a> Executor<'a> {
     /// the cycle's search: a person's decision stands) are left out.
     async fn apply_update(
         &self,
-        key: &ActionKey,
-        update: &BugUpdate,
+        action: &Action,
         known: Option<&Bug>,
         report: &mut ExecutionReport,
     ) -> Result<bool, String> {
+        let (key, update) = (&action.key, &action.update);
         let bug = key.bug;
+        let (who, marker) = (action.log_bug(), log_marker(action, key));
         let read;
         let current = match known {
             Some(current) => current,
             None => {
-                read = self.read_bug(bug).await?;
+                read = self.read_bug(action).await?;
                 &read
             }
         };
@@ -540,45 +547,47 @@ impl<'a> Executor<'a> {
         match self.client.update_bug(bug, &update).await {
             Ok(()) => Ok(true),
             Err(BugzillaError::OutcomeUnknown { reason, .. }) => {
-                tracing::warn!(bug = %bug, marker = %key.marker(), reason, "update outcome unknown; re-reading the bug");
+                tracing::warn!(bug = %log_id(action), %marker, reason = %log_detail(action, &reason), "update outcome unknown; re-reading the bug");
                 tokio::time::sleep(self.options.settle_delay).await;
-                match self.read_applied(bug, &update).await {
+                match self.read_applied(action, &update).await {
                     Ok(true) => Ok(true),
                     Ok(false) => {
                         report.unsettled.push(key.clone());
                         Err(format!(
-                            "bug {bug}: update for {} may or may not be made (not visible yet); not updating again now, the next cycle reads the bug first",
-                            key.marker()
+                            "{who}: update for {marker} may or may not be made (not visible yet); not updating again now, the next cycle reads the bug first"
                         ))
                     }
                     Err(e) => {
                         report.unsettled.push(key.clone());
                         Err(format!(
-                            "{e} (after an update for {} of unknown outcome; the next cycle reads the bug first)",
-                            key.marker()
+                            "{e} (after an update for {marker} of unknown outcome; the next cycle reads the bug first)"
                         ))
                     }
                 }
             }
-            Err(e) => Err(format!("bug {bug}: update failed: {e}")),
+            Err(e) => Err(format!("{who}: update failed: {}", log_detail(action, &e))),
         }
     }
 
-    async fn read_bug(&self, bug: BugId) -> Result<Bug, String> {
-        let found = self
-            .client
-            .get_bugs(&[bug])
-            .await
-            .map_err(|e| format!("bug {bug}: cannot read the bug before updating it: {e}"))?;
+    /// The action's bug as Bugzilla has it now; errors name it as
+    /// [`crate::redact::LogBug`] does.
+    async fn read_bug(&self, action: &Action) -> Result<Bug, String> {
+        let (bug, who) = (action.key.bug, action.log_bug());
+        let found = self.client.get_bugs(&[bug]).await.map_err(|e| {
+            format!(
+                "{who}: cannot read the bug before updating it: {}",
+                log_detail(action, &e)
+            )
+        })?;
         found.bugs.into_iter().find(|b| b.id == bug).ok_or_else(|| {
             format!(
-                "bug {bug}: not visible to the bot account; check its groups and the bot's permissions"
+                "{who}: not visible to the bot account; check its groups and the bot's permissions"
             )
         })
     }
 
-    async fn read_applied(&self, bug: BugId, update: &BugUpdate) -> Result<bool, String> {
-        let current = self.read_bug(bug).await?;
+    async fn read_applied(&self, action: &Action, update: &BugUpdate) -> Result<bool, String> {
+        let current = self.read_bug(action).await?;
         Ok(update_in_effect(&current, update))
     }
 }
@@ -586,6 +595,48 @@ impl<'a> Executor<'a> {
 enum Posted {
     New(CommentId),
     Found(CommentId),
+}
+
+/// The `bug` field of a log line at info level or above: the id, or
+/// `restricted`.
+fn log_id(action: &Action) -> String {
+    if action.restricted {
+        "restricted".to_string()
+    } else {
+        action.key.bug.to_string()
+    }
+}
+
+/// A marker of `action`'s bug as logs and errors show it: whole, or on a
+/// restricted bug without its key (a conflict's key names other bugs).
+fn log_marker(action: &Action, key: &ActionKey) -> String {
+    if action.restricted {
+        format!("[pushbot {} …]", key.rule)
+    } else {
+        key.marker()
+    }
+}
+
+/// An error's own words for logs and errors: they may name the bug (an
+/// update's error does), so on a restricted bug they go to the debug log.
+fn log_detail(action: &Action, detail: &dyn std::fmt::Display) -> String {
+    if action.restricted {
+        tracing::debug!(bug = %action.key.bug, marker = %action.key.marker(), error = %detail, "error on a restricted bug");
+        "details in the debug log".to_string()
+    } else {
+        detail.to_string()
+    }
+}
+
+/// One of the report's errors about `action`'s bug: "bug 801: cannot read
+/// comments: …", or "a restricted bug: cannot read comments: details in
+/// the debug log".
+fn problem(action: &Action, what: &str, error: &dyn std::fmt::Display) -> String {
+    format!(
+        "{}: {what}: {}",
+        action.log_bug(),
+        log_detail(action, error)
+    )
 }
 
 /// What [`Executor::read_pending`] read for the pending actions.
@@ -616,11 +667,16 @@ fn command_comment(key: &ActionKey) -> Option<CommentId> {
 }
 
 /// `update` without the flag changes `bug`, as read now, refuses (see
-/// [`reconcile::allowed_flags`]); each refusal is logged.
+/// [`reconcile::allowed_flags`]); each refusal is logged (on a restricted
+/// bug, at debug level).
 fn guarded(bug: &Bug, update: &BugUpdate) -> BugUpdate {
     let (flags, refused) = reconcile::allowed_flags(bug, &update.flags);
     for reason in refused {
-        tracing::info!(bug = %bug.id, reason, "flag change left out");
+        if bug.groups.is_empty() {
+            tracing::info!(bug = %bug.id, reason, "flag change left out");
+        } else {
+            tracing::debug!(bug = %bug.id, reason, "flag change left out on a restricted bug");
+        }
     }
     BugUpdate {
         flags,

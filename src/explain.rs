@@ -94,6 +94,13 @@ fn signoff(s: &Signoff, app: &str) -> String {
 pub fn describe_push(p: &PushBug, tz: Tz) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "bug {}: {}", p.id, p.summary);
+    if !p.groups.is_empty() {
+        let _ = writeln!(
+            s,
+            "  groups:    {} (restricted: named only where readers are in all of them)",
+            p.groups.join(", ")
+        );
+    }
     let _ = writeln!(
         s,
         "  app:       {} (size {}: {})",

@@ -10,6 +10,9 @@
 //! - [`push`]: a bug and its comments read as a push (`PushBug`), and the
 //!   `[push]` settings.
 //! - [`rules`]: the rule files and the pure rule engine (`evaluate`).
+//! - [`redact`]: restricted stays restricted: the audience of each place
+//!   the bot writes, and the one step that names other bugs for it (a bug
+//!   in a security group becomes "1 restricted push"). Pure.
 //! - [`explain`]: the `explain` report and reading bug JSON files.
 //! - [`plan`]: the actions the pure core decides on, and the marker line that
 //!   makes every bot comment findable in Bugzilla (the ledger).
@@ -49,6 +52,7 @@ pub mod logging;
 pub mod plan;
 pub mod poll;
 pub mod push;
+pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod sandbox;

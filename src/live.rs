@@ -153,6 +153,7 @@ mod tests {
             commands: crate::commands::CommandSettings::default(),
             summary: crate::report::summary::SummarySettings::default(),
             bugzilla_url: "https://bugzilla.example".to_string(),
+            web_audience: crate::redact::Audience::public(),
         }
     }
 

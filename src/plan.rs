@@ -125,6 +125,11 @@ pub struct Action {
     pub private: bool,
     /// Flag and field changes made together with the comment.
     pub update: BugUpdate,
+    /// The bug is in a security group (its `groups` are not empty): logs
+    /// at info level and above and the cycle's errors leave its id and
+    /// marker out ([`crate::redact::LogBug`]). Set by the planner from the
+    /// bug as read.
+    pub restricted: bool,
 }
 
 impl Action {
@@ -136,6 +141,16 @@ impl Action {
             also: Vec::new(),
             private: false,
             update: BugUpdate::default(),
+            restricted: false,
+        }
+    }
+
+    /// The action's bug as logs at info level and above and errors may
+    /// name it.
+    pub fn log_bug(&self) -> crate::redact::LogBug {
+        crate::redact::LogBug {
+            id: self.key.bug,
+            restricted: self.restricted,
         }
     }
 

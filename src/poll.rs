@@ -472,7 +472,12 @@ impl Poller {
         };
         for bug in gone {
             if self.snapshot.bugs.remove(&bug.id).is_some() {
-                tracing::info!(bug = %bug.id, resolution = %bug.resolution, "bug left the query or was cancelled; no longer tracked");
+                // A restricted bug's id stays out of logs above debug.
+                if bug.groups.is_empty() {
+                    tracing::info!(bug = %bug.id, resolution = %bug.resolution, "bug left the query or was cancelled; no longer tracked");
+                } else {
+                    tracing::debug!(bug = %bug.id, resolution = %bug.resolution, "restricted bug left the query or was cancelled; no longer tracked");
+                }
             }
         }
         for bug in kept {
@@ -492,8 +497,10 @@ impl Poller {
         // turned (the full load would not find them again).
         self.snapshot.bugs.retain(|id, tracked| {
             let keep = keeps(&tracked.bug);
-            if !keep {
+            if !keep && tracked.bug.groups.is_empty() {
                 tracing::info!(bug = %id, "shipped before this week and the lookback; no longer tracked");
+            } else if !keep {
+                tracing::debug!(bug = %id, "restricted bug shipped before this week and the lookback; no longer tracked");
             }
             keep
         });

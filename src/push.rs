@@ -566,6 +566,11 @@ pub struct PushBug {
     /// Bugzilla product and component (component defaults are keyed by them).
     pub product: String,
     pub component: String,
+    /// The groups that restrict who may see the bug (Bugzilla's `groups`;
+    /// empty: public). Rules count a restricted push like any other, but
+    /// only a destination whose readers are in all of these groups names it
+    /// ([`crate::redact`]).
+    pub groups: Vec<String>,
     /// The app's name from the app table; `None` when no row matched.
     pub app: Option<String>,
     /// How big the release is; the conflict limits count by this.
@@ -850,6 +855,7 @@ pub fn extract(
         summary: bug.summary.clone(),
         product: bug.product.clone(),
         component: bug.component.clone(),
+        groups: bug.groups.clone(),
         app: spec.map(|s| s.name.clone()),
         size,
         size_reason,

@@ -38,6 +38,7 @@ use serde_json::Value;
 use crate::bugzilla::{BugId, BugUpdate, FlagChange};
 use crate::plan::{Action, ActionKey};
 use crate::push::{PushBug, PushSettings};
+use crate::redact::{Audience, Restrictions};
 
 pub use view::{sample_pushes, PushView};
 
@@ -409,16 +410,33 @@ fn sample_context(rule: &Rule, template: &str) -> Value {
         RuleKind::Unscheduled(_) => unscheduled::sample_extras(),
         RuleKind::Overrun(_) => overrun::sample_extras(),
     };
-    context(&rule.name, &pushes[0], &pushes[1..], extras, tz)
+    // One restricted push among the others, so that a template's
+    // `restricted_others` branch is checked too.
+    context(&rule.name, &pushes[0], &pushes[1..], 1, extras, tz)
 }
 
-fn context(rule: &str, push: &PushBug, others: &[PushBug], extras: Value, tz: Tz) -> Value {
+/// The variables of a template: `bug` (the push the comment is posted
+/// on), `others` (the other pushes it may name: already redacted for the
+/// bug's readers) and `restricted_others` (how many more it may only
+/// count), `rule`, `tz`, and the kind's own.
+fn context(
+    rule: &str,
+    push: &PushBug,
+    others: &[PushBug],
+    restricted_others: usize,
+    extras: Value,
+    tz: Tz,
+) -> Value {
     let mut map = serde_json::Map::new();
     map.insert("rule".to_string(), Value::from(rule));
     map.insert("tz".to_string(), Value::from(tz.name()));
     map.insert("bug".to_string(), json(&PushView::new(push, tz)));
     let others: Vec<Value> = others.iter().map(|p| json(&PushView::new(p, tz))).collect();
     map.insert("others".to_string(), Value::Array(others));
+    map.insert(
+        "restricted_others".to_string(),
+        Value::from(restricted_others),
+    );
     if let Value::Object(extra) = extras {
         map.extend(extra);
     }
@@ -511,7 +529,9 @@ pub(crate) struct Post {
     pub discriminator: String,
     /// Kind-specific template variables (an object).
     pub extras: Value,
-    /// Other bugs named in the comment.
+    /// Other bugs the comment is about. [`render`] names only those the
+    /// bug's readers may see (`others`) and counts the rest
+    /// (`restricted_others`).
     pub others: Vec<BugId>,
     pub flags: Vec<FlagChange>,
 }
@@ -537,9 +557,29 @@ impl Decision {
 /// Everything a rule kind may look at.
 pub(crate) struct Ctx<'a> {
     pub pushes: &'a [PushBug],
+    /// The groups of every push: what a comment on one push may name of
+    /// the others.
+    pub restrictions: Restrictions,
     pub settings: &'a PushSettings,
     pub tz: Tz,
     pub now: DateTime<Utc>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(
+        pushes: &'a [PushBug],
+        settings: &'a PushSettings,
+        tz: Tz,
+        now: DateTime<Utc>,
+    ) -> Ctx<'a> {
+        Ctx {
+            pushes,
+            restrictions: Restrictions::of(pushes),
+            settings,
+            tz,
+            now,
+        }
+    }
 }
 
 /// "Already said": the reason a rule stays quiet because its marker is on
@@ -563,12 +603,7 @@ pub fn evaluate(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Vec<Verdict> {
-    let ctx = Ctx {
-        pushes,
-        settings,
-        tz,
-        now,
-    };
+    let ctx = Ctx::new(pushes, settings, tz, now);
     let mut verdicts = Vec::new();
     for rule in &rules.rules {
         let decisions: Vec<Decision> = match &rule.kind {
@@ -641,12 +676,7 @@ pub fn signoff_request(
     now: DateTime<Utc>,
     bug: BugId,
 ) -> Option<Verdict> {
-    let ctx = Ctx {
-        pushes,
-        settings,
-        tz,
-        now,
-    };
+    let ctx = Ctx::new(pushes, settings, tz, now);
     let push = pushes.iter().find(|p| p.id == bug)?;
     rules.rules.iter().find_map(|rule| match &rule.kind {
         RuleKind::Signoff(p) => Some(render(rule, &ctx, signoff::request_now(p, &ctx, push))),
@@ -660,16 +690,42 @@ pub fn signoff_request(
 /// condition hold?".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Findings {
-    /// Conflict sentences by bug (`release_conflict` rules); the same
-    /// sentence sits on every bug it names.
-    pub conflicts: BTreeMap<BugId, Vec<String>>,
-    /// Other warnings by bug (`push_window` rules).
+    /// Conflicts by bug (`release_conflict` rules); the same finding sits
+    /// on every bug it counts.
+    pub conflicts: BTreeMap<BugId, Vec<Finding>>,
+    /// Other warnings by bug (`push_window` rules); they name no other bug.
     pub warnings: BTreeMap<BugId, Vec<String>>,
 }
 
+/// One thing found about the plan: a sentence and the bugs it counts
+/// ("2 large releases in 2026-W49 (limit 1)", bugs 801 and 802). The bugs
+/// are named only when the finding is put in words for an audience
+/// ([`Finding::words`]), so a restricted push counts everywhere and is
+/// named only where its groups can read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// What holds, without bug ids; its counts include every bug.
+    pub text: String,
+    /// The bugs it counts, ascending.
+    pub bugs: Vec<BugId>,
+}
+
+impl Finding {
+    /// The sentence for `audience`: "2 large releases in 2026-W49 (limit
+    /// 1): bug 801, bug 802", or "…: bug 801 and 1 restricted push" when
+    /// it may not see bug 802.
+    pub fn words(&self, audience: &Audience, restrictions: &Restrictions) -> String {
+        let named = restrictions.name(audience, &self.bugs);
+        if named.shown.is_empty() && named.hidden == 0 {
+            return self.text.clone();
+        }
+        format!("{}: {}", self.text, named.words())
+    }
+}
+
 impl Findings {
-    /// The conflict sentences of one bug (none when it has no conflict).
-    pub fn conflicts_of(&self, bug: BugId) -> &[String] {
+    /// The conflicts of one bug (none when it has no conflict).
+    pub fn conflicts_of(&self, bug: BugId) -> &[Finding] {
         self.conflicts
             .get(&bug)
             .map(Vec::as_slice)
@@ -689,19 +745,19 @@ impl Findings {
 /// with each rule's own parameters. Independent of markers and of "now";
 /// never changes what the rules post.
 pub fn findings(rules: &RuleSet, pushes: &[PushBug], settings: &PushSettings, tz: Tz) -> Findings {
-    let mut out = Findings::default();
-    let add = |map: &mut BTreeMap<BugId, Vec<String>>, bug: BugId, text: String| {
+    fn add<T: PartialEq>(map: &mut BTreeMap<BugId, Vec<T>>, bug: BugId, item: T) {
         let list = map.entry(bug).or_default();
-        if !list.contains(&text) {
-            list.push(text);
+        if !list.contains(&item) {
+            list.push(item);
         }
-    };
+    }
+    let mut out = Findings::default();
     for rule in &rules.rules {
         match &rule.kind {
             RuleKind::ReleaseConflict(p) => {
-                for (bug, texts) in release_conflict::findings(p, pushes, tz) {
-                    for text in texts {
-                        add(&mut out.conflicts, bug, text);
+                for (bug, found) in release_conflict::findings(p, pushes, tz) {
+                    for finding in found {
+                        add(&mut out.conflicts, bug, finding);
                     }
                 }
             }
@@ -729,8 +785,12 @@ fn render(rule: &Rule, ctx: &Ctx<'_>, d: Decision) -> Verdict {
         };
     };
     let push = ctx.pushes.iter().find(|p| p.id == d.bug);
-    let others: Vec<PushBug> = post
-        .others
+    // The comment goes on `push`: it names only the other pushes its
+    // readers may see, and counts the rest.
+    let audience = Audience::of_bug(push.map(|p| p.groups.as_slice()).unwrap_or_default());
+    let named = ctx.restrictions.name(&audience, &post.others);
+    let others: Vec<PushBug> = named
+        .shown
         .iter()
         .filter_map(|id| ctx.pushes.iter().find(|p| p.id == *id).cloned())
         .collect();
@@ -740,7 +800,7 @@ fn render(rule: &Rule, ctx: &Ctx<'_>, d: Decision) -> Verdict {
             .render_named_str(
                 post.template,
                 source,
-                context(&rule.name, push, &others, post.extras, ctx.tz),
+                context(&rule.name, push, &others, named.hidden, post.extras, ctx.tz),
             )
             .map_err(|e| format!("template `{}` failed: {e}", post.template)),
         _ => Err(format!("template `{}` or bug missing", post.template)),
@@ -760,6 +820,7 @@ fn render(rule: &Rule, ctx: &Ctx<'_>, d: Decision) -> Verdict {
                     flags: post.flags,
                     ..BugUpdate::default()
                 },
+                restricted: push.is_some_and(|p| !p.groups.is_empty()),
             }),
         },
         Err(problem) => Verdict {

@@ -226,6 +226,7 @@ pub fn answer(env: &Env<'_>, bug: &Bug, comment: &Comment) -> Option<Action> {
         also: run.markers,
         private: comment.is_private,
         update: run.update,
+        restricted: !bug.groups.is_empty(),
     })
 }
 

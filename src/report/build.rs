@@ -11,6 +11,14 @@
 //! every open push without a date, so an unscheduled push is visible
 //! wherever someone looks. A shipped push keeps its conflicts: it still
 //! counts toward its week's limits.
+//!
+//! Every report is built for one audience ([`ReportContext::audience`]:
+//! the tracking bug's readers for the weekly summary, the bug's for a
+//! `summary` reply, the web's for the page and feeds). A push that
+//! audience may not see ([`crate::redact`]) is left out of the report,
+//! and the conflicts still count it, named only as "and 1 restricted
+//! push": the findings are put in words here, for the audience, so the
+//! renderers only ever see what it may read.
 
 use std::collections::BTreeMap;
 
@@ -20,6 +28,7 @@ use chrono_tz::Tz;
 use super::model::{IsoWeekId, PushEntry, SignoffState, SignoffStatus, SizeClass, WeekReport};
 use crate::bugzilla::BugId;
 use crate::push::{self, PushBug, PushStatus, Signoff, SignoffFlags};
+use crate::redact::{Audience, Restrictions};
 use crate::rules::Findings;
 
 /// What every week's report needs besides the pushes and findings.
@@ -34,6 +43,9 @@ pub struct ReportContext {
     pub bugzilla_url: String,
     /// The sign-off flag names (`push.signoff_flags`), shown per push.
     pub signoff_flags: SignoffFlags,
+    /// Who will read the report: it shows only the pushes they may see
+    /// and names only those in its sentences.
+    pub audience: Audience,
 }
 
 impl ReportContext {
@@ -76,8 +88,14 @@ fn signoff_state(flag: &str, signoff: &Signoff, app: &str) -> SignoffState {
     }
 }
 
-/// One push as the report shows it.
-pub fn entry(push: &PushBug, findings: &Findings, ctx: &ReportContext) -> PushEntry {
+/// One push as the report shows it; its conflict sentences name only the
+/// bugs `ctx.audience` may see (the caller checked that it may see `push`).
+pub fn entry(
+    push: &PushBug,
+    findings: &Findings,
+    restrictions: &Restrictions,
+    ctx: &ReportContext,
+) -> PushEntry {
     let app = push.app.as_deref().unwrap_or("this app");
     PushEntry {
         bug: push.id,
@@ -94,7 +112,11 @@ pub fn entry(push: &PushBug, findings: &Findings, ctx: &ReportContext) -> PushEn
             signoff_state(&ctx.signoff_flags.webdev, &push.webdev_signoff, app),
             signoff_state(&ctx.signoff_flags.qa, &push.qa_signoff, app),
         ],
-        conflicts: findings.conflicts_of(push.id).to_vec(),
+        conflicts: findings
+            .conflicts_of(push.id)
+            .iter()
+            .map(|f| f.words(&ctx.audience, restrictions))
+            .collect(),
         warnings: findings.warnings_of(push.id).to_vec(),
         shipped: push.status == PushStatus::Done,
     }
@@ -105,36 +127,52 @@ fn shown(push: &PushBug) -> bool {
 }
 
 /// The report of `week`: its scheduled pushes and every open unscheduled
-/// push. An empty report when nothing is planned.
+/// push that `ctx.audience` may see. An empty report when nothing is
+/// planned.
 pub fn week_report(
     pushes: &[PushBug],
     findings: &Findings,
     week: IsoWeekId,
     ctx: &ReportContext,
 ) -> WeekReport {
+    week_report_with(pushes, findings, &Restrictions::of(pushes), week, ctx)
+}
+
+fn week_report_with(
+    pushes: &[PushBug],
+    findings: &Findings,
+    restrictions: &Restrictions,
+    week: IsoWeekId,
+    ctx: &ReportContext,
+) -> WeekReport {
     let mut report = WeekReport::empty(week, ctx.tz, ctx.now);
-    for push in pushes.iter().filter(|p| shown(p)) {
+    let visible = pushes
+        .iter()
+        .filter(|p| shown(p) && ctx.audience.may_see(&p.groups));
+    for push in visible {
         let include = match push.at() {
             Some(at) => IsoWeekId::of_instant(at, ctx.tz) == week,
             None => push.is_open(),
         };
         if include {
-            report.pushes.push(entry(push, findings, ctx));
+            report.pushes.push(entry(push, findings, restrictions, ctx));
         }
     }
     report
 }
 
-/// A report for every week that has a scheduled (not cancelled) push, plus
-/// the week of `ctx.now` (so "this week" always exists, maybe empty).
+/// A report for every week that has a scheduled (not cancelled) push
+/// `ctx.audience` may see, plus the week of `ctx.now` (so "this week"
+/// always exists, maybe empty).
 pub fn all_week_reports(
     pushes: &[PushBug],
     findings: &Findings,
     ctx: &ReportContext,
 ) -> BTreeMap<IsoWeekId, WeekReport> {
+    let restrictions = Restrictions::of(pushes);
     let mut weeks: Vec<IsoWeekId> = pushes
         .iter()
-        .filter(|p| shown(p))
+        .filter(|p| shown(p) && ctx.audience.may_see(&p.groups))
         .filter_map(|p| p.at())
         .map(|at| IsoWeekId::of_instant(at, ctx.tz))
         .collect();
@@ -143,7 +181,10 @@ pub fn all_week_reports(
     weeks.dedup();
     weeks
         .into_iter()
-        .map(|week| (week, week_report(pushes, findings, week, ctx)))
+        .map(|week| {
+            let report = week_report_with(pushes, findings, &restrictions, week, ctx);
+            (week, report)
+        })
         .collect()
 }
 
@@ -159,6 +200,7 @@ mod tests {
             now: Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap(),
             bugzilla_url: "https://bugzilla.example/".to_string(),
             signoff_flags: SignoffFlags::default(),
+            audience: Audience::public(),
         }
     }
 
@@ -277,5 +319,63 @@ mod tests {
             )],
             "the shipped push still counts; the cancelled one counts for nothing"
         );
+    }
+    #[test]
+    fn a_report_shows_only_what_its_audience_may_see_and_still_counts_the_rest() {
+        let rules = crate::rules::RuleSet::from_sources(&[(
+            "release-conflict.toml",
+            "kind = \"release_conflict\"\n[templates]\ncomment = \"x\"\n",
+        )])
+        .unwrap();
+        let pushes = vec![
+            PushBuilder::new(1).at("2026-12-01 16:00").build(),
+            PushBuilder::new(2).at("2026-12-03 16:00").build(),
+            PushBuilder::new(3)
+                .at("2026-12-02 16:00")
+                .groups(&["security"])
+                .build(),
+            PushBuilder::new(4)
+                .unscheduled()
+                .groups(&["security"])
+                .build(),
+            PushBuilder::new(5)
+                .at("2026-12-15 16:00")
+                .groups(&["security"])
+                .build(),
+        ];
+        let settings = crate::push::PushSettings::default();
+        let findings = crate::rules::findings(&rules, &pushes, &settings, ctx().tz);
+        let week: IsoWeekId = "2026-W49".parse().unwrap();
+        let bugs = |r: &WeekReport| r.pushes.iter().map(|e| e.bug.0).collect::<Vec<_>>();
+
+        let public = week_report(&pushes, &findings, week, &ctx());
+        assert_eq!(bugs(&public), [1, 2]);
+        assert_eq!(
+            public.conflicts(),
+            vec![(
+                "3 large releases in 2026-W49 (limit 1): bug 1, bug 2 and 1 restricted push"
+                    .to_string(),
+                vec![BugId(1), BugId(2)]
+            )]
+        );
+        // Week 51 holds only a restricted push: no such week for the public.
+        let weeks: Vec<String> = all_week_reports(&pushes, &findings, &ctx())
+            .keys()
+            .map(|w| w.to_string())
+            .collect();
+        assert_eq!(weeks, ["2026-W48", "2026-W49"]);
+
+        for audience in [
+            Audience::trusted(),
+            Audience::of_bug(&["security".to_string()]),
+        ] {
+            let ctx = ReportContext { audience, ..ctx() };
+            let all = week_report(&pushes, &findings, week, &ctx);
+            assert_eq!(bugs(&all), [1, 2, 3, 4]);
+            assert_eq!(
+                all.conflicts()[0].0,
+                "3 large releases in 2026-W49 (limit 1): bug 1, bug 2, bug 3"
+            );
+        }
     }
 }

@@ -9,7 +9,14 @@
 //! the other bugs involved (`2026-W49:802-803`): moving a bug out of the
 //! week clears the conflict; a new conflict (another week, or a bug the bot
 //! has not named yet in this week) is flagged once. A bug leaving a
-//! conflict that persists causes no new comment. Pure.
+//! conflict that persists causes no new comment.
+//!
+//! A restricted push (in a security group) counts like any other, but a
+//! comment, its marker and the verdict's reason name it only on a bug
+//! whose readers may see it ([`crate::redact`]); elsewhere it is counted:
+//! "and 1 restricted push" in the comment, `r1` in the key
+//! (`2026-W49:802-r1`), so one more restricted push in the week is a new
+//! conflict too. Pure.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,14 +24,17 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{Ctx, Decision, ParamError, Post};
+use super::{Ctx, Decision, Finding, ParamError, Post};
 use crate::bugzilla::BugId;
 use crate::clock;
 use crate::push::{PushBug, PushStatus, SizeClass};
+use crate::redact::{Audience, Named};
 
 /// Template: `comment` (variables: `week`; `problems`, a list of sentences;
-/// `others`, the other pushes involved; `slot`, the proposed time in team
-/// time or none; `window`, the push window in words).
+/// `others`, the other pushes involved that the bug's readers may see;
+/// `restricted_others`, how many more are involved that they may not;
+/// `slot`, the proposed time in team time or none; `window`, the push
+/// window in words).
 pub const TEMPLATES: &[&str] = &["comment"];
 
 /// `[params]` of a `release_conflict` rule.
@@ -278,22 +288,29 @@ pub fn entries(pushes: &[PushBug], tz: chrono_tz::Tz) -> Vec<Entry> {
 }
 
 /// What the week report shows: for every bug in a week or day over the
-/// limits, one sentence per problem naming the bugs it counts ("2 large
-/// releases in 2026-W49 (limit 1): bug 802, bug 803"), the same sentence on
-/// every bug it names (a small push is not shown under the large limit,
-/// although the rule's comment, which flags the whole week, reaches it).
-/// Holds whether or not the bot already commented, and for past and done
-/// pushes too: it describes the plan, it does not decide a comment.
-pub fn findings(p: &Params, pushes: &[PushBug], tz: chrono_tz::Tz) -> BTreeMap<BugId, Vec<String>> {
-    let mut out: BTreeMap<BugId, Vec<String>> = BTreeMap::new();
+/// limits, one finding per problem with the bugs it counts ("2 large
+/// releases in 2026-W49 (limit 1)", bugs 802 and 803; the report names
+/// them for its audience), the same finding on every bug it counts (a
+/// small push is not shown under the large limit, although the rule's
+/// comment, which flags the whole week, reaches it). Holds whether or not
+/// the bot already commented, and for past and done pushes too: it
+/// describes the plan, it does not decide a comment.
+pub fn findings(
+    p: &Params,
+    pushes: &[PushBug],
+    tz: chrono_tz::Tz,
+) -> BTreeMap<BugId, Vec<Finding>> {
+    let mut out: BTreeMap<BugId, Vec<Finding>> = BTreeMap::new();
     for g in over_limits(p, &entries(pushes, tz)) {
         for problem in &g.problems {
-            let names: Vec<String> = problem.bugs.iter().map(|b| format!("bug {b}")).collect();
-            let sentence = format!("{}: {}", problem.text, names.join(", "));
+            let finding = Finding {
+                text: problem.text.clone(),
+                bugs: problem.bugs.clone(),
+            };
             for bug in &problem.bugs {
                 let list = out.entry(*bug).or_default();
-                if !list.contains(&sentence) {
-                    list.push(sentence.clone());
+                if !list.contains(&finding) {
+                    list.push(finding.clone());
                 }
             }
         }
@@ -354,16 +371,29 @@ fn propose(
     None
 }
 
-/// The key: the week and the other bugs, `2026-W49:802-803`.
-fn discriminator(conflict: &Conflict) -> String {
-    let ids: Vec<String> = conflict.others.iter().map(|b| b.to_string()).collect();
-    format!("{}:{}", conflict.week, ids.join("-"))
+/// The key: the week and the other bugs the bug's readers may see, then
+/// how many more they may not (`2026-W49:802-803`, `2026-W49:802-r1`).
+fn discriminator(week: &str, named: &Named) -> String {
+    let mut parts: Vec<String> = named.shown.iter().map(|b| b.to_string()).collect();
+    if named.hidden > 0 {
+        parts.push(format!("r{}", named.hidden));
+    }
+    format!("{week}:{}", parts.join("-"))
 }
 
 /// "Already said" when earlier markers for this week named every bug
-/// involved now. A bare-week marker (`2026-W49`) covers the whole week.
-fn already_named(push: &PushBug, rule: &str, conflict: &Conflict) -> Option<String> {
+/// involved now, and counted at least as many restricted ones as there are
+/// now (a restricted push an older marker named by id counts as named). A
+/// bare-week marker (`2026-W49`) covers the whole week.
+fn already_named(
+    push: &PushBug,
+    rule: &str,
+    conflict: &Conflict,
+    named_now: &Named,
+) -> Option<String> {
     let mut named: BTreeSet<BugId> = BTreeSet::new();
+    let mut counted = 0usize;
+    let mut whole_week = false;
     let mut last = None;
     for m in push.markers_of(rule) {
         let (week, ids) = m
@@ -374,13 +404,23 @@ fn already_named(push: &PushBug, rule: &str, conflict: &Conflict) -> Option<Stri
             continue;
         }
         last = Some(m);
-        if ids == "*" {
-            named.extend(conflict.others.iter().copied());
+        whole_week |= ids == "*";
+        for part in ids.split('-') {
+            match part.strip_prefix('r') {
+                Some(n) => counted = counted.max(n.parse().unwrap_or(0)),
+                None => named.extend(part.parse().ok().map(BugId)),
+            }
         }
-        named.extend(ids.split('-').filter_map(|id| id.parse().ok().map(BugId)));
     }
     let m = last?;
-    conflict.others.iter().all(|b| named.contains(b)).then(|| {
+    let hidden_unnamed = conflict
+        .others
+        .iter()
+        .filter(|b| !named_now.shown.contains(b) && !named.contains(b))
+        .count();
+    let covered = whole_week
+        || (named_now.shown.iter().all(|b| named.contains(b)) && hidden_unnamed <= counted);
+    covered.then(|| {
         format!(
             "already said for these bugs ([pushbot {rule} {}] in comment {} at {})",
             m.discriminator,
@@ -427,24 +467,28 @@ fn decide_one(
     let Some(conflict) = found.get(&push.id) else {
         return quiet(format!("within the limits for {week}"));
     };
-    if let Some(said) = already_named(push, rule, conflict) {
+    // The comment, its key and this reason are read on `push`: they name
+    // only what its readers may see.
+    let named = ctx
+        .restrictions
+        .name(&Audience::of_bug(&push.groups), &conflict.others);
+    if let Some(said) = already_named(push, rule, conflict, &named) {
         return quiet(said);
     }
     let planned = clock::local_date(at, ctx.tz);
     let slot = propose(p, ctx, entries, push.id, push.size, planned);
-    let others: Vec<String> = conflict.others.iter().map(|b| format!("bug {b}")).collect();
     Decision::fire(
         push.id,
         format!(
             "{} (with {}); proposed slot: {}",
             conflict.problems.join("; "),
-            others.join(", "),
+            named.words(),
             slot.map(|s| clock::format_local(s, ctx.tz))
                 .unwrap_or_else(|| "none in reach".to_string())
         ),
         Post {
             template: "comment",
-            discriminator: discriminator(conflict),
+            discriminator: discriminator(&conflict.week, &named),
             extras: json!({
                 "week": conflict.week,
                 "problems": conflict.problems,
@@ -498,6 +542,115 @@ mod tests {
         assert_eq!(
             action.comment.as_deref(),
             Some("2 large releases in 2026-W49 (limit 1) | others: 2 | slot: Tue 2026-12-08 16:00 PST")
+        );
+    }
+
+    /// Bug 3 is in `security`, bug 4 in `legal`: both count everywhere,
+    /// each is named only on bugs whose readers are in its group.
+    fn with_restricted() -> Vec<PushBug> {
+        vec![
+            push(1, "2026-12-01 16:00", Large),
+            push(2, "2026-12-03 16:00", Large),
+            PushBuilder::new(3)
+                .at("2026-12-02 16:00")
+                .groups(&["security"])
+                .build(),
+            PushBuilder::new(4)
+                .at("2026-12-03 18:00")
+                .groups(&["legal"])
+                .build(),
+        ]
+    }
+
+    fn counting_rules() -> crate::rules::RuleSet {
+        rule_set(
+            "release-conflict",
+            "release_conflict",
+            "[templates]\ncomment = \"{{ problems | join('; ') }} | others: {% for o in others %}{{ o.id }} {% endfor %}| restricted: {{ restricted_others }}\"",
+        )
+    }
+
+    #[test]
+    fn a_restricted_push_counts_but_is_named_only_where_its_groups_read() {
+        let v = all(&counting_rules(), &with_restricted(), NOW);
+        assert_eq!(fired(&v), vec![1, 2, 3, 4]);
+        // Public bug 1: both restricted pushes counted, neither named.
+        let action = v[0].action.clone().unwrap();
+        assert_eq!(
+            action.comment.as_deref(),
+            Some("4 large releases in 2026-W49 (limit 1); 4 releases in 2026-W49 (limit 3) | others: 2 | restricted: 2")
+        );
+        assert_eq!(action.key.discriminator, "2026-W49:2-r2");
+        assert!(!action.restricted);
+        assert!(
+            v[0].reason.contains("(with bug 2 and 2 restricted pushes)"),
+            "{}",
+            v[0].reason
+        );
+        // Bug 3 (security): names the public pushes and itself is not
+        // listed; bug 4 (legal) stays a count.
+        let action = v[2].action.clone().unwrap();
+        assert_eq!(action.key.discriminator, "2026-W49:1-2-r1");
+        assert!(action.restricted);
+        assert!(
+            action
+                .comment
+                .as_deref()
+                .unwrap()
+                .ends_with("| others: 1 2 | restricted: 1"),
+            "{:?}",
+            action.comment
+        );
+        assert!(v[2]
+            .reason
+            .contains("(with bug 1, bug 2 and 1 restricted push)"));
+        for verdict in [&v[0], &v[1], &v[3]] {
+            let text = verdict.action.clone().unwrap().comment.unwrap();
+            assert!(!text.contains(" 3 "), "{text}");
+            assert!(!verdict.reason.contains("bug 3"), "{}", verdict.reason);
+        }
+    }
+
+    #[test]
+    fn a_count_of_restricted_pushes_is_said_once_and_again_when_it_grows() {
+        let mut pushes = with_restricted();
+        pushes.truncate(3);
+        pushes[0] = PushBuilder::from(pushes[0].clone())
+            .marker("release-conflict", "2026-W49:2-r1", NOW)
+            .build();
+        let v = all(&counting_rules(), &pushes, NOW);
+        assert!(v[0].reason.starts_with("already said"), "{}", v[0].reason);
+        // A second restricted push joins the week: a new conflict for bug 1.
+        pushes.push(with_restricted()[3].clone());
+        let v = all(&counting_rules(), &pushes, NOW);
+        assert_eq!(
+            v[0].action.clone().unwrap().key.discriminator,
+            "2026-W49:2-r2"
+        );
+        // A key written before redaction named bug 3 by id: still said.
+        let mut pushes = with_restricted();
+        pushes.truncate(3);
+        pushes[0] = PushBuilder::from(pushes[0].clone())
+            .marker("release-conflict", "2026-W49:2-3", NOW)
+            .build();
+        let v = all(&counting_rules(), &pushes, NOW);
+        assert!(v[0].reason.starts_with("already said"), "{}", v[0].reason);
+    }
+
+    #[test]
+    fn findings_keep_the_bugs_apart_from_the_sentence() {
+        let found = findings(&Params::default(), &with_restricted(), LA);
+        let large = &found[&BugId(1)][0];
+        assert_eq!(large.text, "4 large releases in 2026-W49 (limit 1)");
+        assert_eq!(large.bugs, vec![BugId(1), BugId(2), BugId(3), BugId(4)]);
+        let restrictions = crate::redact::Restrictions::of(&with_restricted());
+        assert_eq!(
+            large.words(&Audience::public(), &restrictions),
+            "4 large releases in 2026-W49 (limit 1): bug 1, bug 2 and 2 restricted pushes"
+        );
+        assert_eq!(
+            large.words(&Audience::trusted(), &restrictions),
+            "4 large releases in 2026-W49 (limit 1): bug 1, bug 2, bug 3, bug 4"
         );
     }
 

@@ -30,6 +30,7 @@ impl PushBuilder {
             summary: format!("Push {id}"),
             product: "Websites".to_string(),
             component: "Push".to_string(),
+            groups: Vec::new(),
             app: Some("AMO".to_string()),
             size: SizeClass::Large,
             size_reason: "app AMO".to_string(),
@@ -82,6 +83,12 @@ impl PushBuilder {
             source: format!("test `{local}`"),
             note: None,
         };
+        self
+    }
+
+    /// A bug restricted to `groups` (Bugzilla's security groups).
+    pub fn groups(mut self, groups: &[&str]) -> Self {
+        self.0.groups = groups.iter().map(|g| g.to_string()).collect();
         self
     }
 
