@@ -1048,6 +1048,30 @@ async fn verify_login_unknown_bot_account() {
     assert!(text.contains("no account `pushbot@example.test`"), "{text}");
 }
 
+/// Stock 5.2 answers an unknown login with 404/51 (recording 129), not an
+/// empty list: the same "no account" error that says what to fix.
+#[tokio::test]
+async fn verify_login_unknown_bot_account_on_stock_5_2() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/whoami"))
+        .respond_with(whoami_missing())
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/user"))
+        .respond_with(recorded("129"))
+        .mount(&server)
+        .await;
+    let text = client(&server)
+        .verify_login()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("no account `pushbot@example.test`"), "{text}");
+    assert!(text.contains("fix `bugzilla.bot_login`"), "{text}");
+}
+
 #[test]
 fn tuning_from_settings_uses_the_settings() {
     let s = support::client::settings("https://bugzilla.example.org", "query", "b@example.test");

@@ -405,13 +405,22 @@ impl Client {
             Err(err) => return Err(err),
         }
 
-        let users = self.users(std::slice::from_ref(&bot)).await?;
+        let no_account = || BugzillaError::Login {
+            reason: format!("Bugzilla has no account `{bot}`; fix `bugzilla.bot_login`"),
+        };
+        // Stock 5.2 answers an unknown login with 404/51 (recordings 129,
+        // 140), not with an empty list.
+        let users = match self.users(std::slice::from_ref(&bot)).await {
+            Ok(users) => users,
+            Err(e) if e.code() == Some(super::error::code::INVALID_PARAMETER) => {
+                return Err(no_account())
+            }
+            Err(e) => return Err(e),
+        };
         let user = users
             .into_iter()
             .find(|u| u.name.eq_ignore_ascii_case(&bot))
-            .ok_or_else(|| BugzillaError::Login {
-                reason: format!("Bugzilla has no account `{bot}`; fix `bugzilla.bot_login`"),
-            })?;
+            .ok_or_else(no_account)?;
         let valid_url = self.url("/valid_login", &[("login".to_string(), bot.clone())]);
         let valid: BoolResult = self.get(&valid_url).await?;
         if valid.result {
@@ -599,8 +608,9 @@ impl Client {
     }
 
     /// Users by login (`GET /user?names=…`, batched under the URL limit).
-    /// Unknown logins are left out; a user record that does not parse is
-    /// logged and skipped.
+    /// On stock 5.2 one unknown login fails its whole batch with 404/51
+    /// (recording 140); BMO may leave it out. A user record that does not
+    /// parse is logged and skipped.
     pub async fn users(&self, logins: &[String]) -> Result<Vec<User>, BugzillaError> {
         let mut out = Vec::new();
         let fixed = self.url("/user", &[]).as_str().len();
