@@ -73,8 +73,7 @@ impl Server {
 
 fn data_with_meeting_week() -> WebData {
     let mut data = WebData::default();
-    let report = meeting_week();
-    data.reports_by_week.insert(report.week, report);
+    data.insert_report(meeting_week());
     data
 }
 
@@ -164,7 +163,7 @@ async fn calendar_feed() {
     let mut data = data_with_meeting_week();
     let mut next = bulk_week(3);
     next.week = week("2026-W50");
-    data.reports_by_week.insert(next.week, next);
+    data.insert_report(next);
     let server = Server::start(data).await;
     let response = reqwest::get(format!("{}/calendar.ics", server.base))
         .await
