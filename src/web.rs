@@ -268,7 +268,7 @@ impl WebState {
                 self.local_time(self.started_at)
             ),
             Some(at) if now - at > self.stale_after() => format!(
-                "Out of date: the last successful read of Bugzilla was {}, {} ago. /healthz says why.",
+                "Out of date: the last successful read of Bugzilla was {}, {} ago; <a href=\"/healthz\">/healthz</a> says why.",
                 self.local_time(at),
                 ago(now - at)
             ),
@@ -286,18 +286,18 @@ impl WebState {
     }
 }
 
-/// A duration for people: "45 minutes", "3 hours 5 minutes", "2 days 4
-/// hours".
+/// A duration for people: "45 minutes", "3 hours", "3 hours 5 minutes",
+/// "2 days 4 hours".
 fn ago(elapsed: Duration) -> String {
     let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
     let minutes = elapsed.num_minutes().max(0);
     let (days, hours, minutes) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
-    if days > 0 {
-        format!("{} {}", plural(days, "day"), plural(hours, "hour"))
-    } else if hours > 0 {
-        format!("{} {}", plural(hours, "hour"), plural(minutes, "minute"))
-    } else {
-        plural(minutes, "minute")
+    match (days, hours, minutes) {
+        (0, 0, m) => plural(m, "minute"),
+        (0, h, 0) => plural(h, "hour"),
+        (0, h, m) => format!("{} {}", plural(h, "hour"), plural(m, "minute")),
+        (d, 0, _) => plural(d, "day"),
+        (d, h, _) => format!("{} {}", plural(d, "day"), plural(h, "hour")),
     }
 }
 
@@ -633,4 +633,26 @@ async fn not_found() -> Response {
         "not found; try / (this week), /week/2026-W49, /calendar.ics, /healthz or /metrics\n"
             .to_string(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_as_people_say_them() {
+        let cases = [
+            (0, "0 minutes"),
+            (1, "1 minute"),
+            (45, "45 minutes"),
+            (60, "1 hour"),
+            (185, "3 hours 5 minutes"),
+            (1440, "1 day"),
+            (2 * 1440 + 4 * 60 + 59, "2 days 4 hours"),
+        ];
+        for (minutes, text) in cases {
+            assert_eq!(ago(Duration::minutes(minutes)), text);
+        }
+        assert_eq!(ago(Duration::seconds(-5)), "0 minutes");
+    }
 }

@@ -148,7 +148,7 @@ async fn pages_say_when_their_data_is_out_of_date() {
         assert_eq!(status, 200);
         assert!(
             page.contains(
-                "Out of date: the last successful read of Bugzilla was Tue 1 Dec 2026 12:00 PST, 2 hours 16 minutes ago."
+                "Out of date: the last successful read of Bugzilla was Tue 1 Dec 2026 12:00 PST, 2 hours 16 minutes ago; <a href=\"/healthz\">/healthz</a> says why."
             ),
             "{path}: {page}"
         );
