@@ -24,6 +24,7 @@
 //! Must not: assert on a time, or talk to anything but its own loopback
 //! servers.
 
+use std::hint::black_box;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -31,11 +32,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use axum::body::Bytes;
+use chrono::{DateTime, Utc};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 use pushbot::bot::Decider;
 use pushbot::demo::{Demo, SHIPPED_RULES};
 use pushbot::live;
+use pushbot::report::ics::IcsOptions;
+use pushbot::report::{html, ics, json};
 use pushbot::rules::RuleSet;
 use pushbot::web::{self, WebData, WebState};
 use tokio::net::TcpStream;
@@ -59,6 +63,9 @@ const SPARE_FDS: u64 = 256;
 
 /// The goal: `/` at least this fraction of `/calendar.ics`'s req/s.
 const GOAL_RATIO: f64 = 0.5;
+
+/// Renders timed for the "render once" table (median taken).
+const RENDER_RUNS: usize = 200;
 
 /// One run's outcome.
 struct RunResult {
@@ -112,6 +119,49 @@ fn raise_fd_limit() -> anyhow::Result<(u64, u64)> {
         }
     }
     Ok((before, limit.rlim_cur))
+}
+
+/// Median time of `f` over `runs` calls, in microseconds.
+fn median_us(runs: usize, mut f: impl FnMut()) -> f64 {
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let t0 = Instant::now();
+            f();
+            t0.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// What rendering the meeting week costs once: what each request paid
+/// before the pages were stored.
+fn render_costs(demo: &Demo, now: DateTime<Utc>) -> anyhow::Result<Vec<(&'static str, f64)>> {
+    let decider = Decider::from_settings(&demo.settings, RuleSet::from_sources(SHIPPED_RULES)?)?;
+    let reports = decider.week_reports(demo.poller.snapshot(), now);
+    let week = "2026-W49".parse()?;
+    let report = reports.get(&week).context("the meeting week has a report")?;
+    let options = IcsOptions::default();
+    Ok(vec![
+        (
+            "week page (HTML)",
+            median_us(RENDER_RUNS, || {
+                black_box(html::render(black_box(report), Some(now)).is_ok());
+            }),
+        ),
+        (
+            "week JSON",
+            median_us(RENDER_RUNS, || {
+                black_box(json::render(black_box(report)).is_ok());
+            }),
+        ),
+        (
+            "calendar",
+            median_us(RENDER_RUNS, || {
+                black_box(ics::render(reports.values(), now, &options).len());
+            }),
+        ),
+    ])
 }
 
 /// The demo's week through the real pipeline, into a web state whose clock
@@ -265,6 +315,8 @@ fn main() -> anyhow::Result<()> {
 
     runtime.block_on(async {
         let (demo, state) = meeting_week_state(dir.path()).await?;
+        let now = pushbot::clock::parse_now("2026-11-30 09:06", chrono_tz::America::Los_Angeles)?;
+        let costs = render_costs(&demo, now)?;
         demo.sandbox.shutdown().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -302,6 +354,13 @@ fn main() -> anyhow::Result<()> {
         let _ = stop.send(());
         server.await.context("the server task")??;
 
+        println!("Rendering once (done after each poll cycle; each request paid it before the pages were stored), median of {RENDER_RUNS}:\n");
+        println!("| output | µs per render |");
+        println!("|---|---:|");
+        for (what, us) in &costs {
+            println!("| {what} | {us:.0} |");
+        }
+        println!();
         println!("| connections | route | answer bytes | requests | req/s | p50 ms | p99 ms | failed |");
         println!("|---:|---|---:|---:|---:|---:|---:|---:|");
         for (connections, path, r) in &results {
