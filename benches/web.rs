@@ -13,7 +13,9 @@
 //! The load generator is in this process, on loopback only: N hyper
 //! HTTP/1.1 client connections, each sending its next request as soon as
 //! the last answer is read, for a fixed time and at most
-//! [`MAX_REQUESTS_PER_RUN`] requests. Client and server share the
+//! [`MAX_REQUESTS_PER_RUN`] requests; [`ROUNDS`] rounds over the routes,
+//! interleaved, so that a busy moment on the shared machine does not land
+//! on one route only. Client and server share the
 //! machine's cores, so the absolute numbers are lower than a separate load
 //! tool (wrk) would see; the ratio between routes is what the goal is about.
 //!
@@ -53,7 +55,12 @@ const LEVELS: [usize; 2] = [200, 1000];
 
 /// How long each run sends requests (after a warm-up of one request per
 /// connection). `cargo bench --bench web -- 2` runs 2 s each instead.
-const DEFAULT_RUN_SECS: u64 = 5;
+const DEFAULT_RUN_SECS: u64 = 3;
+
+/// Rounds over all routes at each level, the routes interleaved: the
+/// machine is shared, so one run of a route can land on a busy moment. The
+/// table shows the median round's req/s and every round's range.
+const ROUNDS: usize = 3;
 
 /// Requests per run at most, whatever the time: bounds the work.
 const MAX_REQUESTS_PER_RUN: u64 = 5_000_000;
@@ -67,7 +74,7 @@ const GOAL_RATIO: f64 = 0.5;
 /// Renders timed for the "render once" table (median taken).
 const RENDER_RUNS: usize = 200;
 
-/// One run's outcome.
+/// One run's outcome (or several merged: see [`Merged`]).
 struct RunResult {
     requests: u64,
     errors: u64,
@@ -89,6 +96,44 @@ impl RunResult {
         let rank = ((p / 100.0) * self.latencies_us.len() as f64).ceil() as usize;
         let index = rank.clamp(1, self.latencies_us.len()) - 1;
         f64::from(self.latencies_us[index]) / 1000.0
+    }
+}
+
+/// The rounds of one route at one level.
+struct Merged {
+    /// Req/s of each round, sorted.
+    per_second: Vec<f64>,
+    /// Every round's latencies, sorted, and totals.
+    all: RunResult,
+}
+
+impl Merged {
+    fn new(runs: Vec<RunResult>) -> Merged {
+        let mut per_second: Vec<f64> = runs.iter().map(RunResult::per_second).collect();
+        per_second.sort_by(f64::total_cmp);
+        let mut all = RunResult {
+            requests: 0,
+            errors: 0,
+            elapsed: Duration::ZERO,
+            latencies_us: Vec::new(),
+            bytes_per_answer: 0,
+        };
+        for mut run in runs {
+            all.requests += run.requests;
+            all.errors += run.errors;
+            all.elapsed += run.elapsed;
+            all.latencies_us.append(&mut run.latencies_us);
+            all.bytes_per_answer = run.bytes_per_answer;
+        }
+        all.latencies_us.sort_unstable();
+        Merged { per_second, all }
+    }
+
+    fn median_per_second(&self) -> f64 {
+        self.per_second
+            .get(self.per_second.len() / 2)
+            .copied()
+            .unwrap_or(f64::NAN)
     }
 }
 
@@ -140,7 +185,9 @@ fn render_costs(demo: &Demo, now: DateTime<Utc>) -> anyhow::Result<Vec<(&'static
     let decider = Decider::from_settings(&demo.settings, RuleSet::from_sources(SHIPPED_RULES)?)?;
     let reports = decider.week_reports(demo.poller.snapshot(), now);
     let week = "2026-W49".parse()?;
-    let report = reports.get(&week).context("the meeting week has a report")?;
+    let report = reports
+        .get(&week)
+        .context("the meeting week has a report")?;
     let options = IcsOptions::default();
     Ok(vec![
         (
@@ -331,9 +378,11 @@ fn main() -> anyhow::Result<()> {
              (one process, one tokio runtime, loopback). Data: the demo's meeting week \
              (2026-W49) after two real poll cycles. Keep-alive HTTP/1.1 connections, each \
              sending its next request when the last answer is read; {run_secs} s per run \
-             after one warm-up request per connection. Open-file limit: {fd_before} → {fd_now}.\n"
+             after one warm-up request per connection, {ROUNDS} rounds over the routes (req/s: \
+             the median round, and the range; latency: every request of every round). \
+             Open-file limit: {fd_before} → {fd_now}.\n"
         );
-        let mut results: Vec<(usize, &str, RunResult)> = Vec::new();
+        let mut results: Vec<(usize, &str, Merged)> = Vec::new();
         for connections in LEVELS {
             let needed = 2 * connections as u64 + SPARE_FDS;
             if fd_now < needed {
@@ -343,10 +392,15 @@ fn main() -> anyhow::Result<()> {
                 );
                 continue;
             }
-            for path in ROUTES {
-                wait_until_closed(&state).await?;
-                let result = run(addr, path, connections, duration).await?;
-                results.push((connections, path, result));
+            let mut rounds: Vec<Vec<RunResult>> = ROUTES.iter().map(|_| Vec::new()).collect();
+            for _ in 0..ROUNDS {
+                for (path, runs) in ROUTES.iter().zip(rounds.iter_mut()) {
+                    wait_until_closed(&state).await?;
+                    runs.push(run(addr, path, connections, duration).await?);
+                }
+            }
+            for (path, runs) in ROUTES.into_iter().zip(rounds) {
+                results.push((connections, path, Merged::new(runs)));
             }
         }
         wait_until_closed(&state).await?;
@@ -361,14 +415,17 @@ fn main() -> anyhow::Result<()> {
             println!("| {what} | {us:.0} |");
         }
         println!();
-        println!("| connections | route | answer bytes | requests | req/s | p50 ms | p99 ms | failed |");
-        println!("|---:|---|---:|---:|---:|---:|---:|---:|");
-        for (connections, path, r) in &results {
+        println!("| connections | route | answer bytes | requests | req/s | req/s range | p50 ms | p99 ms | failed |");
+        println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+        for (connections, path, m) in &results {
+            let r = &m.all;
             println!(
-                "| {connections} | `{path}` | {} | {} | {:.0} | {:.2} | {:.2} | {} |",
+                "| {connections} | `{path}` | {} | {} | {:.0} | {:.0}–{:.0} | {:.2} | {:.2} | {} |",
                 r.bytes_per_answer,
                 r.requests,
-                r.per_second(),
+                m.median_per_second(),
+                m.per_second.first().copied().unwrap_or(f64::NAN),
+                m.per_second.last().copied().unwrap_or(f64::NAN),
                 r.percentile_ms(50.0),
                 r.percentile_ms(99.0),
                 r.errors,
@@ -382,7 +439,7 @@ fn main() -> anyhow::Result<()> {
             results
                 .iter()
                 .find(|(c, p, _)| *c == connections && *p == route)
-                .map(|(_, _, r)| r.per_second())
+                .map(|(_, _, m)| m.median_per_second())
         };
         let mut all_met = true;
         for connections in LEVELS {
