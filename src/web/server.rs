@@ -19,8 +19,9 @@
 //!   `503` with `Connection: close` straight away (never queued, so it does
 //!   not wait behind the slow ones) and closed.
 //!
-//! Slow clients cost a sleeping task each and nothing else: every
-//! connection has its own task, so none waits for another.
+//! A slow client costs a sleeping task and a socket until its timeout, and
+//! nothing else: every connection has its own task, so none waits for
+//! another.
 //!
 //! Must not: decide what a page says (the router does).
 
