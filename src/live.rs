@@ -2,7 +2,8 @@
 //! snapshot becomes a [`WeekReport`](crate::report::WeekReport) for every
 //! week with pushes, and the cycle's report and running counters become the
 //! server's [`CycleStatus`](crate::web::CycleStatus) and
-//! [`Metrics`](crate::web::Metrics).
+//! [`Metrics`](crate::web::Metrics). The pages are rendered right then,
+//! once per cycle ([`WebState::update`]), so requests only send bytes.
 //!
 //! Used by `pushbot run` (the real poller, unless `web.enabled = false`)
 //! and `pushbot serve` (a read-only poller: dry-run cycles, every read and
@@ -13,7 +14,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
 use tokio::net::TcpListener;
@@ -48,7 +49,7 @@ pub fn update(
     };
     if result == CycleResult::Ok {
         // An outage keeps the last good reports: stale beats empty.
-        data.reports_by_week = decider.week_reports(snapshot, cycle.started_at);
+        data.reports_by_week = Arc::new(decider.week_reports(snapshot, cycle.started_at));
     }
     data.record_cycle(finished_at, result);
     data.status.write_cap_alert = totals.alert.is_some();
@@ -58,11 +59,12 @@ pub fn update(
     data.metrics.errors_total = totals.errors_total;
 }
 
-/// The poller's after-cycle hook that keeps `data` current.
-pub fn feed(decider: Decider, data: Arc<RwLock<WebData>>) -> AfterCycle {
+/// The poller's after-cycle hook that keeps `state`'s data current and
+/// renders its pages (on the poller's task, not on a request's).
+pub fn feed(decider: Decider, state: &WebState) -> AfterCycle {
+    let state = state.clone();
     Box::new(move |snapshot, cycle, totals| {
-        let mut guard = data.write().unwrap_or_else(PoisonError::into_inner);
-        update(&mut guard, &decider, snapshot, cycle, totals);
+        state.update(|data| update(data, &decider, snapshot, cycle, totals));
     })
 }
 

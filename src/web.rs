@@ -2,9 +2,18 @@
 //! iCalendar feed, `/healthz` and `/metrics`.
 //!
 //! It only reads: the poller writes the latest reports, cycle status and
-//! counters into the shared [`WebData`], and every request renders from a
-//! snapshot of it. It never calls Bugzilla and never sees the API key.
-//! "Now" comes from the state's clock function so tests pin it.
+//! counters into the shared [`WebData`] ([`WebState::update`]), and the
+//! pages are rendered then, once per cycle, not once per request
+//! ([`pages`]: requests serve the stored bytes). It never calls Bugzilla
+//! and never sees the API key. "Now" comes from the state's clock function
+//! so tests pin it. The week pages say when their data was read; when that
+//! is too long ago (the poller keeps failing) or no read succeeded yet,
+//! each request adds a notice saying so at the top of the page.
+//!
+//! It is meant for loopback (the default, `127.0.0.1:8080`) or a trusted
+//! network: there is no authentication. Slow or idle clients are cut off
+//! and open connections are capped ([`server`]), so a few bad clients
+//! cannot hold it.
 //!
 //! Routes:
 //!
@@ -17,12 +26,16 @@
 //! | `/healthz` | JSON; 503 when the last cycle failed, the write-cap alert is raised, or no cycle ran for too long |
 //! | `/metrics` | Prometheus text exposition format |
 
+pub mod pages;
+pub mod server;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -37,10 +50,13 @@ use tokio::net::TcpListener;
 
 use crate::config::WebSettings;
 use crate::report::ics::IcsOptions;
-use crate::report::{html, ics, json, markdown, IsoWeekId, WeekReport};
+use crate::report::{html, IsoWeekId, WeekReport};
+use pages::{HtmlPage, Key, Output, PageCache, Reports};
+pub use server::{ConnectionCounters, ServerLimits};
 
 /// How many poll intervals may pass without a finished cycle before
-/// `/healthz` answers 503.
+/// `/healthz` answers 503, and without a successful one before the week
+/// pages say they are out of date.
 const STALE_AFTER_INTERVALS: i32 = 3;
 
 /// Where the clock comes from: `Utc::now` in production, a fixed instant in
@@ -98,8 +114,11 @@ pub struct Metrics {
 /// cycle.
 #[derive(Debug, Clone, Default)]
 pub struct WebData {
-    /// The latest report of each week the cycle knows about.
-    pub reports_by_week: BTreeMap<IsoWeekId, WeekReport>,
+    /// The latest report of each week the cycle knows about. Shared with
+    /// the rendered pages: replace it, or change it with `Arc::make_mut`
+    /// (which copies it while the pages hold it), and the pages are
+    /// rendered again ([`pages`]).
+    pub reports_by_week: Reports,
     /// The last cycle's outcome.
     pub status: CycleStatus,
     /// Counters since start.
@@ -107,6 +126,11 @@ pub struct WebData {
 }
 
 impl WebData {
+    /// Adds (or replaces) the report of `report.week`.
+    pub fn insert_report(&mut self, report: WeekReport) {
+        Arc::make_mut(&mut self.reports_by_week).insert(report.week, report);
+    }
+
     /// Records a finished cycle: sets the status and counts it.
     pub fn record_cycle(&mut self, finished_at: DateTime<Utc>, result: CycleResult) {
         if result == CycleResult::Ok {
@@ -138,6 +162,10 @@ pub struct WebState {
     ics: IcsOptions,
     /// Requests this server answered, for `/metrics`.
     http_requests: Arc<AtomicU64>,
+    /// The pages rendered from `data`.
+    pages: Arc<PageCache>,
+    /// Open and refused connections, for `/metrics`.
+    connections: Arc<ConnectionCounters>,
 }
 
 impl WebState {
@@ -158,6 +186,8 @@ impl WebState {
             poll_interval: Duration::from_std(poll_interval).unwrap_or(Duration::seconds(300)),
             ics: IcsOptions::default(),
             http_requests: Arc::new(AtomicU64::new(0)),
+            pages: Arc::new(PageCache::default()),
+            connections: Arc::new(ConnectionCounters::default()),
         }
     }
 
@@ -167,9 +197,25 @@ impl WebState {
         self
     }
 
-    /// The shared data, for the poller to update.
+    /// The shared data. Prefer [`WebState::update`] for writes: it renders
+    /// the pages straight away instead of at the next request.
     pub fn data(&self) -> Arc<RwLock<WebData>> {
         Arc::clone(&self.data)
+    }
+
+    /// Changes the data (the poller, after each cycle), then renders the
+    /// pages the change affects, so that requests find them ready.
+    pub fn update(&self, change: impl FnOnce(&mut WebData)) {
+        {
+            let mut data = self.data.write().unwrap_or_else(PoisonError::into_inner);
+            change(&mut data);
+        }
+        let _ = self.rendered(self.now());
+    }
+
+    /// Connections open and refused so far.
+    pub fn connections(&self) -> &ConnectionCounters {
+        &self.connections
     }
 
     fn now(&self) -> DateTime<Utc> {
@@ -184,17 +230,74 @@ impl WebState {
         f(&guard)
     }
 
-    fn week_report(&self, week: IsoWeekId) -> WeekReport {
-        let now = self.now();
-        self.read(|d| {
-            d.reports_by_week.get(&week).cloned().unwrap_or_else(|| {
-                WeekReport::empty(
-                    week,
-                    self.time_zone,
-                    d.status.last_success_at.unwrap_or(now),
-                )
-            })
-        })
+    /// The pages for the data as it is now, seen at `now`: the stored ones
+    /// unless the data, the last success or the local date changed.
+    fn rendered(&self, now: DateTime<Utc>) -> Arc<pages::Rendered> {
+        let key = self.read(|d| Key {
+            reports: Arc::clone(&d.reports_by_week),
+            last_success_at: d.status.last_success_at,
+            today: now.with_timezone(&self.time_zone).date_naive(),
+        });
+        self.pages.get(key, now, self.time_zone, &self.ics)
+    }
+
+    /// A week the rendered pages do not hold (no data, far from today):
+    /// empty, dated by the last successful read.
+    fn empty_week(&self, week: IsoWeekId, now: DateTime<Utc>) -> WeekReport {
+        let stamp = self.read(|d| d.status.last_success_at).unwrap_or(now);
+        WeekReport::empty(week, self.time_zone, stamp)
+    }
+
+    /// How long the data may go without a successful cycle before the
+    /// pages say it is out of date (and `/healthz` without any cycle
+    /// before it says `stale`).
+    fn stale_after(&self) -> Duration {
+        self.poll_interval
+            .checked_mul(STALE_AFTER_INTERVALS)
+            .unwrap_or(Duration::MAX)
+    }
+
+    /// The notice a week page needs at `now`, if any: computed per request
+    /// (it depends on nothing but the clock and the last success), never
+    /// stored in the rendered page.
+    fn notice(&self, now: DateTime<Utc>) -> Option<String> {
+        let last_success_at = self.read(|d| d.status.last_success_at);
+        let text = match last_success_at {
+            None => format!(
+                "pushbot has not read Bugzilla successfully since it started ({}); this page fills in after the first successful poll cycle.",
+                self.local_time(self.started_at)
+            ),
+            Some(at) if now - at > self.stale_after() => format!(
+                "Out of date: the last successful read of Bugzilla was {}, {} ago; <a href=\"/healthz\">/healthz</a> says why.",
+                self.local_time(at),
+                ago(now - at)
+            ),
+            Some(_) => return None,
+        };
+        Some(format!(
+            "<p class=\"stale-notice\" role=\"status\" style=\"margin:0 0 14px;padding:10px 14px;border:2px solid #b45309;border-radius:8px;background:#fffbeb;color:#92400e;font-weight:600\">⚠ {text}</p>"
+        ))
+    }
+
+    fn local_time(&self, at: DateTime<Utc>) -> String {
+        at.with_timezone(&self.time_zone)
+            .format("%a %-d %b %Y %H:%M %Z")
+            .to_string()
+    }
+}
+
+/// A duration for people: "45 minutes", "3 hours", "3 hours 5 minutes",
+/// "2 days 4 hours".
+fn ago(elapsed: Duration) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    let minutes = elapsed.num_minutes().max(0);
+    let (days, hours, minutes) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    match (days, hours, minutes) {
+        (0, 0, m) => plural(m, "minute"),
+        (0, h, 0) => plural(h, "hour"),
+        (0, h, m) => format!("{} {}", plural(h, "hour"), plural(m, "minute")),
+        (d, 0, _) => plural(d, "day"),
+        (d, h, _) => format!("{} {}", plural(d, "day"), plural(h, "hour")),
     }
 }
 
@@ -235,16 +338,26 @@ pub fn router(state: WebState) -> Router {
         .with_state(state)
 }
 
-/// Serves `router(state)` on `listener` until `shutdown` completes, then
-/// finishes the requests in flight.
+/// Serves `router(state)` on `listener` with the default
+/// [`ServerLimits`] until `shutdown` completes, then finishes the requests
+/// in flight.
 pub async fn serve(
     listener: TcpListener,
     state: WebState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with_limits(listener, state, ServerLimits::default(), shutdown).await
+}
+
+/// [`serve`] with other limits (tests shorten the timeouts).
+pub async fn serve_with_limits(
+    listener: TcpListener,
+    state: WebState,
+    limits: ServerLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let counters = Arc::clone(&state.connections);
+    server::serve(listener, router(state), limits, counters, shutdown).await
 }
 
 async fn count_request(State(state): State<WebState>, request: Request, next: Next) -> Response {
@@ -252,12 +365,24 @@ async fn count_request(State(state): State<WebState>, request: Request, next: Ne
     next.run(request).await
 }
 
-fn with_type(content_type: &'static str, status: StatusCode, body: String) -> Response {
-    let mut response = (status, body).into_response();
+fn with_type(content_type: &'static str, status: StatusCode, body: impl Into<Body>) -> Response {
+    let mut response = (status, body.into()).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
+}
+
+/// A stored answer, sent as is (the bytes are shared, not copied).
+fn stored(output: &Output) -> Response {
+    with_type(output.content_type, output.status, output.bytes.clone())
+}
+
+/// A week page with the notice `now` calls for.
+fn page(state: &WebState, page: &HtmlPage, now: DateTime<Utc>) -> Response {
+    let notice = state.notice(now);
+    let body: Bytes = page.body(notice.as_deref());
+    with_type(page.output.content_type, page.output.status, body)
 }
 
 const HTML: &str = "text/html; charset=utf-8";
@@ -265,27 +390,19 @@ const JSON: &str = "application/json";
 const MARKDOWN: &str = "text/markdown; charset=utf-8";
 const TEXT: &str = "text/plain; charset=utf-8";
 
-fn html_page(result: Result<String, html::HtmlError>, status: StatusCode) -> Response {
-    match result {
-        Ok(page) => with_type(HTML, status, page),
-        Err(err) => {
-            tracing::error!(error = %err, "week page failed to render");
-            with_type(
-                TEXT,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "pushbot could not render this page; the log has the details\n".to_string(),
-            )
-        }
-    }
-}
-
 async fn this_week(State(state): State<WebState>) -> Response {
     let now = state.now();
     let week = IsoWeekId::of_instant(now, state.time_zone);
-    html_page(
-        html::render(&state.week_report(week), Some(now)),
-        StatusCode::OK,
-    )
+    let rendered = state.rendered(now);
+    match rendered.week(week) {
+        Some(pages) => page(&state, &pages.html, now),
+        // Stored pages always hold this week; kept for safety.
+        None => page(
+            &state,
+            &pages::html_page(&state.empty_week(week, now), now),
+            now,
+        ),
+    }
 }
 
 async fn week_page(State(state): State<WebState>, Path(raw): Path<String>) -> Response {
@@ -308,38 +425,39 @@ async fn week_page(State(state): State<WebState>, Path(raw): Path<String>) -> Re
                     serde_json::json!({ "error": message }).to_string(),
                 ),
                 "md" => with_type(TEXT, StatusCode::BAD_REQUEST, format!("{message}\n")),
-                _ => html_page(
-                    html::render_bad_week(&message, IsoWeekId::of_instant(now, state.time_zone)),
-                    StatusCode::BAD_REQUEST,
+                _ => stored(
+                    &HtmlPage::new(
+                        html::render_bad_week(
+                            &message,
+                            IsoWeekId::of_instant(now, state.time_zone),
+                        ),
+                        StatusCode::BAD_REQUEST,
+                    )
+                    .output,
                 ),
             };
         }
     };
-    let report = state.week_report(week);
+    let rendered = state.rendered(now);
+    if let Some(pages) = rendered.week(week) {
+        return match format {
+            "json" => stored(&pages.json),
+            "md" => stored(&pages.markdown),
+            _ => page(&state, &pages.html, now),
+        };
+    }
+    // A week far from today without data: rare, and cheap to render.
+    let report = state.empty_week(week, now);
     match format {
-        "json" => match json::render(&report) {
-            Ok(body) => with_type(JSON, StatusCode::OK, body),
-            Err(err) => {
-                tracing::error!(error = %err, week = %week, "week JSON failed to serialise");
-                with_type(
-                    TEXT,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "pushbot could not serialise this week; the log has the details\n".to_string(),
-                )
-            }
-        },
-        "md" => with_type(MARKDOWN, StatusCode::OK, markdown::render(&report)),
-        _ => html_page(html::render(&report, Some(now)), StatusCode::OK),
+        "json" => stored(&pages::json_output(&report)),
+        "md" => stored(&pages::markdown_output(&report)),
+        _ => page(&state, &pages::html_page(&report, now), now),
     }
 }
 
 async fn calendar(State(state): State<WebState>) -> Response {
-    let now = state.now();
-    let body = state.read(|d| {
-        let stamp = d.status.last_success_at.unwrap_or(now);
-        ics::render(d.reports_by_week.values(), stamp, &state.ics)
-    });
-    let mut response = with_type("text/calendar; charset=utf-8", StatusCode::OK, body);
+    let rendered = state.rendered(state.now());
+    let mut response = stored(&rendered.calendar);
     response.headers_mut().insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("inline; filename=\"pushbot.ics\""),
@@ -365,10 +483,7 @@ struct Health {
 async fn healthz(State(state): State<WebState>) -> Response {
     let now = state.now();
     let status = state.read(|d| d.status.clone());
-    let limit = state
-        .poll_interval
-        .checked_mul(STALE_AFTER_INTERVALS)
-        .unwrap_or(Duration::MAX);
+    let limit = state.stale_after();
     let reference = status.last_cycle_at.unwrap_or(state.started_at);
     let (label, code) = if status.write_cap_alert {
         ("write_cap_alert", StatusCode::SERVICE_UNAVAILABLE)
@@ -404,8 +519,19 @@ fn label_value(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// What the web server itself counts, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HttpCounters {
+    /// Requests answered since start.
+    pub requests: u64,
+    /// Connections open now.
+    pub connections_open: u64,
+    /// Connections refused since start because too many were open.
+    pub connections_rejected: u64,
+}
+
 /// The Prometheus text exposition (format 0.0.4) of the counters.
-pub fn render_metrics(data: &WebData, http_requests: u64) -> String {
+pub fn render_metrics(data: &WebData, http: HttpCounters) -> String {
     let mut out = String::new();
     let mut metric = |name: &str, kind: &str, help: &str, samples: &[(String, String)]| {
         let _ = writeln!(out, "# HELP {name} {help}");
@@ -431,7 +557,19 @@ pub fn render_metrics(data: &WebData, http_requests: u64) -> String {
         "pushbot_http_requests_total",
         "counter",
         "Requests answered by this web server since start.",
-        &[(String::new(), http_requests.to_string())],
+        &[(String::new(), http.requests.to_string())],
+    );
+    metric(
+        "pushbot_http_connections_open",
+        "gauge",
+        "Connections open to this web server now.",
+        &[(String::new(), http.connections_open.to_string())],
+    );
+    metric(
+        "pushbot_http_connections_rejected_total",
+        "counter",
+        "Connections refused since start because the web server had its maximum open.",
+        &[(String::new(), http.connections_rejected.to_string())],
     );
     let actions: Vec<(String, String)> = m
         .actions_by_rule
@@ -475,8 +613,12 @@ pub fn render_metrics(data: &WebData, http_requests: u64) -> String {
 }
 
 async fn metrics(State(state): State<WebState>) -> Response {
-    let requests = state.http_requests.load(Ordering::Relaxed);
-    let body = state.read(|d| render_metrics(d, requests));
+    let http = HttpCounters {
+        requests: state.http_requests.load(Ordering::Relaxed),
+        connections_open: state.connections.open(),
+        connections_rejected: state.connections.rejected(),
+    };
+    let body = state.read(|d| render_metrics(d, http));
     with_type(
         "text/plain; version=0.0.4; charset=utf-8",
         StatusCode::OK,
@@ -491,4 +633,26 @@ async fn not_found() -> Response {
         "not found; try / (this week), /week/2026-W49, /calendar.ics, /healthz or /metrics\n"
             .to_string(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_as_people_say_them() {
+        let cases = [
+            (0, "0 minutes"),
+            (1, "1 minute"),
+            (45, "45 minutes"),
+            (60, "1 hour"),
+            (185, "3 hours 5 minutes"),
+            (1440, "1 day"),
+            (2 * 1440 + 4 * 60 + 59, "2 days 4 hours"),
+        ];
+        for (minutes, text) in cases {
+            assert_eq!(ago(Duration::minutes(minutes)), text);
+        }
+        assert_eq!(ago(Duration::seconds(-5)), "0 minutes");
+    }
 }

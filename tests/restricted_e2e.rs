@@ -232,8 +232,12 @@ async fn nothing_restricted_or_private_reaches_a_public_place() {
     )
     .unwrap();
     let web = Arc::new(RwLock::new(WebData::default()));
+    // The page is rendered once per cycle (as `pushbot run` does), at the
+    // last cycle's time.
+    let now = local("2026-12-01 18:31");
+    let state = live::web_state(&demo.settings, Arc::clone(&web), live::clock(Some(now))).unwrap();
     demo.poller
-        .set_after_cycle(live::feed(decider.clone(), Arc::clone(&web)));
+        .set_after_cycle(live::feed(decider.clone(), &state));
 
     // Monday 09:00: conflicts, nags, the demo's `check`, the summary.
     cycle(&mut demo, "2026-11-30 09:00").await;
@@ -351,8 +355,6 @@ async fn nothing_restricted_or_private_reaches_a_public_place() {
     assert!(private_reply[0].is_private);
 
     // The web page, its feeds and the status, as `pushbot run` serves them.
-    let now = local("2026-12-01 18:31");
-    let state = live::web_state(&demo.settings, Arc::clone(&web), live::clock(Some(now))).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (addr, server) = live::spawn_server(listener, state, async {

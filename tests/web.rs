@@ -73,8 +73,7 @@ impl Server {
 
 fn data_with_meeting_week() -> WebData {
     let mut data = WebData::default();
-    let report = meeting_week();
-    data.reports_by_week.insert(report.week, report);
+    data.insert_report(meeting_week());
     data
 }
 
@@ -91,6 +90,79 @@ async fn home_is_this_weeks_view() {
     let (status, _, page) = server.get("/").await;
     assert_eq!(status, 200);
     assert!(page.contains("No pushes scheduled in 2026-W50."));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn stored_pages_follow_the_clock_and_the_data() {
+    let server = Server::start(data_with_meeting_week()).await;
+    let (_, _, page) = server.get("/").await;
+    assert!(page.contains("Tue · today"), "{page}");
+    // Same week, next day: the stored page is rendered again for "today".
+    server.set_now(utc(2026, 12, 2, 20, 0));
+    let (_, _, page) = server.get("/").await;
+    assert!(page.contains("Wed · today"), "{page}");
+    assert!(!page.contains("Tue · today"), "{page}");
+    // New data written straight into the shared map shows at once.
+    let mut busier = bulk_week(3);
+    busier.week = week("2026-W49");
+    server.data.write().unwrap().insert_report(busier);
+    let (_, _, page) = server.get("/week/2026-W49").await;
+    assert!(page.contains("data-bug=\"2002\""), "{page}");
+    assert!(!page.contains("data-bug=\"1001\""), "{page}");
+    let (_, _, ics) = server.get("/calendar.ics").await;
+    assert!(ics.contains("UID:push-2002@pushbot\r\n"), "{ics}");
+    assert!(!ics.contains("UID:push-1001@pushbot\r\n"), "{ics}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn pages_say_when_their_data_is_out_of_date() {
+    let server = Server::start(data_with_meeting_week()).await;
+    // No successful cycle yet: the page says so.
+    let (_, _, page) = server.get("/").await;
+    assert!(
+        page.contains("pushbot has not read Bugzilla successfully since it started (Tue 1 Dec 2026 12:00 PST)"),
+        "{page}"
+    );
+    // A good cycle at 12:00: fresh, no notice.
+    server
+        .data
+        .write()
+        .unwrap()
+        .record_cycle(utc(2026, 12, 1, 20, 0), CycleResult::Ok);
+    server.set_now(utc(2026, 12, 1, 20, 15));
+    let (_, _, page) = server.get("/").await;
+    assert!(!page.contains("stale-notice"), "{page}");
+    // 3 intervals of 300 s later and a bit, with only failed cycles since:
+    // every week page says how old its data is; the data itself is kept.
+    server.data.write().unwrap().record_cycle(
+        utc(2026, 12, 1, 20, 14),
+        CycleResult::Failed {
+            reason: "Bugzilla answered 503".into(),
+        },
+    );
+    server.set_now(utc(2026, 12, 1, 22, 16));
+    for path in ["/", "/week/2026-W49", "/week/2019-W02"] {
+        let (status, _, page) = server.get(path).await;
+        assert_eq!(status, 200);
+        assert!(
+            page.contains(
+                "Out of date: the last successful read of Bugzilla was Tue 1 Dec 2026 12:00 PST, 2 hours 16 minutes ago; <a href=\"/healthz\">/healthz</a> says why."
+            ),
+            "{path}: {page}"
+        );
+    }
+    let (_, _, page) = server.get("/").await;
+    assert!(page.contains("data-bug=\"1001\""), "{page}");
+    // The notice is added per request, never stored: a good cycle clears it.
+    server
+        .data
+        .write()
+        .unwrap()
+        .record_cycle(utc(2026, 12, 1, 22, 15), CycleResult::Ok);
+    let (_, _, page) = server.get("/").await;
+    assert!(!page.contains("stale-notice"), "{page}");
     server.shutdown().await;
 }
 
@@ -164,7 +236,7 @@ async fn calendar_feed() {
     let mut data = data_with_meeting_week();
     let mut next = bulk_week(3);
     next.week = week("2026-W50");
-    data.reports_by_week.insert(next.week, next);
+    data.insert_report(next);
     let server = Server::start(data).await;
     let response = reqwest::get(format!("{}/calendar.ics", server.base))
         .await
@@ -297,6 +369,12 @@ async fn metrics_parse_as_prometheus_text() {
         Some(utc(2026, 12, 1, 20, 0).timestamp() as f64)
     );
     assert_eq!(value(&samples, "pushbot_write_cap_alert", &[]), Some(0.0));
+    // At least this request's own connection is open; none was refused.
+    assert!(value(&samples, "pushbot_http_connections_open", &[]).unwrap() >= 1.0);
+    assert_eq!(
+        value(&samples, "pushbot_http_connections_rejected_total", &[]),
+        Some(0.0)
+    );
     // This request and the /healthz one before it.
     assert_eq!(
         value(&samples, "pushbot_http_requests_total", &[]),

@@ -94,8 +94,7 @@ async fn dom_and_screenshot(url: String, screenshot: PathBuf) -> (Output, Output
 #[ignore = "needs Chromium; run with: cargo test --test week_view_browser -- --ignored (.ci/run does)"]
 async fn chromium_renders_the_week_view() {
     let mut data = WebData::default();
-    let report = meeting_week();
-    data.reports_by_week.insert(report.week, report);
+    data.insert_report(meeting_week());
     data.record_cycle(utc(2026, 12, 1, 19, 55), CycleResult::Ok);
     let state = WebState::new(
         Arc::new(RwLock::new(data)),

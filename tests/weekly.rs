@@ -296,8 +296,10 @@ async fn metrics_after_real_cycles_parse_as_prometheus_text() {
     let dir = tempfile::tempdir().unwrap();
     let mut demo = Demo::start(dir.path()).await.unwrap();
     let data = Arc::new(RwLock::new(WebData::default()));
+    let now = local("2026-11-30 09:06");
+    let state = live::web_state(&demo.settings, Arc::clone(&data), live::clock(Some(now))).unwrap();
     demo.poller
-        .set_after_cycle(live::feed(decider(&demo.settings), Arc::clone(&data)));
+        .set_after_cycle(live::feed(decider(&demo.settings), &state));
     let first = demo.cycle_at(local("2026-11-30 09:00")).await;
     let second = demo.cycle_at(local("2026-11-30 09:05")).await;
     assert!(
@@ -306,8 +308,6 @@ async fn metrics_after_real_cycles_parse_as_prometheus_text() {
     );
     let totals = demo.poller.metrics().lock().unwrap().clone();
 
-    let now = local("2026-11-30 09:06");
-    let state = live::web_state(&demo.settings, Arc::clone(&data), live::clock(Some(now))).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (addr, server) = live::spawn_server(listener, state, async {

@@ -53,14 +53,14 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let server = if settings.web.enabled {
             let data = Arc::new(RwLock::new(WebData::default()));
-            let state = live::web_state(&settings, Arc::clone(&data), Arc::clone(&clock))?;
+            let state = live::web_state(&settings, data, Arc::clone(&clock))?;
             let listener = web::bind(&settings.web).await?;
             let mut web_stop = stop_rx.clone();
+            poller.set_after_cycle(live::feed(decider, &state));
             let (addr, task) = live::spawn_server(listener, state, async move {
                 let _ = web_stop.wait_for(|stop| *stop).await;
             })?;
             tracing::info!(%addr, "web server listening");
-            poller.set_after_cycle(live::feed(decider, data));
             Some(task)
         } else {
             None

@@ -46,7 +46,7 @@ pub fn run(config: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
     options.execute.print_dry_run = false;
     let decider = Decider::from_settings(&settings, rules.clone())?;
     let data = Arc::new(RwLock::new(WebData::default()));
-    let state = live::web_state(&settings, Arc::clone(&data), live::clock(pinned))?;
+    let state = live::web_state(&settings, data, live::clock(pinned))?;
     let interval = options.interval;
 
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
@@ -54,6 +54,7 @@ pub fn run(config: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
         let listener = web::bind(&settings.web).await?;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut web_stop = stop_rx.clone();
+        let feed = live::feed(decider, &state);
         let (addr, server) = live::spawn_server(listener, state, async move {
             let _ = web_stop.wait_for(|stop| *stop).await;
         })?;
@@ -64,7 +65,7 @@ pub fn run(config: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
         let mut poller = bot::start(&poll_settings, rules, options)
             .await
             .with_context(|| format!("pushbot cannot start with {}", config.display()))?;
-        poller.set_after_cycle(live::feed(decider, Arc::clone(&data)));
+        poller.set_after_cycle(feed);
         let shutdown = super::run::shutdown_signal();
         tokio::pin!(shutdown);
         loop {
