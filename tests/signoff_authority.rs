@@ -70,6 +70,11 @@ async fn an_outsiders_signoff_is_missing_said_once_and_left_alone() {
         qa.note.as_deref(),
         Some("set + by sumo-dev@example.test, who may not sign off for AMO")
     );
+    let page = pushbot::report::html::render(&week, Some(t("2026-11-30 10:05"))).unwrap();
+    assert!(
+        page.contains("set + by sumo-dev@example.test, who may not sign off for AMO"),
+        "the week view says why"
+    );
     let markdown = pushbot::report::markdown::render(&week);
     assert!(
         markdown.contains(

@@ -56,6 +56,9 @@ struct SignoffView {
     who: Option<String>,
     who_short: Option<String>,
     icon: &'static str,
+    /// Why a set flag counts as missing ("set + by X, who may not sign off
+    /// for AMO").
+    note: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -181,6 +184,7 @@ fn push_view(report: &WeekReport, entry: &PushEntry, with_date: bool) -> PushVie
                 who: s.who.clone(),
                 who_short: s.who.as_deref().map(short_login),
                 icon: signoff_icon(s.state),
+                note: s.note.clone(),
             })
             .collect(),
         conflicts: entry.conflicts.clone(),
