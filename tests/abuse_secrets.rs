@@ -6,7 +6,7 @@
 
 mod support;
 
-use support::binary::{terminate, write_shipped_rules};
+use support::binary::{start_run, terminate};
 
 use pushbot::demo::Demo;
 
@@ -16,57 +16,14 @@ const DEMO_KEY: &str = "demo-pushbot-key-000000000000000000000000";
 async fn the_key_is_in_no_page_metric_or_log_line() {
     let dir = tempfile::tempdir().unwrap();
     let demo = Demo::start(dir.path()).await.unwrap();
-    let rules = write_shipped_rules(dir.path());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let demo_settings = std::fs::read_to_string(dir.path().join("pushbot.toml")).unwrap();
     assert!(
         demo_settings.contains(DEMO_KEY),
         "the bot really has the key"
     );
-    let config = dir.path().join("run.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "{demo_settings}\n[rules]\ndir = \"{}\"\n\n[web]\nlisten = \"127.0.0.1:{port}\"\n",
-            rules.display()
-        ),
-    )
-    .unwrap();
-    let log = dir.path().join("run.log");
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_pushbot"))
-        .arg("--config")
-        .arg(&config)
-        .arg("run")
-        .env("RUST_LOG", "debug")
-        .stdout(std::fs::File::create(dir.path().join("run.out")).unwrap())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let bot = start_run(dir.path(), &[("RUST_LOG", "debug")]).await;
+    let (base, config, log) = (bot.base.clone(), bot.config.clone(), bot.log.clone());
     let client = reqwest::Client::new();
-    // Wait for the first cycle (a guard against a hang, not a timing).
-    let started = std::time::Instant::now();
-    loop {
-        if let Ok(answer) = client.get(format!("{base}/metrics")).send().await {
-            if !answer
-                .text()
-                .await
-                .unwrap()
-                .contains("pushbot_cycles_total 0")
-            {
-                break;
-            }
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(60),
-            "pushbot run never served a cycle"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
     let mut texts = Vec::new();
     for page in [
         "/",
@@ -81,7 +38,7 @@ async fn the_key_is_in_no_page_metric_or_log_line() {
         let answer = client.get(format!("{base}{page}")).send().await.unwrap();
         texts.push((page.to_string(), answer.text().await.unwrap()));
     }
-    let status = terminate(child);
+    let status = terminate(bot.child);
     assert!(status.success(), "{status}");
     texts.push((
         "run.log".to_string(),
@@ -89,7 +46,7 @@ async fn the_key_is_in_no_page_metric_or_log_line() {
     ));
     texts.push((
         "run.out".to_string(),
-        std::fs::read_to_string(dir.path().join("run.out")).unwrap(),
+        std::fs::read_to_string(&bot.out).unwrap(),
     ));
     let doctor = std::process::Command::new(env!("CARGO_BIN_EXE_pushbot"))
         .arg("--config")

@@ -6,57 +6,14 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use pushbot::bugzilla::{BugId, BugUpdate, BugzillaError, Client, NewComment, SearchQuery};
 use serde_json::json;
 use support::client::{client_with, login_answers, recorded, tuning, KEY};
 use tokio::net::TcpListener;
-use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::util::SubscriberInitExt;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-/// Every formatted log line of this test binary.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Buffer {
-    type Writer = Buffer;
-    fn make_writer(&'a self) -> Buffer {
-        self.clone()
-    }
-}
-
-fn logs() -> &'static Buffer {
-    static LOGS: OnceLock<Buffer> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let buffer = Buffer::default();
-        // The mock server's own logs are not ours: they print the request
-        // line it received, key and all, as any server log would.
-        let filter = tracing_subscriber::EnvFilter::new("trace,wiremock=off");
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(buffer.clone())
-            .with_ansi(false)
-            .finish()
-            .try_init()
-            .expect("the only subscriber of this test binary");
-        buffer
-    })
-}
 
 fn comment() -> NewComment {
     NewComment {
@@ -180,7 +137,9 @@ async fn exercise(auth: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn the_key_is_never_shown() {
-    let buffer = logs();
+    // The mock server's own logs are not ours: they print the request
+    // line it received, key and all, as any server log would.
+    let buffer = support::logs::captured("trace,wiremock=off");
     for auth in ["query", "header", "bearer"] {
         let texts = exercise(auth).await;
         assert!(texts.len() > 20, "{auth}: {}", texts.len());
@@ -195,7 +154,7 @@ async fn the_key_is_never_shown() {
             "{auth}"
         );
     }
-    let logged = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let logged = buffer.text();
     // The capture works: request lines and the block alarm are there.
     assert!(logged.contains("bugzilla request"), "{logged}");
     assert!(logged.contains("/rest/version"), "{logged}");

@@ -26,9 +26,10 @@
 //! executor's log redaction removed (`log_id` giving the id) it fails on
 //! the `action taken` log line of the restricted bug.
 
-use std::io::Write;
+mod support;
+
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use pushbot::bot::Decider;
@@ -39,8 +40,6 @@ use pushbot::report::IsoWeekId;
 use pushbot::rules::RuleSet;
 use pushbot::web::WebData;
 use serde_json::json;
-use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::util::SubscriberInitExt;
 
 /// The restricted push: an id that appears nowhere else (no time, count or
 /// other id of this test contains it).
@@ -59,42 +58,6 @@ const LA: chrono_tz::Tz = chrono_tz::America::Los_Angeles;
 
 fn local(text: &str) -> DateTime<Utc> {
     pushbot::clock::parse_now(text, LA).unwrap()
-}
-
-/// Every formatted log line of this test binary at info level and above.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Buffer {
-    type Writer = Buffer;
-    fn make_writer(&'a self) -> Buffer {
-        self.clone()
-    }
-}
-
-fn logs() -> &'static Buffer {
-    static LOGS: OnceLock<Buffer> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let buffer = Buffer::default();
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
-            .with_writer(buffer.clone())
-            .with_ansi(false)
-            .finish()
-            .try_init()
-            .expect("the only subscriber of this test binary");
-        buffer
-    })
 }
 
 /// Replaces `from` once in `text`, which must hold it.
@@ -217,7 +180,8 @@ async fn get(addr: SocketAddr, path: &str) -> String {
 
 #[tokio::test]
 async fn nothing_restricted_or_private_reaches_a_public_place() {
-    let logs = logs();
+    // Every log line of this test binary at info level and above.
+    let logs = support::logs::captured("info");
     let dir = tempfile::tempdir().unwrap();
     let mut demo = Demo::start_with(
         dir.path(),
@@ -383,7 +347,7 @@ async fn nothing_restricted_or_private_reaches_a_public_place() {
     assert!(pages[4].1.contains("BEGIN:VEVENT"), "{}", pages[4].1);
 
     // The logs at info level and above.
-    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logged = logs.text();
     assert!(logged.contains("action taken"), "{logged}");
     assert_clean("the logs", &logged);
 }

@@ -24,7 +24,7 @@ use pushbot::report::{markdown, IsoWeekId};
 use pushbot::rules::RuleSet;
 use pushbot::store::Store;
 use pushbot::web::WebData;
-use support::binary::{terminate, write_shipped_rules};
+use support::binary::{start_run, terminate, write_shipped_rules};
 use support::prometheus::{parse_prometheus, value};
 
 const LA: chrono_tz::Tz = chrono_tz::America::Los_Angeles;
@@ -443,53 +443,17 @@ async fn pushbot_summary_prints_the_week_and_writes_nothing() {
 async fn pushbot_run_also_serves_the_week_view() {
     let dir = tempfile::tempdir().unwrap();
     let demo = Demo::start(dir.path()).await.unwrap();
-    let rules = write_shipped_rules(dir.path());
-    // A free port: bind 0, note it, let go.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let demo_settings = std::fs::read_to_string(dir.path().join("pushbot.toml")).unwrap();
-    let config = dir.path().join("run.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "{demo_settings}\n[rules]\ndir = \"{}\"\n\n[web]\nlisten = \"127.0.0.1:{port}\"\n",
-            rules.display()
-        ),
-    )
-    .unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_pushbot"))
-        .arg("--config")
-        .arg(&config)
-        .arg("run")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(dir.path().join("run.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let bot = start_run(dir.path(), &[]).await;
+    let base = bot.base.clone();
     let client = reqwest::Client::new();
-    // Wait (give up after a minute: a guard, not a timed assertion) until
-    // the first cycle has fed the page.
-    let started = std::time::Instant::now();
-    let metrics = loop {
-        let answer = client.get(format!("{base}/metrics")).send().await;
-        if let Ok(answer) = answer {
-            let text = answer.text().await.unwrap();
-            if !text.contains("pushbot_cycles_total 0") {
-                break text;
-            }
-        }
-        if started.elapsed() > std::time::Duration::from_secs(60) {
-            let status = terminate(child);
-            panic!(
-                "pushbot run never served a cycle ({status}); log:\n{}",
-                std::fs::read_to_string(dir.path().join("run.log")).unwrap_or_default()
-            );
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let week: serde_json::Value = client
         .get(format!("{base}/week/2026-W49.json"))
         .send()
@@ -498,7 +462,7 @@ async fn pushbot_run_also_serves_the_week_view() {
         .json()
         .await
         .unwrap();
-    let status = terminate(child);
+    let status = terminate(bot.child);
     assert!(
         status.success(),
         "pushbot run did not stop cleanly: {status}"

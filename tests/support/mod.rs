@@ -5,7 +5,8 @@
 //! report fixtures of the report, web and browser tests; [`prometheus`]:
 //! reads `/metrics` (web, weekly); [`binary`]: for the tests that run the
 //! `pushbot` binary; [`ledger`]: what the bot left on the demo's bugs
-//! (cycle, late-write tests).
+//! (cycle, late-write tests); [`logs`]: the test binary's captured log
+//! lines (secrets, redaction).
 
 // `allow`, not `expect`: each test crate uses a different subset, so the
 // lint fires in some crates and not in others.
@@ -14,6 +15,7 @@
 pub mod binary;
 pub mod client;
 pub mod ledger;
+pub mod logs;
 pub mod prometheus;
 pub mod week;
 
