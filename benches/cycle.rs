@@ -626,19 +626,23 @@ struct LoadRow {
 }
 
 /// The load phase exactly as `Poller::refresh` does it on a cold start:
-/// the `[query]` search, every page, then the comments of the open bugs in
-/// one `Client::comments` call. A fresh client each run (cold connections,
-/// like the peer's fresh session).
+/// the `[query]` search and the search for pushes shipped lately
+/// (`poll::search_push_bugs`), every page, then the comments of the bugs
+/// kept in one `Client::comments` call. A fresh client each run (cold
+/// connections, like the peer's fresh session).
 async fn pushbot_load(settings: &Settings, sandbox: &SandboxHandle) -> anyhow::Result<LoadSample> {
     let client = Client::new(settings).context("building the client")?;
     let query = SearchQuery::from_settings(&settings.query);
+    let shipped = pushbot::poll::PollerOptions::from_settings(settings).shipped;
     let before = sandbox.request_counts();
     let t = Instant::now();
-    let found = client.search(&query).await.context("the push-bug search")?;
+    let found = pushbot::poll::search_push_bugs(&client, &query, &shipped, start_time())
+        .await
+        .context("the push-bug searches")?;
     let ids: Vec<BugId> = found
         .bugs
         .iter()
-        .filter(|b| b.open())
+        .filter(|b| shipped.keeps(&query, b, start_time()))
         .map(|b| b.id)
         .collect();
     let comments = client
@@ -818,9 +822,9 @@ fn print_load(rows: &[LoadRow]) {
     println!("### Load phase of a cold cycle, side by side with libmozdata\n");
     println!(
         "The reads before planning, on the sandbox (which, like stock 5.2, refuses comma-joined \
-         `ids`): pushbot as `Poller::refresh` does them on a cold start (the `[query]` search, \
-         {page} bugs a page, then the comments of the open bugs in batches of B, read \
-         concurrently), and bugbot's library libmozdata loading the same bugs and comments by id \
+         `ids`): pushbot as `Poller::refresh` does them on a cold start (the `[query]` search \
+         and the search for pushes shipped lately, {page} bugs a page, then the comments of \
+         the bugs kept in batches of B, read concurrently), and bugbot's library libmozdata loading the same bugs and comments by id \
          (`Bugzilla(bugids=…, bughandler=…, commenthandler=…)`, its default chunks of 100 and \
          worker threads). No client rate limit on either side; fresh connections each run; \
          median of {LOAD_RUNS} runs each. Requests are counted by the sandbox.\n",
