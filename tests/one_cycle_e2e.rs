@@ -8,7 +8,8 @@
 //!   request is due 24 hours before);
 //! - a SUMO hotfix (bug 806) shipped earlier that week (resolved FIXED on
 //!   Monday afternoon) still counts toward the week's large-release limit;
-//! - a new AMO push (bug 807) joins the week.
+//! - a new AMO push (bug 807) joins the week;
+//! - the Input lead's needinfo meets the overrun rule's on bug 804.
 //!
 //! The cycle must leave exactly: one reply per command, the signoff
 //! marker once (in the `signoff` reply), `webdev-signoff+` as the lead's go
@@ -24,7 +25,11 @@
 //! failed. With the executor's flag guard (`execute::guarded`, the bug read
 //! just before writing) also removed, the rule's request by name turned
 //! the lead's `webdev-signoff+` back into `?` from amo-lead, as on the real
-//! server (recordings 112–115), and the flag assertion failed too.
+//! server (recordings 112–115), and the flag assertion failed too. With
+//! the overrun rule's needinfo sent without `"new": true`, the lead's
+//! needinfo on bug 804 swallowed it (reconciled out as "already
+//! requested"; Bugzilla itself would have moved the lead's to the bot's
+//! requestee) and the needinfo assertion failed.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -166,6 +171,17 @@ async fn the_whole_week_in_one_cycle() {
         .sandbox
         .add_comment(801, AMO_DEV, "@pushbot signoff")
         .unwrap();
+    // The Input lead asks QA something on the (overdue) Input push: a
+    // person's needinfo, which the overrun rule's own needinfo must join,
+    // not move.
+    demo.sandbox.clock().set(t("2026-11-30 15:53"));
+    demo.sandbox
+        .update_bug(
+            804,
+            "input-lead@example.test",
+            &json!({"flags": [{"name": "needinfo", "status": "?", "requestee": WEBQA, "new": true}]}),
+        )
+        .unwrap();
     demo.sandbox.clock().set(t("2026-11-30 15:54"));
     let joined = demo
         .sandbox
@@ -218,6 +234,19 @@ async fn the_whole_week_in_one_cycle() {
     // open two hours later: the overrun rule says so.
     expected.insert(804, vec!["[pushbot overrun 2026-11-30]".to_string()]);
     assert_eq!(added(&before, &after), expected, "{after:#?}");
+    // The overrun rule's needinfo stands beside the lead's (a needinfo is
+    // always a new flag: by name, Bugzilla would move the lead's).
+    let needinfos: Vec<&String> = after[&804]
+        .iter()
+        .filter(|l| l.starts_with("flag needinfo"))
+        .collect();
+    assert_eq!(
+        needinfos,
+        vec![
+            &format!("flag needinfo? set by input-lead@example.test ({WEBQA})"),
+            &format!("flag needinfo? set by {BOT} (input-dev@example.test)"),
+        ]
+    );
 
     // The signoff marker once on the bug, in the reply to `signoff`.
     let signoff_marker = "[pushbot signoff request-2026-12-01]";
