@@ -12,9 +12,10 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use thiserror::Error;
 
-use crate::bugzilla::BugId;
+use crate::bugzilla::{Bug, BugId, Comment};
 use crate::bugzilla::{BugzillaError, Client};
-use crate::commands::{handle, CommandSettings};
+use crate::commands::handle::{self, Memberships};
+use crate::commands::CommandSettings;
 use crate::config::{ConfigError, Settings};
 use crate::plan::reconcile::{self, reconcile, BugState};
 use crate::plan::Action;
@@ -86,30 +87,31 @@ impl Decider {
 
     /// Every tracked bug read as a push (the summary's tracking bug is
     /// never a push, even when the query matches it).
-    /// A sign-off set by a member of `[push] signoff_groups` counts, as far
-    /// as this cycle's group lookups confirm it.
     pub fn pushes(&self, snapshot: &Snapshot) -> Vec<PushBug> {
-        let is_member = |login: &str, group: &str| match snapshot
-            .memberships
-            .get(&handle::Lookup::member(login, group))
-        {
-            Some(crate::commands::Membership::Member) => Some(true),
-            Some(crate::commands::Membership::NotMember) => Some(false),
-            _ => None,
-        };
         snapshot
             .bugs
             .values()
             .filter(|t| Some(t.bug.id.0) != self.summary.tracking_bug)
-            .map(|t| {
-                let mut push =
-                    push::extract(&t.bug, &t.comments, &self.push, &self.bot_login, self.tz);
-                if !self.push.signoff_groups.is_empty() {
-                    push::confirm_by_groups(&mut push, &self.push.signoff_groups, is_member);
-                }
-                push
-            })
+            .map(|t| self.push_of(&t.bug, &t.comments, &snapshot.memberships))
             .collect()
+    }
+
+    /// One bug read as a push. A sign-off set by a member of `[push]
+    /// signoff_groups` counts, as far as this cycle's group lookups
+    /// (`memberships`) confirm it.
+    fn push_of(&self, bug: &Bug, comments: &[Comment], memberships: &Memberships) -> PushBug {
+        let mut push = push::extract(bug, comments, &self.push, &self.bot_login, self.tz);
+        if !self.push.signoff_groups.is_empty() {
+            let is_member = |login: &str, group: &str| match memberships
+                .get(&handle::Lookup::member(login, group))
+            {
+                Some(crate::commands::Membership::Member) => Some(true),
+                Some(crate::commands::Membership::NotMember) => Some(false),
+                _ => None,
+            };
+            push::confirm_by_groups(&mut push, &self.push.signoff_groups, is_member);
+        }
+        push
     }
 
     /// The cycle's plan over the whole snapshot (week-wide conflicts need
@@ -126,16 +128,13 @@ impl Decider {
     pub fn decide(&self, snapshot: &Snapshot, now: DateTime<Utc>) -> Vec<Action> {
         let pushes = self.pushes(snapshot);
         let verdicts = rules::evaluate(&self.rules, &pushes, &self.push, self.tz, now);
-        let mut actions = self.answer_commands(snapshot, &pushes, &verdicts, now);
-
-        let projected;
-        let (pushes, verdicts) = if actions.iter().any(changes_bug) {
-            projected = self.project(snapshot, &actions, now);
-            let pushes = self.pushes(&projected);
-            let verdicts = rules::evaluate(&self.rules, &pushes, &self.push, self.tz, now);
-            (pushes, verdicts)
-        } else {
-            (pushes, verdicts)
+        let (mut actions, projected) = self.answer_commands(snapshot, &pushes, &verdicts, now);
+        let (pushes, verdicts) = match projected {
+            Some(pushes) => {
+                let verdicts = rules::evaluate(&self.rules, &pushes, &self.push, self.tz, now);
+                (pushes, verdicts)
+            }
+            None => (pushes, verdicts),
         };
 
         let due = summary::due(&self.summary, self.tz, now);
@@ -200,34 +199,18 @@ impl Decider {
         actions
     }
 
-    /// The snapshot as it will be once `replies` are written: their flag and
-    /// assignee changes made, their marked comments added.
-    fn project(&self, snapshot: &Snapshot, replies: &[Action], now: DateTime<Utc>) -> Snapshot {
-        let mut projected = snapshot.clone();
-        for reply in replies.iter().filter(|a| changes_bug(a)) {
-            if let Some(tracked) = projected.bugs.get_mut(&reply.key.bug) {
-                reconcile::apply(
-                    &mut tracked.bug,
-                    &mut tracked.comments,
-                    reply,
-                    &self.bot_login,
-                    now,
-                );
-            }
-        }
-        projected
-    }
-
     /// The replies to the command comments still unanswered (see
     /// [`commands::handle`]); comments whose membership lookups failed
-    /// wait for a later cycle.
+    /// wait for a later cycle. With them, when a reply changes its bug,
+    /// the pushes as the replies leave them (`reconcile::apply`: the
+    /// projection the rules are then evaluated on).
     fn answer_commands(
         &self,
         snapshot: &Snapshot,
         pushes: &[PushBug],
         verdicts: &[rules::Verdict],
         now: DateTime<Utc>,
-    ) -> Vec<Action> {
+    ) -> (Vec<Action>, Option<Vec<PushBug>>) {
         // `summary`: the week report's Markdown (what the rules find,
         // whether or not already said), of the push's week or the next,
         // for the readers of the bug it answers on.
@@ -243,6 +226,7 @@ impl Decider {
             ))
         };
         let mut actions = Vec::new();
+        let mut projected: Option<Vec<PushBug>> = None;
         for tracked in snapshot.bugs.values() {
             let id = tracked.bug.id;
             let waiting =
@@ -256,7 +240,6 @@ impl Decider {
             // `signoff`, must not ask for the sign-off just given).
             let mut bug = tracked.bug.clone();
             let mut comments = tracked.comments.clone();
-            let mut seen = pushes.to_vec();
             for comment in waiting {
                 // Oldest first; the rest wait for the next cycles.
                 if answered == self.commands.max_answers_per_bug {
@@ -267,7 +250,7 @@ impl Decider {
                     rules: &self.rules,
                     push_settings: &self.push,
                     tz: self.tz,
-                    pushes: &seen,
+                    pushes: projected.as_deref().unwrap_or(pushes),
                     verdicts,
                     memberships: &snapshot.memberships,
                     summary: &summary,
@@ -278,7 +261,8 @@ impl Decider {
                 };
                 if changes_bug(&action) {
                     reconcile::apply(&mut bug, &mut comments, &action, &self.bot_login, now);
-                    let push = push::extract(&bug, &comments, &self.push, &self.bot_login, self.tz);
+                    let push = self.push_of(&bug, &comments, &snapshot.memberships);
+                    let seen = projected.get_or_insert_with(|| pushes.to_vec());
                     if let Some(slot) = seen.iter_mut().find(|p| p.id == id) {
                         *slot = push;
                     }
@@ -287,7 +271,7 @@ impl Decider {
                 answered += 1;
             }
         }
-        actions
+        (actions, projected)
     }
 
     /// What the unanswered commands need looked up (group memberships,
