@@ -137,7 +137,8 @@ async fn search_skips_bad_bugs_and_keeps_unknown_fields() {
             {"id": 1, "summary": "ok", "cf_push_date": "2026-12-01", "brand_new_field": [1]},
             {"id": 2, "flags": "not a list"},
             {"summary": "no id at all"},
-            {"id": 3}
+            {"id": 3},
+            {"id": 4, "groups": ["websites-security"], "flags": "not a list"}
         ]})))
         .mount(&server)
         .await;
@@ -158,8 +159,15 @@ async fn search_skips_bad_bugs_and_keeps_unknown_fields() {
     // Missing fields get their defaults.
     assert_eq!(result.bugs[1].summary, "");
     assert!(result.bugs[1].flags.is_empty());
-    assert_eq!(result.skipped.len(), 2);
+    assert_eq!(result.skipped.len(), 3);
     assert_eq!(result.skipped[0].0, Some(BugId(2)));
+    // A restricted bug that does not parse is skipped without its id.
+    assert_eq!(result.skipped[2].0, None);
+    assert!(
+        result.skipped[2].1.starts_with("a restricted bug: "),
+        "{}",
+        result.skipped[2].1
+    );
     assert!(
         result.skipped[0].1.contains("flags"),
         "{}",

@@ -1220,11 +1220,29 @@ fn collect_bugs(values: Vec<Value>, result: &mut SearchResult, seen: &mut HashSe
                     Some(field) => format!("field `{field}` does not parse: {e}"),
                     None => format!("bug does not parse: {e}"),
                 };
+                // Restricted stays restricted (invariant 10), even for a bug
+                // that does not parse: when it has `groups` that are not an
+                // empty list, its id goes to the debug log only.
+                let public = value
+                    .get("groups")
+                    .is_none_or(|groups| groups.as_array().is_some_and(Vec::is_empty));
                 match id {
-                    Some(id) => tracing::warn!(bug = %id, reason = %reason, "skipping a bug"),
-                    None => tracing::warn!(reason = %reason, "skipping a bug without an id"),
+                    Some(id) if public => {
+                        tracing::warn!(bug = %id, reason = %reason, "skipping a bug");
+                        result.skipped.push((Some(id), reason));
+                    }
+                    Some(id) => {
+                        tracing::debug!(bug = %id, reason = %reason, "skipping a restricted bug");
+                        tracing::warn!(reason = %reason, "skipping a restricted bug (its id is in the debug log)");
+                        result
+                            .skipped
+                            .push((None, format!("a restricted bug: {reason}")));
+                    }
+                    None => {
+                        tracing::warn!(reason = %reason, "skipping a bug without an id");
+                        result.skipped.push((None, reason));
+                    }
                 }
-                result.skipped.push((id, reason));
             }
         }
     }
