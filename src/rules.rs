@@ -25,7 +25,8 @@ pub mod unscheduled;
 
 mod view;
 
-use std::collections::BTreeMap;
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -398,7 +399,7 @@ pub fn parse_rule(file: &Path, src: &str) -> Result<Rule, RuleError> {
     Ok(rule)
 }
 
-fn sample_context(rule: &Rule, template: &str) -> Value {
+fn sample_context(rule: &Rule, template: &str) -> minijinja::Value {
     let settings = PushSettings::default();
     let tz = chrono_tz::America::Los_Angeles;
     let pushes = sample_pushes(&settings, tz);
@@ -412,7 +413,9 @@ fn sample_context(rule: &Rule, template: &str) -> Value {
     };
     // One restricted push among the others, so that a template's
     // `restricted_others` branch is checked too.
-    context(&rule.name, &pushes[0], &pushes[1..], 1, extras, tz)
+    let view = |p: &PushBug| minijinja::Value::from_serialize(PushView::new(p, tz));
+    let others = pushes[1..].iter().map(view).collect();
+    context(&rule.name, view(&pushes[0]), others, 1, extras, tz)
 }
 
 /// The variables of a template: `bug` (the push the comment is posted
@@ -421,32 +424,27 @@ fn sample_context(rule: &Rule, template: &str) -> Value {
 /// count), `rule`, `tz`, and the kind's own.
 fn context(
     rule: &str,
-    push: &PushBug,
-    others: &[PushBug],
+    bug: minijinja::Value,
+    others: Vec<minijinja::Value>,
     restricted_others: usize,
     extras: Value,
     tz: Tz,
-) -> Value {
-    let mut map = serde_json::Map::new();
-    map.insert("rule".to_string(), Value::from(rule));
-    map.insert("tz".to_string(), Value::from(tz.name()));
-    map.insert("bug".to_string(), json(&PushView::new(push, tz)));
-    let others: Vec<Value> = others.iter().map(|p| json(&PushView::new(p, tz))).collect();
-    map.insert("others".to_string(), Value::Array(others));
-    map.insert(
-        "restricted_others".to_string(),
-        Value::from(restricted_others),
-    );
+) -> minijinja::Value {
+    let mut vars: Vec<(String, minijinja::Value)> = vec![
+        ("rule".to_string(), rule.into()),
+        ("tz".to_string(), tz.name().into()),
+        ("bug".to_string(), bug),
+        ("others".to_string(), minijinja::Value::from(others)),
+        ("restricted_others".to_string(), restricted_others.into()),
+    ];
     if let Value::Object(extra) = extras {
-        map.extend(extra);
+        vars.extend(
+            extra
+                .into_iter()
+                .map(|(k, v)| (k, minijinja::Value::from_serialize(v))),
+        );
     }
-    Value::Object(map)
-}
-
-fn json<T: serde::Serialize>(value: &T) -> Value {
-    // Serialising our own plain structs cannot fail; Null keeps the
-    // template's strict checks meaningful if it ever did.
-    serde_json::to_value(value).unwrap_or(Value::Null)
+    vars.into_iter().collect()
 }
 
 impl RuleSet {
@@ -563,23 +561,67 @@ pub(crate) struct Ctx<'a> {
     pub settings: &'a PushSettings,
     pub tz: Tz,
     pub now: DateTime<Utc>,
+    /// Position of each push in `pushes` by id: a lookup per verdict must
+    /// not walk every push (10,000 of them make that the whole cost).
+    index: HashMap<BugId, usize>,
+    /// Every rule's templates, parsed once per evaluation (`rule/name`)
+    /// rather than once per comment.
+    templates: minijinja::Environment<'static>,
+    /// Each push as templates see it (`bug`, an entry of `others`), built
+    /// the first time a comment needs it: a push named by many comments of
+    /// a crowded week is serialised once.
+    views: Vec<OnceCell<minijinja::Value>>,
 }
 
 impl<'a> Ctx<'a> {
     fn new(
+        rules: &RuleSet,
         pushes: &'a [PushBug],
         settings: &'a PushSettings,
         tz: Tz,
         now: DateTime<Utc>,
     ) -> Ctx<'a> {
+        let mut templates = environment();
+        for rule in &rules.rules {
+            for (name, source) in &rule.templates {
+                // Checked at load; one that fails here fails its render
+                // below with the engine's reason.
+                let _ = templates.add_template_owned(template_id(&rule.name, name), source.clone());
+            }
+        }
         Ctx {
             pushes,
             restrictions: Restrictions::of(pushes),
             settings,
             tz,
             now,
+            index: pushes.iter().enumerate().map(|(i, p)| (p.id, i)).collect(),
+            templates,
+            views: pushes.iter().map(|_| OnceCell::new()).collect(),
         }
     }
+
+    /// The push with id `bug`, if it is one of `pushes`.
+    pub fn push(&self, bug: BugId) -> Option<&'a PushBug> {
+        self.index.get(&bug).map(|&i| &self.pushes[i])
+    }
+
+    /// `bug` as templates see it, built once per evaluation.
+    fn view(&self, bug: BugId) -> Option<minijinja::Value> {
+        let i = *self.index.get(&bug)?;
+        let cell = self.views.get(i)?;
+        Some(
+            cell.get_or_init(|| {
+                minijinja::Value::from_serialize(PushView::new(&self.pushes[i], self.tz))
+            })
+            .clone(),
+        )
+    }
+}
+
+/// The name a rule's template has in [`Ctx::templates`].
+fn template_id(rule: &str, template: &str) -> String {
+    format!("{rule}/{template}")
 }
 
 /// "Already said": the reason a rule stays quiet because its marker is on
@@ -603,7 +645,7 @@ pub fn evaluate(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Vec<Verdict> {
-    let ctx = Ctx::new(pushes, settings, tz, now);
+    let ctx = Ctx::new(rules, pushes, settings, tz, now);
     let mut verdicts = Vec::new();
     for rule in &rules.rules {
         let decisions: Vec<Decision> = match &rule.kind {
@@ -645,11 +687,7 @@ fn respect_snooze(kind: &RuleKind, ctx: &Ctx<'_>, d: Decision) -> Decision {
     if d.post.is_none() || !is_nag(kind) {
         return d;
     }
-    let until = ctx
-        .pushes
-        .iter()
-        .find(|p| p.id == d.bug)
-        .and_then(|p| p.snoozed_until(ctx.now));
+    let until = ctx.push(d.bug).and_then(|p| p.snoozed_until(ctx.now));
     match until {
         Some(until) => Decision::quiet(
             d.bug,
@@ -676,8 +714,8 @@ pub fn signoff_request(
     now: DateTime<Utc>,
     bug: BugId,
 ) -> Option<Verdict> {
-    let ctx = Ctx::new(pushes, settings, tz, now);
-    let push = pushes.iter().find(|p| p.id == bug)?;
+    let ctx = Ctx::new(rules, pushes, settings, tz, now);
+    let push = ctx.push(bug)?;
     rules.rules.iter().find_map(|rule| match &rule.kind {
         RuleKind::Signoff(p) => Some(render(rule, &ctx, signoff::request_now(p, &ctx, push))),
         _ => None,
@@ -784,25 +822,21 @@ fn render(rule: &Rule, ctx: &Ctx<'_>, d: Decision) -> Verdict {
             action: None,
         };
     };
-    let push = ctx.pushes.iter().find(|p| p.id == d.bug);
+    let push = ctx.push(d.bug);
     // The comment goes on `push`: it names only the other pushes its
     // readers may see, and counts the rest.
     let audience = Audience::of_bug(push.map(|p| p.groups.as_slice()).unwrap_or_default());
     let named = ctx.restrictions.name(&audience, &post.others);
-    let others: Vec<PushBug> = named
-        .shown
-        .iter()
-        .filter_map(|id| ctx.pushes.iter().find(|p| p.id == *id).cloned())
-        .collect();
-    let source = rule.templates.get(post.template);
-    let rendered = match (push, source) {
-        (Some(push), Some(source)) => environment()
-            .render_named_str(
-                post.template,
-                source,
-                context(&rule.name, push, &others, named.hidden, post.extras, ctx.tz),
-            )
-            .map_err(|e| format!("template `{}` failed: {e}", post.template)),
+    let rendered = match (push, ctx.view(d.bug)) {
+        (Some(_), Some(bug)) => {
+            let others: Vec<minijinja::Value> =
+                named.shown.iter().filter_map(|id| ctx.view(*id)).collect();
+            let vars = context(&rule.name, bug, others, named.hidden, post.extras, ctx.tz);
+            ctx.templates
+                .get_template(&template_id(&rule.name, post.template))
+                .and_then(|t| t.render(vars))
+                .map_err(|e| format!("template `{}` failed: {e}", post.template))
+        }
         _ => Err(format!("template `{}` or bug missing", post.template)),
     };
     match rendered {

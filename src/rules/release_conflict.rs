@@ -318,6 +318,79 @@ pub fn findings(
     out
 }
 
+/// Large and small releases counted per ISO week (by its Monday) and per
+/// day: what [`propose`] checks a trial date against, so that trying a
+/// slot costs two lookups instead of recounting the week (a week of 1,000
+/// pushes would otherwise cost each of them a pass over all the others).
+#[derive(Debug, Default)]
+pub(crate) struct Counts {
+    weeks: BTreeMap<NaiveDate, Tally>,
+    days: BTreeMap<NaiveDate, Tally>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    large: u32,
+    small: u32,
+}
+
+impl Tally {
+    fn add(&mut self, size: SizeClass, by: i32) {
+        let slot = match size {
+            SizeClass::Large => &mut self.large,
+            SizeClass::Small => &mut self.small,
+            SizeClass::ContentOnly => return,
+        };
+        *slot = slot.saturating_add_signed(by);
+    }
+}
+
+fn monday_of(date: NaiveDate) -> NaiveDate {
+    date - Duration::days(i64::from(date.weekday().num_days_from_monday()))
+}
+
+impl Counts {
+    pub(crate) fn of(entries: &[Entry]) -> Counts {
+        let mut counts = Counts::default();
+        for e in entries {
+            counts
+                .weeks
+                .entry(monday_of(e.date))
+                .or_default()
+                .add(e.size, 1);
+            counts.days.entry(e.date).or_default().add(e.size, 1);
+        }
+        counts
+    }
+
+    /// Whether a push of `size` on `date` keeps every limit of its week
+    /// and day, `own` (the push's current entry, if counted) taken out
+    /// first: the same answer as `conflicts` over the others plus the
+    /// trial, which the tests check.
+    fn fits(&self, p: &Params, own: Option<&Entry>, date: NaiveDate, size: SizeClass) -> bool {
+        let tally = |map: &BTreeMap<NaiveDate, Tally>, at: NaiveDate, same: bool| {
+            let mut t = map.get(&at).copied().unwrap_or_default();
+            if let Some(own) = own.filter(|_| same) {
+                t.add(own.size, -1);
+            }
+            t.add(size, 1);
+            t
+        };
+        let week = tally(
+            &self.weeks,
+            monday_of(date),
+            own.is_some_and(|o| monday_of(o.date) == monday_of(date)),
+        );
+        let day = tally(&self.days, date, own.is_some_and(|o| o.date == date));
+        let week_ok = week.large <= p.max_large_per_week
+            && week.small <= p.max_small_per_week
+            && week.large + week.small <= p.max_per_week;
+        let day_ok = (p.allow_large_and_small_same_day || day.large == 0 || day.small == 0)
+            && day.large + day.small <= p.max_per_day;
+        week_ok && day_ok
+    }
+}
+
 /// The earliest window slot where `bug` (of `size`) would be in no
 /// conflict, the others staying where they are. It is after `now` and not
 /// before the day the push is planned for (a release is rarely ready
@@ -326,26 +399,16 @@ pub fn findings(
 fn propose(
     p: &Params,
     ctx: &Ctx<'_>,
-    entries: &[Entry],
-    bug: BugId,
+    counts: &Counts,
+    own: Option<&Entry>,
     size: SizeClass,
     planned: NaiveDate,
 ) -> Option<DateTime<Utc>> {
     let window = &ctx.settings.window;
     let today = clock::local_date(ctx.now, ctx.tz).max(planned);
-    let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+    let monday = monday_of(today);
     for w in 0..i64::from(p.slot_search_weeks) {
         let week_start = monday + Duration::weeks(w);
-        // Whether a trial date conflicts depends only on its ISO week (its
-        // day lies inside it), so only that week's entries are counted: the
-        // same answer as counting every push, without a cost that grows
-        // with the square of the number of pushes.
-        let week_end = week_start + Duration::weeks(1);
-        let others: Vec<Entry> = entries
-            .iter()
-            .filter(|e| e.bug != bug && e.date >= week_start && e.date < week_end)
-            .copied()
-            .collect();
         for days in [&window.days, &window.if_needed_days] {
             for d in 0..7 {
                 let date = week_start + Duration::days(d);
@@ -360,9 +423,7 @@ fn propose(
                 if at <= ctx.now {
                     continue;
                 }
-                let mut trial = others.clone();
-                trial.push(Entry { bug, date, size });
-                if !conflicts(p, &trial).contains_key(&bug) {
+                if counts.fits(p, own, date, size) {
                     return Some(at);
                 }
             }
@@ -433,9 +494,14 @@ fn already_named(
 pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>) -> Vec<Decision> {
     let entries = entries(ctx.pushes, ctx.tz);
     let found = conflicts(p, &entries);
+    let counts = Counts::of(&entries);
+    let own: BTreeMap<BugId, &Entry> = entries.iter().map(|e| (e.bug, e)).collect();
     ctx.pushes
         .iter()
-        .map(|push| decide_one(p, rule, ctx, push, &entries, &found))
+        .map(|push| {
+            let own = own.get(&push.id).copied();
+            decide_one(p, rule, ctx, push, (&counts, own), &found)
+        })
         .collect()
 }
 
@@ -444,7 +510,7 @@ fn decide_one(
     rule: &str,
     ctx: &Ctx<'_>,
     push: &PushBug,
-    entries: &[Entry],
+    (counts, own): (&Counts, Option<&Entry>),
     found: &BTreeMap<BugId, Conflict>,
 ) -> Decision {
     let quiet = |reason: String| Decision::quiet(push.id, reason);
@@ -476,7 +542,7 @@ fn decide_one(
         return quiet(said);
     }
     let planned = clock::local_date(at, ctx.tz);
-    let slot = propose(p, ctx, entries, push.id, push.size, planned);
+    let slot = propose(p, ctx, counts, own, push.size, planned);
     Decision::fire(
         push.id,
         format!(
@@ -842,6 +908,39 @@ mod tests {
                     prop_assert_eq!(found.contains_key(&e.bug), over, "bug {} in {}", e.bug, week);
                 }
             }
+        }
+
+        /// The counted check `propose` makes is the full recount it
+        /// replaced: the others where they are plus the trial date.
+        #[test]
+        fn counts_fit_exactly_when_a_recount_finds_no_conflict(
+            raw in entry_strategy(),
+            moved in 0usize..12,
+            trial_day in 0u8..14,
+            large in any::<bool>(),
+            allow_mix in any::<bool>(),
+            max_day in 1u32..4,
+        ) {
+            let p = Params {
+                max_per_day: max_day,
+                allow_large_and_small_same_day: allow_mix,
+                ..Params::default()
+            };
+            let start = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+            let entries: Vec<Entry> = raw.iter().enumerate().map(|(i, (day, large))| Entry {
+                bug: BugId(i as u64 + 1),
+                date: start + Duration::days(i64::from(*day)),
+                size: if *large { Large } else { Small },
+            }).collect();
+            // The bug tried: one of the entries, or a push not counted yet.
+            let bug = BugId(moved as u64 + 1);
+            let own = entries.iter().find(|e| e.bug == bug);
+            let size = if large { Large } else { Small };
+            let date = start + Duration::days(i64::from(trial_day));
+            let mut trial: Vec<Entry> = entries.iter().filter(|e| e.bug != bug).copied().collect();
+            trial.push(Entry { bug, date, size });
+            let recount = !conflicts(&p, &trial).contains_key(&bug);
+            prop_assert_eq!(Counts::of(&entries).fits(&p, own, date, size), recount);
         }
 
         #[test]
