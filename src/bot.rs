@@ -214,15 +214,18 @@ impl Decider {
         // `summary`: the week report's Markdown (what the rules find,
         // whether or not already said), of the push's week or the next,
         // for the readers of the bug it answers on.
-        let findings = rules::findings(&self.rules, pushes, &self.push, self.tz);
+        // Only a `summary` reply needs them: most cycles answer none.
+        let findings = std::cell::OnceCell::new();
         let summary = |push: &PushBug, next: bool| {
+            let findings =
+                findings.get_or_init(|| rules::findings(&self.rules, pushes, &self.push, self.tz));
             let mut week = IsoWeekId::of_instant(push.at().unwrap_or(now), self.tz);
             if next {
                 week = week.next();
             }
             let ctx = self.report_context(now, Audience::of_bug(&push.groups));
             crate::report::markdown::render(&crate::report::week_report(
-                pushes, &findings, week, &ctx,
+                pushes, findings, week, &ctx,
             ))
         };
         let mut actions = Vec::new();

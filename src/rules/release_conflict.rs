@@ -412,7 +412,11 @@ fn propose(
         for days in [&window.days, &window.if_needed_days] {
             for d in 0..7 {
                 let date = week_start + Duration::days(d);
-                if date < today || !days.contains(&date.weekday()) {
+                // The counts first: they are cheaper than the time zone.
+                if date < today
+                    || !days.contains(&date.weekday())
+                    || !counts.fits(p, own, date, size)
+                {
                     continue;
                 }
                 let Ok((at, _)) =
@@ -420,10 +424,7 @@ fn propose(
                 else {
                     continue;
                 };
-                if at <= ctx.now {
-                    continue;
-                }
-                if counts.fits(p, own, date, size) {
+                if at > ctx.now {
                     return Some(at);
                 }
             }
