@@ -6,6 +6,7 @@
 //! before the first cycle, so a wrong setting stops the bot at once instead
 //! of surfacing later as a stream of 401s.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -19,13 +20,17 @@ use crate::commands::CommandSettings;
 use crate::config::{ConfigError, Settings};
 use crate::plan::reconcile::{self, reconcile, BugState};
 use crate::plan::Action;
-use crate::poll::{MembershipNeeds, Planner, Poller, PollerOptions, Snapshot};
+use crate::poll::{MembershipNeeds, Planner, Poller, PollerOptions, Snapshot, TrackedBug};
 use crate::push::{self, PushBug, PushSettings};
 use crate::redact::Audience;
 use crate::report::summary::{self, SummarySettings};
 use crate::report::{IsoWeekId, ReportContext, WeekReport};
 use crate::rules::{self, RuleSet};
 use crate::store::{Store, StoreError};
+
+mod memo;
+
+pub use memo::Memo;
 
 /// Why the bot could not start.
 #[derive(Debug, Error)]
@@ -126,15 +131,45 @@ impl Decider {
     /// cycle. Reconciliation then checks every action against the bug and
     /// against the actions before it.
     pub fn decide(&self, snapshot: &Snapshot, now: DateTime<Utc>) -> Vec<Action> {
-        let pushes = self.pushes(snapshot);
-        let verdicts = rules::evaluate(&self.rules, &pushes, &self.push, self.tz, now);
-        let (mut actions, projected) = self.answer_commands(snapshot, &pushes, &verdicts, now);
-        let (pushes, verdicts) = match projected {
+        self.decide_with(&mut Memo::default(), snapshot, now)
+    }
+
+    /// [`Decider::decide`], keeping in `memo` what still holds next cycle
+    /// (see [`Memo`]): the same plan, at a fraction of the cost when few
+    /// bugs changed. The poller's planner keeps one memo for its life.
+    pub fn decide_with(
+        &self,
+        memo: &mut Memo,
+        snapshot: &Snapshot,
+        now: DateTime<Utc>,
+    ) -> Vec<Action> {
+        let tracking = self.summary.tracking_bug;
+        memo.refresh(
+            &self.rules,
+            snapshot
+                .bugs
+                .values()
+                .filter(|t| Some(t.bug.id.0) != tracking),
+            &snapshot.memberships,
+            |t| self.push_of(&t.bug, &t.comments, &snapshot.memberships),
+        );
+        let decided = {
+            let memo = &*memo;
+            let due = |r: usize, i: usize| memo.due(&self.rules, r, i, now);
+            rules::evaluate_some(&self.rules, memo.pushes(), &self.push, self.tz, now, &due)
+        };
+        let verdicts = memo.remember(decided);
+        let memo = &mut *memo;
+        let (mut actions, projected, idle) =
+            self.answer_commands(snapshot, memo.pushes(), &verdicts, now, &|t| {
+                memo.no_commands(t)
+            });
+        let (pushes, verdicts): (Cow<'_, [PushBug]>, _) = match projected {
             Some(pushes) => {
                 let verdicts = rules::evaluate(&self.rules, &pushes, &self.push, self.tz, now);
-                (pushes, verdicts)
+                (Cow::Owned(pushes), verdicts)
             }
-            None => (pushes, verdicts),
+            None => (Cow::Borrowed(memo.pushes()), verdicts),
         };
 
         let due = summary::due(&self.summary, self.tz, now);
@@ -175,9 +210,14 @@ impl Decider {
             }
         }
 
-        let states: BTreeMap<BugId, BugState<'_>> = snapshot
-            .bugs
+        drop(pushes);
+        for tracked in idle {
+            memo.set_no_commands(tracked);
+        }
+        // The bugs the plan touches, as read.
+        let states: BTreeMap<BugId, BugState<'_>> = actions
             .iter()
+            .filter_map(|a| snapshot.bugs.get_key_value(&a.key.bug))
             .map(|(id, t)| {
                 let state = BugState {
                     bug: &t.bug,
@@ -204,13 +244,14 @@ impl Decider {
     /// wait for a later cycle. With them, when a reply changes its bug,
     /// the pushes as the replies leave them (`reconcile::apply`: the
     /// projection the rules are then evaluated on).
-    fn answer_commands(
+    fn answer_commands<'s>(
         &self,
-        snapshot: &Snapshot,
+        snapshot: &'s Snapshot,
         pushes: &[PushBug],
         verdicts: &[rules::Verdict],
         now: DateTime<Utc>,
-    ) -> (Vec<Action>, Option<Vec<PushBug>>) {
+        idle: &dyn Fn(&TrackedBug) -> bool,
+    ) -> (Vec<Action>, Option<Vec<PushBug>>, Vec<&'s TrackedBug>) {
         // `summary`: the week report's Markdown (what the rules find,
         // whether or not already said), of the push's week or the next,
         // for the readers of the bug it answers on.
@@ -230,11 +271,16 @@ impl Decider {
         };
         let mut actions = Vec::new();
         let mut projected: Option<Vec<PushBug>> = None;
+        let mut none_waiting = Vec::new();
         for tracked in snapshot.bugs.values() {
+            if idle(tracked) {
+                continue;
+            }
             let id = tracked.bug.id;
             let waiting =
                 handle::unanswered(id, &tracked.comments, &self.bot_login, &self.commands, now);
             if waiting.is_empty() {
+                none_waiting.push(tracked);
                 continue;
             }
             let mut answered = 0;
@@ -274,7 +320,7 @@ impl Decider {
                 answered += 1;
             }
         }
-        (actions, projected)
+        (actions, projected, none_waiting)
     }
 
     /// What the unanswered commands need looked up (group memberships,
@@ -377,7 +423,16 @@ impl Decider {
 
     /// The planner closure the poller calls every cycle.
     pub fn into_planner(self) -> Planner {
-        Box::new(move |snapshot, now| self.decide(snapshot, now))
+        let memo = std::sync::Mutex::new(Memo::default());
+        Box::new(move |snapshot, now| {
+            // A poisoned memo is only a lost speed-up: start a new one.
+            let mut memo = memo.lock().unwrap_or_else(|poisoned| {
+                let mut memo = poisoned.into_inner();
+                *memo = Memo::default();
+                memo
+            });
+            self.decide_with(&mut memo, snapshot, now)
+        })
     }
 }
 

@@ -641,8 +641,14 @@ impl PushBug {
     /// (their [`SNOOZE_MARKER`] lines), the latest one winning: Bugzilla
     /// is the ledger, so a lost state file loses no snooze.
     pub fn snoozed_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.snooze_end().filter(|until| *until > now)
+    }
+
+    /// When the last snooze set on the bug ends, past or not (`None`: never
+    /// snoozed, or `unsnooze` since).
+    pub fn snooze_end(&self) -> Option<DateTime<Utc>> {
         let last = self.markers_of(SNOOZE_MARKER).last()?;
-        parse_snooze_discriminator(&last.discriminator).filter(|until| *until > now)
+        parse_snooze_discriminator(&last.discriminator)
     }
 }
 

@@ -23,6 +23,7 @@ pub mod release_conflict;
 pub mod signoff;
 pub mod unscheduled;
 
+mod now;
 mod view;
 
 use std::cell::OnceCell;
@@ -41,6 +42,7 @@ use crate::plan::{Action, ActionKey};
 use crate::push::{PushBug, PushSettings};
 use crate::redact::{Audience, Restrictions};
 
+pub use now::{Horizon, Now};
 pub use view::{sample_pushes, PushView};
 
 /// A problem in a rule file: where and why.
@@ -560,7 +562,9 @@ pub(crate) struct Ctx<'a> {
     pub restrictions: Restrictions,
     pub settings: &'a PushSettings,
     pub tz: Tz,
-    pub now: DateTime<Utc>,
+    /// The instant of the evaluation; comparing with it records until when
+    /// the decision holds ([`Now`]).
+    pub now: Now,
     /// Position of each push in `pushes` by id: a lookup per verdict must
     /// not walk every push (10,000 of them make that the whole cost).
     index: HashMap<BugId, usize>,
@@ -594,7 +598,7 @@ impl<'a> Ctx<'a> {
             restrictions: Restrictions::of(pushes),
             settings,
             tz,
-            now,
+            now: Now::new(now),
             index: pushes.iter().enumerate().map(|(i, p)| (p.id, i)).collect(),
             templates,
             views: pushes.iter().map(|_| OnceCell::new()).collect(),
@@ -645,31 +649,87 @@ pub fn evaluate(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Vec<Verdict> {
+    evaluate_some(rules, pushes, settings, tz, now, &|_, _| true)
+        .into_iter()
+        .map(|(_, _, verdict, _)| verdict)
+        .collect()
+}
+
+/// One decision of [`evaluate_some`]: the rule's index in the set, the
+/// push's index in `pushes`, the verdict, and until when it holds if the
+/// push does not change (a firing verdict holds only now: it is acted on,
+/// or decided again).
+pub type Decided = (usize, usize, Verdict, Horizon);
+
+/// [`evaluate`] for the (rule, push) pairs `due` names, by their indexes,
+/// each with its horizon ([`Now`]): what the planner needs to keep quiet
+/// decisions across cycles (`bot::memo`). A rule that compares pushes
+/// with each other ([`compares_pushes`]) is decided for every push when
+/// any is due, and each of its decisions gets the horizon of the whole
+/// pass.
+pub fn evaluate_some(
+    rules: &RuleSet,
+    pushes: &[PushBug],
+    settings: &PushSettings,
+    tz: Tz,
+    now: DateTime<Utc>,
+    due: &dyn Fn(usize, usize) -> bool,
+) -> Vec<Decided> {
     let ctx = Ctx::new(rules, pushes, settings, tz, now);
-    let mut verdicts = Vec::new();
-    for rule in &rules.rules {
-        let decisions: Vec<Decision> = match &rule.kind {
-            RuleKind::ReleaseConflict(p) => release_conflict::decide(p, &rule.name, &ctx),
+    let mut out = Vec::new();
+    for (r, rule) in rules.rules.iter().enumerate() {
+        let decisions: Vec<(usize, Decision, Horizon)> = match &rule.kind {
+            RuleKind::ReleaseConflict(p) => {
+                if !(0..pushes.len()).any(|i| due(r, i)) {
+                    continue;
+                }
+                ctx.now.start();
+                let all = release_conflict::decide(p, &rule.name, &ctx);
+                let horizon = ctx.now.horizon();
+                all.into_iter()
+                    .enumerate()
+                    .map(|(i, d)| (i, d, horizon))
+                    .collect()
+            }
             kind => pushes
                 .iter()
-                .map(|push| match kind {
-                    RuleKind::NoOwner(p) => no_owner::decide(p, &rule.name, &ctx, push),
-                    RuleKind::Signoff(p) => signoff::decide(p, &rule.name, &ctx, push),
-                    RuleKind::PushWindow(p) => push_window::decide(p, &rule.name, &ctx, push),
-                    RuleKind::Unscheduled(p) => unscheduled::decide(p, &rule.name, &ctx, push),
-                    RuleKind::Overrun(p) => overrun::decide(p, &rule.name, &ctx, push),
-                    RuleKind::ReleaseConflict(_) => {
-                        Decision::quiet(push.id, "evaluated for all pushes at once")
-                    }
+                .enumerate()
+                .filter(|(i, _)| due(r, *i))
+                .map(|(i, push)| {
+                    ctx.now.start();
+                    let d = match kind {
+                        RuleKind::NoOwner(p) => no_owner::decide(p, &rule.name, &ctx, push),
+                        RuleKind::Signoff(p) => signoff::decide(p, &rule.name, &ctx, push),
+                        RuleKind::PushWindow(p) => push_window::decide(p, &rule.name, &ctx, push),
+                        RuleKind::Unscheduled(p) => unscheduled::decide(p, &rule.name, &ctx, push),
+                        RuleKind::Overrun(p) => overrun::decide(p, &rule.name, &ctx, push),
+                        RuleKind::ReleaseConflict(_) => {
+                            Decision::quiet(push.id, "evaluated for all pushes at once")
+                        }
+                    };
+                    (i, d, ctx.now.horizon())
                 })
                 .collect(),
         };
-        for d in decisions {
+        for (i, d, horizon) in decisions {
+            // The snooze check reads the time too: the earlier horizon wins.
+            ctx.now.start();
             let d = respect_snooze(&rule.kind, &ctx, d);
-            verdicts.push(render(rule, &ctx, d));
+            let mut horizon = horizon.min(ctx.now.horizon());
+            let verdict = render(rule, &ctx, d);
+            if verdict.fires {
+                horizon = Horizon::Until(now);
+            }
+            out.push((r, i, verdict, horizon));
         }
     }
-    verdicts
+    out
+}
+
+/// Whether a rule kind decides about a push from the other pushes too
+/// (`release_conflict`): its decisions change when any push changes.
+pub fn compares_pushes(kind: &RuleKind) -> bool {
+    matches!(kind, RuleKind::ReleaseConflict(_))
 }
 
 /// Whether a rule kind is a nag, which the `snooze` command silences:
@@ -687,7 +747,10 @@ fn respect_snooze(kind: &RuleKind, ctx: &Ctx<'_>, d: Decision) -> Decision {
     if d.post.is_none() || !is_nag(kind) {
         return d;
     }
-    let until = ctx.push(d.bug).and_then(|p| p.snoozed_until(ctx.now));
+    let until = ctx
+        .push(d.bug)
+        .and_then(PushBug::snooze_end)
+        .filter(|until| ctx.now.is_before(*until));
     match until {
         Some(until) => Decision::quiet(
             d.bug,

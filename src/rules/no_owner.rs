@@ -136,15 +136,16 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
         .filter(|m| m.discriminator.starts_with("nag-"))
         .collect();
     let n = u32::try_from(nags.len()).unwrap_or(u32::MAX);
-    let near = push
-        .at()
-        .is_some_and(|at| at - ctx.now <= Duration::hours(i64::from(p.near_push_hours)));
+    let near = push.at().is_some_and(|at| {
+        ctx.now
+            .is_at_or_after(at - Duration::hours(i64::from(p.near_push_hours)))
+    });
     let cap = Duration::hours(i64::from(p.near_push_renag_hours));
     let due = match nags.last() {
-        None if near => ctx.now,
+        None if near => ctx.now.get(),
         None => match push.created {
             Some(created) => created + Duration::hours(i64::from(p.grace_hours)),
-            None => ctx.now,
+            None => ctx.now.get(),
         },
         Some(last) => {
             let wait = wait_after(p, n);
@@ -163,7 +164,7 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
         }
     };
     if let Some(human) = push.last_human_comment {
-        if ctx.now < human + cadence && ctx.now >= due {
+        if ctx.now.is_before(human + cadence) && ctx.now.is_at_or_after(due) {
             return quiet(format!(
                 "no owner ({}), but a person commented {} (within the {} h nag cadence); next nag not before {}{near_note}",
                 push.assignee,
@@ -173,7 +174,7 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
             ));
         }
     }
-    if ctx.now < due {
+    if ctx.now.is_before(due) {
         return quiet(format!(
             "no owner ({}), {} nag(s) so far; next one due {}{near_note}",
             push.assignee,

@@ -62,7 +62,7 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
         return quiet(format!("opted out ({})", ctx.settings.opt_out_tag));
     }
     let end = at + Duration::minutes(i64::from(p.outage_window_minutes));
-    if ctx.now < end {
+    if ctx.now.is_before(end) {
         return quiet(format!(
             "the outage window ends {}",
             clock::format_local(end, ctx.tz)

@@ -47,7 +47,7 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
     let Some(at) = push.at() else {
         return quiet("no push date");
     };
-    if at < ctx.now {
+    if ctx.now.is_after(at) {
         return quiet("the push time has passed");
     }
     let window = &ctx.settings.window;

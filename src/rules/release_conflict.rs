@@ -405,7 +405,7 @@ fn propose(
     planned: NaiveDate,
 ) -> Option<DateTime<Utc>> {
     let window = &ctx.settings.window;
-    let today = clock::local_date(ctx.now, ctx.tz).max(planned);
+    let today = clock::local_date(ctx.now.get(), ctx.tz).max(planned);
     let monday = monday_of(today);
     for w in 0..i64::from(p.slot_search_weeks) {
         let week_start = monday + Duration::weeks(w);
@@ -424,7 +424,7 @@ fn propose(
                 else {
                     continue;
                 };
-                if at > ctx.now {
+                if ctx.now.is_before(at) {
                     return Some(at);
                 }
             }
@@ -528,7 +528,7 @@ fn decide_one(
     if push.status == PushStatus::Done {
         return quiet(format!("done; still counted for {week}"));
     }
-    if at < ctx.now {
+    if ctx.now.is_after(at) {
         return quiet("the push time has passed".to_string());
     }
     let Some(conflict) = found.get(&push.id) else {

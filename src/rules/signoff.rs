@@ -136,9 +136,9 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
     if missing.is_empty() {
         return quiet("signed off and checklist confirmed".to_string());
     }
-    if ctx.now >= at {
+    if ctx.now.is_at_or_after(at) {
         let until = at + Duration::hours(i64::from(p.missed_within_hours));
-        if ctx.now >= until {
+        if ctx.now.is_at_or_after(until) {
             return quiet(format!(
                 "the push time passed more than {} hours ago without sign-off; no longer reported",
                 p.missed_within_hours
@@ -161,7 +161,7 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
         );
     }
     let from = at - Duration::hours(i64::from(p.lead_hours));
-    if ctx.now < from {
+    if ctx.now.is_before(from) {
         return quiet(format!(
             "sign-off will be requested from {}",
             clock::format_local(from, ctx.tz)

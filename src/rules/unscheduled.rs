@@ -46,7 +46,7 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
     }
     if let Some(created) = push.created {
         let due = created + Duration::hours(i64::from(p.after_hours));
-        if ctx.now < due {
+        if ctx.now.is_before(due) {
             return quiet(format!("unscheduled; will ask after {}", due.to_rfc3339()));
         }
     }
