@@ -13,8 +13,10 @@ use std::fmt;
 
 use crate::bugzilla::{BugId, BugUpdate};
 
+pub mod merge;
 pub mod reconcile;
 
+pub use merge::{merge, Change};
 pub use reconcile::reconcile;
 
 /// Marker names the bot uses for something other than a rule: command

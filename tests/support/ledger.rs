@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use pushbot::demo::BOT_LOGIN;
 use pushbot::sandbox::SandboxHandle;
 
-/// What the bot has left in Bugzilla, per bug: its comments (by marker),
+/// What the bot has left in Bugzilla, per bug: every marker of its
+/// comments (a comment carries one per section),
 /// its flags (name, status, requestee) and the assignee, sorted.
 pub fn ledger(sandbox: &SandboxHandle) -> BTreeMap<u64, Vec<String>> {
     let mut out = BTreeMap::new();
@@ -17,9 +18,13 @@ pub fn ledger(sandbox: &SandboxHandle) -> BTreeMap<u64, Vec<String>> {
             if c.creator != BOT_LOGIN {
                 continue;
             }
+            // One comment carries a section per action, each with its
+            // marker lines: every marker counts.
             let markers = pushbot::plan::markers_in(&c.text);
-            assert_eq!(markers.len(), 1, "bug {id}: one marker per bot comment");
-            lines.push(format!("[pushbot {} {}]", markers[0].0, markers[0].1));
+            assert!(!markers.is_empty(), "bug {id}: a bot comment without a marker");
+            for (rule, key) in markers {
+                lines.push(format!("[pushbot {rule} {key}]"));
+            }
         }
         for f in sandbox.flags(id) {
             if f.setter == BOT_LOGIN {
