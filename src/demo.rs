@@ -395,9 +395,7 @@ fn new_rows(sandbox: &SandboxHandle, before: &Written, after: &Written) -> Vec<R
                 let first = section
                     .text
                     .lines()
-                    .find(|l| {
-                        !l.trim().is_empty() && !l.starts_with("(In reply to comment #")
-                    })
+                    .find(|l| !l.trim().is_empty() && !l.starts_with("(In reply to comment #"))
                     .unwrap_or("")
                     .to_string();
                 let mut did = first;

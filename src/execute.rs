@@ -80,6 +80,7 @@
 //! Must not: decide what to do (the planner does), write to Bugzilla
 //! without the marker check, or write a bug twice in one call.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -265,12 +266,11 @@ impl<'a> Executor<'a> {
                 continue;
             }
             if action.comment.is_some() {
-                if !fresh.comments.contains_key(&bug) {
-                    match self.client.comments(&[bug], None).await {
-                        Ok(found) => {
-                            let list = found.get(&bug).cloned().unwrap_or_default();
-                            fresh.comments.insert(bug, list);
-                        }
+                // A bug the batch did not return is read on its own, once.
+                let list = match fresh.comments.entry(bug) {
+                    Entry::Occupied(known) => known.into_mut(),
+                    Entry::Vacant(slot) => match self.client.comments(&[bug], None).await {
+                        Ok(mut found) => slot.insert(found.remove(&bug).unwrap_or_default()),
                         Err(e) => {
                             report.errors.push(problem(
                                 action.log_bug(),
@@ -280,11 +280,16 @@ impl<'a> Executor<'a> {
                             unreadable.insert(bug);
                             continue;
                         }
-                    }
-                }
-                let list = fresh.comments.get(&bug).map_or(&[][..], Vec::as_slice);
+                    },
+                };
                 if let Some(comment_id) = marked_by(list, &action.key, &self.options.bot_login) {
-                    self.record(action, Some(comment_id), now, Outcome::FoundMarker, &mut report);
+                    self.record(
+                        action,
+                        Some(comment_id),
+                        now,
+                        Outcome::FoundMarker,
+                        &mut report,
+                    );
                     self.record_carried(action, Some(comment_id), now, Outcome::FoundMarker);
                     continue;
                 }
@@ -772,7 +777,6 @@ pub fn update_in_effect(bug: &Bug, update: &BugUpdate) -> bool {
         }
     })
 }
-
 
 /// One planned write in readable form: the bug and the keys of its
 /// sections, the flags and fields of `update` (the change's update as the

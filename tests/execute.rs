@@ -439,17 +439,26 @@ async fn a_reply_and_a_rule_on_one_bug_are_the_one_put_of_recording_147() {
     let server = MockServer::start().await;
     comment_read(comments_body(
         1,
-        vec![comment(2, 1, 1, "lead@example.test", "@pushbot owner dev@example.test")],
+        vec![comment(
+            2,
+            1,
+            1,
+            "lead@example.test",
+            "@pushbot owner dev@example.test",
+        )],
     ))
     .expect(1)
     .mount(&server)
     .await;
-    bug_read(json!({"id": 1, "status": "CONFIRMED", "resolution": "", "is_open": true,
-                    "assigned_to": "nobody@example.test", "flags": []}))
+    bug_read(
+        json!({"id": 1, "status": "CONFIRMED", "resolution": "", "is_open": true,
+                    "assigned_to": "nobody@example.test", "flags": []}),
+    )
     .expect(1)
     .mount(&server)
     .await;
-    let answer = support::fixture("bugzilla-5.2/147-s4-bot-one-put-assignee-flags-comment.raw.json");
+    let answer =
+        support::fixture("bugzilla-5.2/147-s4-bot-one-put-assignee-flags-comment.raw.json");
     Mock::given(method("PUT"))
         .and(path_regex(r"^/rest/bug/1$"))
         .respond_with(ResponseTemplate::new(200).set_body_json(answer))
@@ -479,7 +488,10 @@ async fn a_reply_and_a_rule_on_one_bug_are_the_one_put_of_recording_147() {
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(report.writes, 1, "one write for the bug");
     assert_eq!(report.taken.len(), 2, "both keys taken");
-    assert!(report.taken.iter().all(|s| s.comment_id.is_none()), "a PUT does not say the comment's id");
+    assert!(
+        report.taken.iter().all(|s| s.comment_id.is_none()),
+        "a PUT does not say the comment's id"
+    );
     // Exactly the body Bugzilla 5.2 took as one change, one history entry.
     assert_eq!(
         body_of(&server, "PUT", 0).await,
@@ -608,7 +620,10 @@ async fn the_marker_check_reads_all_pending_bugs_in_one_request() {
 #[tokio::test]
 async fn two_actions_on_one_bug_read_it_once_and_write_it_once() {
     let server = MockServer::start().await;
-    comment_read(comments_body(1, vec![])).expect(1).mount(&server).await;
+    comment_read(comments_body(1, vec![]))
+        .expect(1)
+        .mount(&server)
+        .await;
     bug_read(bug_1(json!([]))).expect(1).mount(&server).await;
     Mock::given(method("PUT"))
         .and(path_regex(r"^/rest/bug/1$"))
@@ -713,7 +728,10 @@ async fn a_private_reply_waits_for_the_next_cycle_beside_a_public_change() {
     assert!(!bench.store.is_done(&private.key).unwrap(), "planned again");
     let body = body_of(&server, "POST", 0).await;
     assert_eq!(body["is_private"], json!(false));
-    assert!(!body["comment"].as_str().unwrap_or_default().contains("Noted"));
+    assert!(!body["comment"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("Noted"));
 
     // The next cycle plans both again: the public one is done, the private
     // one is its bug's one write.
@@ -741,7 +759,10 @@ async fn the_cap_counts_writes_one_per_bug() {
 
     let report = bench.execute(&plan).await;
 
-    assert!(report.alert.is_none(), "4 actions, 2 bugs, 2 writes: within the cap");
+    assert!(
+        report.alert.is_none(),
+        "4 actions, 2 bugs, 2 writes: within the cap"
+    );
     assert_eq!(report.writes, 2);
     assert_eq!(report.taken.len(), 4, "{:?}", report.errors);
 }

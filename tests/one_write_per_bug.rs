@@ -107,10 +107,19 @@ async fn the_meeting_week_is_one_write_per_bug_per_cycle() {
         sandbox.clock().set(t(at));
         sandbox.add_comment(bug, login, text).unwrap()
     };
-    say(801, "amo-dev@example.test", "@pushbot signoff", "2026-11-30 08:40");
+    say(
+        801,
+        "amo-dev@example.test",
+        "@pushbot signoff",
+        "2026-11-30 08:40",
+    );
     sandbox.clock().set(t("2026-11-30 08:41"));
     let private = sandbox
-        .add_private_comment(802, "sumo-lead@example.test", "Before we go:\n@pushbot check")
+        .add_private_comment(
+            802,
+            "sumo-lead@example.test",
+            "Before we go:\n@pushbot check",
+        )
         .unwrap();
     say(
         803,
@@ -118,8 +127,18 @@ async fn the_meeting_week_is_one_write_per_bug_per_cycle() {
         "@pushbot owner personas-dev@example.test",
         "2026-11-30 08:42",
     );
-    say(804, "input-dev@example.test", "@pushbot check", "2026-11-30 08:43");
-    say(805, "sumo-dev@example.test", "@pushbot check", "2026-11-30 08:44");
+    say(
+        804,
+        "input-dev@example.test",
+        "@pushbot check",
+        "2026-11-30 08:43",
+    );
+    say(
+        805,
+        "sumo-dev@example.test",
+        "@pushbot check",
+        "2026-11-30 08:44",
+    );
 
     // Monday 09:00: everything at once, one write per bug.
     let writes = cycle(&mut demo, "2026-11-30 09:00").await;
@@ -173,9 +192,16 @@ async fn the_meeting_week_is_one_write_per_bug_per_cycle() {
         .filter(|f| f.setter == BOT_LOGIN)
         .map(|f| format!("{}{}", f.name, f.status))
         .collect();
-    assert_eq!(flags_801.len(), 2, "the signoff reply's requests: {flags_801:?}");
+    assert_eq!(
+        flags_801.len(),
+        2,
+        "the signoff reply's requests: {flags_801:?}"
+    );
 
-    assert!(first[&802].is_private, "a reply to a private comment is private");
+    assert!(
+        first[&802].is_private,
+        "a reply to a private comment is private"
+    );
     assert_eq!(rules_of(&first[&802]), vec!["command".to_string()]);
     assert!(first[&802]
         .text

@@ -504,11 +504,7 @@ mod tests {
         let merged = merge(plan);
         assert!(merged.waiting.is_empty());
         assert_eq!(
-            merged.changes[0]
-                .comment_text()
-                .unwrap()
-                .chars()
-                .count(),
+            merged.changes[0].comment_text().unwrap().chars().count(),
             MAX_COMMENT_CHARS
         );
         let plan = vec![said(9, "a", ""), said(9, "b", &"y".repeat(room + 1))];

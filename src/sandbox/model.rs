@@ -1025,7 +1025,7 @@ impl Model {
         // would be silently a change without its comment here (guesses, 1).
         let body_is_text = comment
             .get("body")
-            .map_or(true, |body| body.is_string() || body.is_null());
+            .is_none_or(|body| body.is_string() || body.is_null());
         if !comment.is_object() || !body_is_text {
             return Err(ApiError::new(
                 404,

@@ -21,7 +21,10 @@ pub fn ledger(sandbox: &SandboxHandle) -> BTreeMap<u64, Vec<String>> {
             // One comment carries a section per action, each with its
             // marker lines: every marker counts.
             let markers = pushbot::plan::markers_in(&c.text);
-            assert!(!markers.is_empty(), "bug {id}: a bot comment without a marker");
+            assert!(
+                !markers.is_empty(),
+                "bug {id}: a bot comment without a marker"
+            );
             for (rule, key) in markers {
                 lines.push(format!("[pushbot {rule} {key}]"));
             }
