@@ -12,5 +12,5 @@ pub use client::{Client, ClientTuning, SearchQuery, SearchResult, BUG_FIELDS};
 pub use error::BugzillaError;
 pub use types::{
     Bug, BugId, BugUpdate, Comment, CommentId, Flag, FlagChange, FlagStatus, HistoryEntry,
-    NewComment, User,
+    NewComment, User, MAX_COMMENT_CHARS,
 };

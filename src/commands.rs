@@ -301,9 +301,14 @@ pub struct CommandSettings {
     /// Default: 10.
     pub max_per_comment: usize,
     /// Command comments answered per bug per cycle, oldest first; the rest
-    /// wait for later cycles (each still answered exactly once). Bounds
-    /// what a flood of command comments on one bug costs per cycle, and
-    /// keeps the bot's word on a bug short. Default: 5.
+    /// wait for later cycles. Bounds what a flood of command comments on
+    /// one bug costs per cycle, and keeps the bot's one comment per bug and
+    /// cycle short: the replies are its sections
+    /// ([`crate::plan::merge`]). With the merge's size bound (a section
+    /// that would push the comment over 65,535 characters waits for the
+    /// next cycle) this answers each command exactly once: a reply that
+    /// waits carries no marker yet and is planned again; a reply written
+    /// is found by its marker and never planned again. Default: 5.
     pub max_answers_per_bug: usize,
     /// Commands in comments older than this many hours are never answered,
     /// so that a bot started for the first time (or after a long stop)

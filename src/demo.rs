@@ -383,28 +383,32 @@ fn new_rows(sandbox: &SandboxHandle, before: &Written, after: &Written) -> Vec<R
             if !comment_ids.contains(&comment.id) || old_comments.contains(&comment.id) {
                 continue;
             }
-            // The key's marker ends the comment (a command reply may
-            // carry others before it).
-            let rule = crate::plan::markers_in(&comment.text)
-                .last()
-                .map(|(rule, _)| rule.clone())
-                .unwrap_or_else(|| "?".to_string());
-            let first = comment
-                .text
-                .lines()
-                .find(|l| !l.trim().is_empty() && !l.starts_with("(In reply to comment #"))
-                .unwrap_or("")
-                .to_string();
-            let mut did = first;
-            if rule == "signoff" && !new_flags.is_empty() {
-                did = format!("{did} [flags: {}]", new_flags.join(", "));
+            // One comment per bug and cycle, a section per action: a row
+            // per section, named by the key's marker, which ends it (a
+            // command reply may carry others before it).
+            for section in crate::plan::merge::sections(&comment.text) {
+                let rule = section
+                    .markers
+                    .last()
+                    .map(|(rule, _)| rule.clone())
+                    .unwrap_or_else(|| "?".to_string());
+                let first = section
+                    .text
+                    .lines()
+                    .find(|l| !l.trim().is_empty() && !l.starts_with("(In reply to comment #"))
+                    .unwrap_or("")
+                    .to_string();
+                let mut did = first;
+                if rule == "signoff" && !new_flags.is_empty() {
+                    did = format!("{did} [flags: {}]", new_flags.join(", "));
+                }
+                rows.push(Row {
+                    bug: *bug,
+                    summary: summary.clone(),
+                    rule,
+                    did,
+                });
             }
-            rows.push(Row {
-                bug: *bug,
-                summary: summary.clone(),
-                rule,
-                did,
-            });
         }
     }
     rows

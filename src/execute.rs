@@ -1,61 +1,86 @@
 //! The executor: applies the planned [`Action`]s to Bugzilla through the
-//! [`Client`], at most once each, and records every one in the [`Store`].
+//! [`Client`], at most once each and in **at most one write per bug per
+//! cycle**, and records every one in the [`Store`].
 //!
-//! How an action is settled, in order:
+//! Every change to a bug mails everyone on it, so everything the bot has
+//! for a bug in one cycle is one [`Change`] ([`crate::plan::merge`]): one
+//! comment with a section per action (each with its own text and marker
+//! lines) and the flag and assignee changes of all of them, written in one
+//! request. The merge happens here, at the only code that writes, so no
+//! caller can write a bug twice in a cycle.
 //!
-//! 1. The store already holds it (a real write or a marker found earlier):
-//!    skipped as a duplicate, no request. This also covers the replica lag
-//!    of bugzilla.mozilla.org, where a just-posted comment may not be
-//!    readable yet.
-//! 2. The write cap: when more than `poll.max_writes_per_cycle` actions are
-//!    left, none of them is made, an alert is raised and reported (unless
-//!    `no_limit`). Counting after step 1 means a planner that re-plans done
-//!    work every cycle does not trip the cap.
-//! 3. The bug's comments are read again from Bugzilla; a comment **by the
-//!    bot's account** carrying the action's marker means it is done
-//!    (Bugzilla is the ledger, invariant 1): recorded, skipped. The read is
-//!    made once for all pending actions, just before the first write (one
-//!    request per batch of bugs, not one per action): the writes of this
-//!    call add only markers of other keys, so the batch stays a true
-//!    answer for every action in it. A bug the batch did not return is
-//!    read on its own.
-//! 4. The write. An action with both an update and a comment makes the
-//!    update first, then posts the marked comment, so that the marker's
-//!    presence proves both happened. Before the update the bug is read and
-//!    the update is skipped when it is already in effect (a request flag
-//!    set by name would otherwise be added a second time after a crash
-//!    between the two writes). That read is batched like the comments, but
-//!    serves only the bug's first update: a later action on the same bug
-//!    reads it again, since the first may have changed its flags.
-//! 5. A write whose outcome is unknown (`BugzillaError::OutcomeUnknown`) is
+//! How the actions are settled, in order:
+//!
+//! 1. The store already holds an action (a real write or a marker found
+//!    earlier): skipped as a duplicate, no request. This also covers the
+//!    replica lag of bugzilla.mozilla.org, where a just-posted comment may
+//!    not be readable yet.
+//! 2. The write cap: when more than `poll.max_writes_per_cycle` bugs are
+//!    left to write to (one write each), none of them is written, an alert
+//!    is raised and reported (unless `no_limit`). Counting after step 1
+//!    means a planner that re-plans done work every cycle does not trip the
+//!    cap.
+//! 3. The ledger: the comments of every bug left are read again from
+//!    Bugzilla, once, in one batched request (one per batch of bugs; a bug
+//!    the batch did not return is read on its own). An action whose marker
+//!    is in a comment **by the bot's account** is done (Bugzilla is the
+//!    ledger, invariant 1): recorded, and left out of the bug's change. A
+//!    comment may carry several markers (one per section); each counts.
+//! 4. The merge ([`crate::plan::merge`]): what is left becomes one change
+//!    per bug. A section whose privacy differs from the change's, or that
+//!    would push the comment over Bugzilla's 65,535 characters, waits for
+//!    the next cycle ([`ExecutionReport::waiting`]): not recorded, so it
+//!    is planned again then.
+//! 5. The write. The bug is read (batched with the others) and the update
+//!    is cut to what it allows now ([`reconcile::allowed_flags`]: a flag a
+//!    person granted, denied or requested since the cycle's search stands)
+//!    and left out when already in effect. Then **one** request: a change
+//!    with an update is `PUT /rest/bug/ID` carrying the flags, the assignee
+//!    and the comment together (`"comment": {"body": …}`; one change, one
+//!    history entry, all or nothing: recordings 130, 147, 149); a change
+//!    with only a comment is `POST /rest/bug/ID/comment`, whose answer
+//!    gives the new comment's id (a PUT's does not) for the store. Every
+//!    key of the change is recorded with the same outcome.
+//! 6. A write whose outcome is unknown (`BugzillaError::OutcomeUnknown`) is
 //!    never retried in the same cycle (invariant 3). A real Bugzilla often
 //!    finishes a request the client gave up on, and may do so after any
 //!    re-read we make: a second write right after the re-read would then
-//!    be a duplicate. So after `settle_delay` the bug is read once (comments
-//!    for a comment, flags and fields for an update). Found: recorded as
-//!    done. Not found: the action is left *unsettled*: named in
+//!    be a duplicate. So after `settle_delay` the bug is read once: its
+//!    comments for a change with a comment (a bot comment carrying **every**
+//!    marker of the change), its flags and fields for an update alone. The
+//!    write is one request that Bugzilla makes whole or not at all, so its
+//!    markers settle together. Found: every key of the change recorded as
+//!    done. Not found: every key left *unsettled*: named in
 //!    [`ExecutionReport::unsettled`] and in the errors, not recorded in the
-//!    store, and nothing more is written for it in this call (an update of
-//!    unknown outcome also holds back its comment). The next cycle, one
-//!    poll interval (minutes) later, plans it again and its marker check
-//!    settles it: a write that landed late is found (the comment's marker,
-//!    or the update already in effect) and not repeated; a write that never
-//!    landed is made then, so nothing is lost. The only state is Bugzilla
-//!    itself, so this also holds across a restart.
+//!    store, and nothing more is written on that bug in this call. The next
+//!    cycle, one poll interval (minutes) later, plans them again and its
+//!    marker check settles them: a write that landed late is found and not
+//!    repeated; a write that never landed is made then, so nothing is lost.
+//!    The only state is Bugzilla itself, so this also holds across a
+//!    restart.
 //!
-//! Dry-run (invariant 8) performs steps 1 to 3 (every read) and renders each
-//! write it would make, with the full comment and marker, and makes no
-//! POST or PUT.
+//! What is recorded stays per key: every action (and every marker its
+//! section carried, `Action::also`) has its row in the store, each nag
+//! is counted for its rule, and each command reply marks its command
+//! answered; after a `PUT` the reply's comment id is unknown (`None`).
+//! The report lists keys too ([`ExecutionReport::taken`]); its `writes`
+//! counts requests, at most one per bug.
 //!
-//! Restricted stays restricted (invariant 10): for an action on a bug in a
+//! Dry-run (invariant 8) performs steps 1 to 4 and every read of step 5,
+//! and renders each change it would make (one block per bug: its flags,
+//! assignee and the whole comment with every marker), and makes no POST or
+//! PUT.
+//!
+//! Restricted stays restricted (invariant 10): for a change on a bug in a
 //! security group ([`Action::restricted`]), logs at info level and above
 //! and the errors of the report (shown on `/healthz`) say "a restricted
-//! bug" and give the marker without its key; the id and the details go to
-//! the debug log.
+//! bug" and give the markers without their keys; the id and the details go
+//! to the debug log.
 //!
-//! Must not: decide what to do (the planner does), or write to Bugzilla
-//! without the marker check.
+//! Must not: decide what to do (the planner does), write to Bugzilla
+//! without the marker check, or write a bug twice in one call.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -67,7 +92,7 @@ use chrono::{DateTime, Utc};
 use crate::bugzilla::{Bug, BugId, BugUpdate, BugzillaError, Client, Comment, CommentId};
 use crate::bugzilla::{FlagStatus, NewComment};
 use crate::config::Settings;
-use crate::plan::{reconcile, Action, ActionKey};
+use crate::plan::{merge, reconcile, Action, ActionKey, Change};
 use crate::store::{ActionRecord, CommandRecord, Outcome, Store};
 
 /// How the executor behaves; [`ExecuteOptions::from_settings`] gives the
@@ -79,8 +104,8 @@ pub struct ExecuteOptions {
     pub bot_login: String,
     /// Print and record, never write. Default: `dry_run` setting.
     pub dry_run: bool,
-    /// `poll.max_writes_per_cycle`: above this many writes in one call,
-    /// make none and raise an alert.
+    /// `poll.max_writes_per_cycle`: above this many writes (bugs to write
+    /// to) in one call, make none and raise an alert.
     pub max_writes: usize,
     /// Ignore `max_writes` (an operator's explicit `--no-limit`).
     pub no_limit: bool,
@@ -116,7 +141,8 @@ impl ExecuteOptions {
 pub struct Settled {
     pub key: ActionKey,
     pub outcome: Outcome,
-    /// The bot's comment carrying the marker, when known.
+    /// The bot's comment carrying the marker, when known (not after a
+    /// `PUT`, whose answer does not give it).
     pub comment_id: Option<CommentId>,
 }
 
@@ -125,23 +151,30 @@ pub struct Settled {
 pub struct ExecutionReport {
     /// Actions handed in.
     pub planned: usize,
-    /// Actions written now (or rendered, in dry-run).
+    /// Actions written now (or rendered, in dry-run); several of them may
+    /// share one write.
     pub taken: Vec<Settled>,
     /// Actions already done: in the store, or marked in Bugzilla.
     pub duplicates: Vec<Settled>,
-    /// POST and PUT requests made.
+    /// POST and PUT requests made: at most one per bug.
     pub writes: usize,
     /// Problems, each naming the bug; the action is retried next cycle.
     pub errors: Vec<String>,
     /// Actions whose write had an unknown outcome and whose effect the
     /// re-read did not show: not written again now; the next cycle's
-    /// marker check settles them (each also has an entry in `errors`).
+    /// marker check settles them (each write also has an entry in
+    /// `errors`).
     pub unsettled: Vec<ActionKey>,
+    /// Actions left for the next cycle by the merge: a private and a
+    /// public section cannot share a comment, and a comment stays within
+    /// Bugzilla's 65,535 characters ([`crate::plan::merge`]). Not recorded:
+    /// planned again next cycle.
+    pub waiting: Vec<ActionKey>,
     /// Set when the write cap stopped every write of this call.
     pub alert: Option<String>,
     /// Dry-run: every write that would have been made, readable.
     pub dry_run_text: String,
-    /// True when a shutdown request stopped the work between two actions.
+    /// True when a shutdown request stopped the work between two writes.
     pub interrupted: bool,
 }
 
@@ -150,7 +183,7 @@ pub struct Executor<'a> {
     client: &'a Client,
     store: &'a Store,
     options: ExecuteOptions,
-    /// Set by the daemon on shutdown: the action being written is finished,
+    /// Set by the daemon on shutdown: the write being made is finished,
     /// the rest are left for the next start.
     stop: Arc<AtomicBool>,
 }
@@ -165,14 +198,15 @@ impl<'a> Executor<'a> {
         }
     }
 
-    /// Uses `stop` as the shutdown signal (checked between actions).
+    /// Uses `stop` as the shutdown signal (checked between writes).
     pub fn with_stop(mut self, stop: Arc<AtomicBool>) -> Executor<'a> {
         self.stop = stop;
         self
     }
 
     /// Settles every action (see the module doc for the order of checks).
-    /// `now` is recorded as the time of each action.
+    /// `actions` is the reconciled plan, in plan order; `now` is recorded
+    /// as the time of each action.
     pub async fn execute(&self, actions: &[Action], now: DateTime<Utc>) -> ExecutionReport {
         let mut report = ExecutionReport {
             planned: actions.len(),
@@ -195,25 +229,25 @@ impl<'a> Executor<'a> {
                 Ok(false) => pending.push(action),
                 // The store is speed, not truth: carry on to the marker check.
                 Err(e) => {
-                    tracing::warn!(bug = %log_id(action), error = %e, "state file unreadable; checking Bugzilla instead");
+                    tracing::warn!(bug = %log_id(action.key.bug, action.restricted), error = %e, "state file unreadable; checking Bugzilla instead");
                     pending.push(action);
                 }
             }
         }
 
-        // Step 2: the cap.
-        if pending.len() > self.options.max_writes && !self.options.no_limit {
+        // Step 2: the cap, in writes: one per bug.
+        let bugs = pending
+            .iter()
+            .map(|a| a.key.bug)
+            .collect::<BTreeSet<_>>()
+            .len();
+        if bugs > self.options.max_writes && !self.options.no_limit {
             let alert = format!(
-                "{} writes planned in one cycle, above poll.max_writes_per_cycle = {}: none made. \
+                "{bugs} writes planned in one cycle (one per bug), above poll.max_writes_per_cycle = {}: none made. \
                  Check the rules and the bugs they match; raise the limit or run once with --no-limit if this is expected",
-                pending.len(),
                 self.options.max_writes
             );
-            tracing::error!(
-                planned = pending.len(),
-                cap = self.options.max_writes,
-                "{alert}"
-            );
+            tracing::error!(planned = bugs, cap = self.options.max_writes, "{alert}");
             if self.options.dry_run {
                 let _ = writeln!(report.dry_run_text, "ALERT: {alert}");
                 self.emit(&report.dry_run_text);
@@ -222,13 +256,67 @@ impl<'a> Executor<'a> {
             return report;
         }
 
+        // Step 3: the ledger, read once for every bug left.
         let mut fresh = self.read_pending(&pending).await;
+        let mut unmarked = Vec::new();
+        let mut unreadable = BTreeSet::new();
         for action in pending {
+            let bug = action.key.bug;
+            if unreadable.contains(&bug) {
+                continue;
+            }
+            if action.comment.is_some() {
+                // A bug the batch did not return is read on its own, once.
+                let list = match fresh.comments.entry(bug) {
+                    Entry::Occupied(known) => known.into_mut(),
+                    Entry::Vacant(slot) => match self.client.comments(&[bug], None).await {
+                        Ok(mut found) => slot.insert(found.remove(&bug).unwrap_or_default()),
+                        Err(e) => {
+                            report.errors.push(problem(
+                                action.log_bug(),
+                                "cannot read comments",
+                                &e,
+                            ));
+                            unreadable.insert(bug);
+                            continue;
+                        }
+                    },
+                };
+                if let Some(comment_id) = marked_by(list, &action.key, &self.options.bot_login) {
+                    self.record(
+                        action,
+                        Some(comment_id),
+                        now,
+                        Outcome::FoundMarker,
+                        &mut report,
+                    );
+                    self.record_carried(action, Some(comment_id), now, Outcome::FoundMarker);
+                    continue;
+                }
+            }
+            unmarked.push(action.clone());
+        }
+
+        // Step 4: one change per bug; what cannot share it waits.
+        let merged = merge(unmarked);
+        for waiting in &merged.waiting {
+            let action = &waiting.action;
+            tracing::info!(
+                bug = %log_id(action.key.bug, action.restricted),
+                marker = %log_marker(action.restricted, &action.key),
+                reason = waiting.reason.describe(),
+                "section waits for the next cycle"
+            );
+            report.waiting.push(action.key.clone());
+        }
+
+        // Step 5: one write per change.
+        for change in &merged.changes {
             if self.stop.load(Ordering::SeqCst) {
                 report.interrupted = true;
                 break;
             }
-            self.settle(action, now, &mut fresh, &mut report).await;
+            self.settle(change, now, &mut fresh, &mut report).await;
         }
         if self.options.dry_run && !report.dry_run_text.is_empty() {
             self.emit(&report.dry_run_text);
@@ -242,10 +330,10 @@ impl<'a> Executor<'a> {
         }
     }
 
-    /// Steps 3 and 4's reads for every pending action at once: the
+    /// Steps 3 and 5's reads for every pending action at once: the
     /// comments of the bugs to comment on, the bugs to update. A failed
-    /// batch is only logged: each action then reads its bug itself (and
-    /// reports that bug's error).
+    /// batch is only logged: each bug is then read on its own (and reports
+    /// its own error).
     async fn read_pending(&self, pending: &[&Action]) -> Fresh {
         let mut fresh = Fresh::default();
         let to_comment: Vec<BugId> = pending
@@ -281,104 +369,160 @@ impl<'a> Executor<'a> {
         fresh
     }
 
+    /// Step 5 and 6 for one bug: its one write, its settling, its records.
     async fn settle(
         &self,
-        action: &Action,
+        change: &Change,
         now: DateTime<Utc>,
         fresh: &mut Fresh,
         report: &mut ExecutionReport,
     ) {
-        let key = &action.key;
-        // Read before this action: serves its first check only.
-        let known_bug = fresh.bugs.remove(&key.bug);
-        // Step 3: the ledger (an update-only action has no marker).
-        if action.comment.is_some() {
-            let found = match fresh.comments.get(&key.bug) {
-                Some(list) => Ok(marked_by(list, key, &self.options.bot_login)),
-                None => self.find_marker(key.bug, key).await,
-            };
-            match found {
-                Ok(Some(comment_id)) => {
-                    self.record(action, Some(comment_id), now, Outcome::FoundMarker, report);
-                    self.record_carried(action, Some(comment_id), now, Outcome::FoundMarker);
-                    return;
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    report
-                        .errors
-                        .push(problem(action, "cannot read comments", &e));
-                    return;
-                }
-            }
-        }
-        if self.options.dry_run {
-            // The same read as a real run, so the printout shows only the
-            // changes that would really be made.
-            let mut shown = action.clone();
-            if !action.update.is_empty() {
-                let current = match known_bug {
-                    Some(bug) => Ok(bug),
-                    None => self.read_bug(action).await,
-                };
-                match current {
-                    Ok(bug) => {
-                        shown.update = guarded(&bug, &action.update);
-                        if update_in_effect(&bug, &shown.update) {
-                            shown.update = BugUpdate::default();
-                        }
-                    }
+        // The update as the bug allows it now; empty when in effect.
+        let update = if change.update.is_empty() {
+            BugUpdate::default()
+        } else {
+            let current = match fresh.bugs.remove(&change.bug) {
+                Some(bug) => bug,
+                None => match self.read_bug(change).await {
+                    Ok(bug) => bug,
                     Err(e) => {
                         report.errors.push(e);
                         return;
                     }
-                }
+                },
+            };
+            let update = guarded(&current, &change.update);
+            if update_in_effect(&current, &update) {
+                BugUpdate::default()
+            } else {
+                update
             }
-            report.dry_run_text.push_str(&render(&shown));
-            self.record(action, None, now, Outcome::DryRun, report);
+        };
+        let comment = change.comment_text().map(|text| NewComment {
+            text,
+            is_private: change.private,
+            is_markdown: false,
+        });
+
+        if self.options.dry_run {
+            // The same reads as a real run, so the printout shows only the
+            // changes that would really be made.
+            report
+                .dry_run_text
+                .push_str(&render(change, &update, comment.as_ref()));
+            self.record_all(change, None, now, Outcome::DryRun, report);
+            return;
+        }
+        if update.is_empty() && comment.is_none() {
+            // An update alone, already in effect: nothing to write, a
+            // duplicate, not a nag.
+            self.record_all(change, None, now, Outcome::FoundMarker, report);
             return;
         }
 
-        // Step 4: update first, then the marked comment.
-        let mut wrote = false;
-        if !action.update.is_empty() {
-            match self.apply_update(action, known_bug.as_ref(), report).await {
-                Ok(made) => wrote = made,
-                Err(e) => {
-                    report.errors.push(e);
-                    return;
-                }
-            }
-        }
-        let comment_id = match action.comment_text() {
-            Some(text) => {
-                let comment = NewComment {
-                    text,
-                    is_private: action.private,
-                    is_markdown: false,
-                };
-                match self.post_comment(action, &comment, report).await {
-                    Ok(Posted::New(id) | Posted::Found(id)) => {
-                        wrote = true;
-                        Some(id)
+        let (who, markers) = (change.log_bug(), log_markers(change));
+        // One attempt per cycle: a write of unknown outcome may still land
+        // after the re-read (module doc, step 6).
+        report.writes += 1;
+        let written = match &comment {
+            Some(comment) if update.is_empty() => self
+                .client
+                .post_comment(change.bug, comment)
+                .await
+                .map(Some),
+            Some(comment) => self
+                .client
+                .update_bug_with_comment(change.bug, &update, comment)
+                .await
+                .map(|()| None),
+            None => self
+                .client
+                .update_bug(change.bug, &update)
+                .await
+                .map(|()| None),
+        };
+        match written {
+            Ok(comment_id) => self.record_all(change, comment_id, now, Outcome::Posted, report),
+            Err(BugzillaError::OutcomeUnknown { reason, .. }) => {
+                tracing::warn!(bug = %log_id(change.bug, change.restricted), %markers, reason = %log_detail(change, &reason), "write outcome unknown; re-reading the bug");
+                tokio::time::sleep(self.options.settle_delay).await;
+                match self.landed(change, &update, comment.is_some()).await {
+                    Ok(Landed::Yes(comment_id)) => {
+                        self.record_all(change, comment_id, now, Outcome::Posted, report)
+                    }
+                    Ok(Landed::NotYet) => {
+                        report.unsettled.extend(change.keys().cloned());
+                        report.errors.push(format!(
+                            "{who}: the write of {markers} may or may not be made (not visible yet); not writing again now, the next cycle checks its markers first"
+                        ));
                     }
                     Err(e) => {
-                        report.errors.push(e);
-                        return;
+                        report.unsettled.extend(change.keys().cloned());
+                        report.errors.push(format!(
+                            "{who}: the write of {markers} may or may not be made, and re-reading failed ({e}); the next cycle checks its markers first"
+                        ));
                     }
                 }
             }
-            None => None,
-        };
-        // An update-only action whose change was already in effect wrote
-        // nothing: a duplicate, not a nag.
-        let outcome = if wrote {
-            Outcome::Posted
+            Err(e) => report.errors.push(format!(
+                "{who}: writing {markers} failed: {}",
+                log_detail(change, &e)
+            )),
+        }
+    }
+
+    /// Whether a write of unknown outcome landed, read back once: the bot's
+    /// comment carrying every marker of the change, or (an update alone)
+    /// the update in effect.
+    async fn landed(
+        &self,
+        change: &Change,
+        update: &BugUpdate,
+        commented: bool,
+    ) -> Result<Landed, String> {
+        if commented {
+            let found = self
+                .client
+                .comments(&[change.bug], None)
+                .await
+                .map_err(|e| log_detail(change, &e))?;
+            let markers = change.markers();
+            let comment = found.get(&change.bug).and_then(|list| {
+                list.iter().find(|c| {
+                    c.creator.eq_ignore_ascii_case(&self.options.bot_login)
+                        && markers.iter().all(|key| key.is_marked_in(&c.text))
+                })
+            });
+            Ok(match comment {
+                Some(c) => Landed::Yes(Some(c.id)),
+                None => Landed::NotYet,
+            })
         } else {
-            Outcome::FoundMarker
-        };
-        self.record(action, comment_id, now, outcome, report);
-        self.record_carried(action, comment_id, now, outcome);
+            let current = self.read_bug(change).await?;
+            Ok(if update_in_effect(&current, update) {
+                Landed::Yes(None)
+            } else {
+                Landed::NotYet
+            })
+        }
+    }
+
+    /// Records every section of `change` (and the markers each carried)
+    /// with one outcome: they were written, or found, together.
+    fn record_all(
+        &self,
+        change: &Change,
+        comment_id: Option<CommentId>,
+        now: DateTime<Utc>,
+        outcome: Outcome,
+        report: &mut ExecutionReport,
+    ) {
+        for section in &change.sections {
+            self.record(section, comment_id, now, outcome, report);
+            if outcome != Outcome::DryRun {
+                self.record_carried(section, comment_id, now, outcome);
+            }
+        }
     }
 
     /// Records the markers the action's comment carried besides its own
@@ -400,7 +544,7 @@ impl<'a> Executor<'a> {
                 outcome,
             };
             if let Err(e) = self.store.record_action(&record) {
-                tracing::error!(bug = %log_id(action), marker = %log_marker(action, key), error = %e, "could not record a carried marker");
+                tracing::error!(bug = %log_id(key.bug, action.restricted), marker = %log_marker(action.restricted, key), error = %e, "could not record a carried marker");
             }
         }
     }
@@ -416,7 +560,10 @@ impl<'a> Executor<'a> {
         report: &mut ExecutionReport,
     ) {
         let key = &action.key;
-        let (bug, marker) = (log_id(action), log_marker(action, key));
+        let (bug, marker) = (
+            log_id(key.bug, action.restricted),
+            log_marker(action.restricted, key),
+        );
         let dry_run = outcome == Outcome::DryRun;
         let record = ActionRecord {
             key: key.clone(),
@@ -463,120 +610,14 @@ impl<'a> Executor<'a> {
         }
     }
 
-    /// The id of the bot's comment on `bug` carrying `key`'s marker, read
-    /// fresh from Bugzilla.
-    async fn find_marker(
-        &self,
-        bug: BugId,
-        key: &ActionKey,
-    ) -> Result<Option<CommentId>, BugzillaError> {
-        let comments = self.client.comments(&[bug], None).await?;
-        Ok(comments
-            .get(&bug)
-            .and_then(|list| marked_by(list, key, &self.options.bot_login)))
-    }
-
-    async fn post_comment(
-        &self,
-        action: &Action,
-        comment: &NewComment,
-        report: &mut ExecutionReport,
-    ) -> Result<Posted, String> {
-        let key = &action.key;
-        let (who, marker) = (action.log_bug(), log_marker(action, key));
-        // One attempt per cycle: a write of unknown outcome may still land
-        // after the re-read (module doc, step 5).
-        report.writes += 1;
-        match self.client.post_comment(key.bug, comment).await {
-            Ok(id) => Ok(Posted::New(id)),
-            Err(BugzillaError::OutcomeUnknown { reason, .. }) => {
-                tracing::warn!(bug = %log_id(action), %marker, reason = %log_detail(action, &reason), "comment outcome unknown; re-reading the bug");
-                tokio::time::sleep(self.options.settle_delay).await;
-                match self.find_marker(key.bug, key).await {
-                    Ok(Some(id)) => Ok(Posted::Found(id)),
-                    Ok(None) => {
-                        report.unsettled.push(key.clone());
-                        Err(format!(
-                            "{who}: comment {marker} may or may not be posted (not visible yet); not posting it again now, the next cycle checks its marker first"
-                        ))
-                    }
-                    Err(e) => {
-                        report.unsettled.push(key.clone());
-                        Err(format!(
-                            "{who}: comment {marker} may or may not be posted, and re-reading failed ({}); the next cycle checks its marker first",
-                            log_detail(action, &e)
-                        ))
-                    }
-                }
-            }
-            Err(e) => Err(format!(
-                "{who}: posting comment {marker} failed: {}",
-                log_detail(action, &e)
-            )),
-        }
-    }
-
-    /// Makes the update unless it is already in effect (then returns
-    /// false); settles an unknown outcome by re-reading the bug's flags and
-    /// fields once, and never updates twice in one call. `known` is the bug
-    /// as read just before, if it was. Flag requests that the bug as read
-    /// now would refuse (the flag was granted or denied, or requested, since
-    /// the cycle's search: a person's decision stands) are left out.
-    async fn apply_update(
-        &self,
-        action: &Action,
-        known: Option<&Bug>,
-        report: &mut ExecutionReport,
-    ) -> Result<bool, String> {
-        let (key, update) = (&action.key, &action.update);
-        let bug = key.bug;
-        let (who, marker) = (action.log_bug(), log_marker(action, key));
-        let read;
-        let current = match known {
-            Some(current) => current,
-            None => {
-                read = self.read_bug(action).await?;
-                &read
-            }
-        };
-        let update = guarded(current, update);
-        if update_in_effect(current, &update) {
-            return Ok(false);
-        }
-        report.writes += 1;
-        match self.client.update_bug(bug, &update).await {
-            Ok(()) => Ok(true),
-            Err(BugzillaError::OutcomeUnknown { reason, .. }) => {
-                tracing::warn!(bug = %log_id(action), %marker, reason = %log_detail(action, &reason), "update outcome unknown; re-reading the bug");
-                tokio::time::sleep(self.options.settle_delay).await;
-                match self.read_applied(action, &update).await {
-                    Ok(true) => Ok(true),
-                    Ok(false) => {
-                        report.unsettled.push(key.clone());
-                        Err(format!(
-                            "{who}: update for {marker} may or may not be made (not visible yet); not updating again now, the next cycle reads the bug first"
-                        ))
-                    }
-                    Err(e) => {
-                        report.unsettled.push(key.clone());
-                        Err(format!(
-                            "{e} (after an update for {marker} of unknown outcome; the next cycle reads the bug first)"
-                        ))
-                    }
-                }
-            }
-            Err(e) => Err(format!("{who}: update failed: {}", log_detail(action, &e))),
-        }
-    }
-
-    /// The action's bug as Bugzilla has it now; errors name it as
+    /// The change's bug as Bugzilla has it now; errors name it as
     /// [`crate::redact::LogBug`] does.
-    async fn read_bug(&self, action: &Action) -> Result<Bug, String> {
-        let (bug, who) = (action.key.bug, action.log_bug());
+    async fn read_bug(&self, change: &Change) -> Result<Bug, String> {
+        let (bug, who) = (change.bug, change.log_bug());
         let found = self.client.get_bugs(&[bug]).await.map_err(|e| {
             format!(
                 "{who}: cannot read the bug before updating it: {}",
-                log_detail(action, &e)
+                log_detail(change, &e)
             )
         })?;
         found.bugs.into_iter().find(|b| b.id == bug).ok_or_else(|| {
@@ -585,58 +626,67 @@ impl<'a> Executor<'a> {
             )
         })
     }
-
-    async fn read_applied(&self, action: &Action, update: &BugUpdate) -> Result<bool, String> {
-        let current = self.read_bug(action).await?;
-        Ok(update_in_effect(&current, update))
-    }
 }
 
-enum Posted {
-    New(CommentId),
-    Found(CommentId),
+/// What the re-read after a write of unknown outcome showed.
+enum Landed {
+    /// The write is there (with the comment's id when it had one).
+    Yes(Option<CommentId>),
+    /// Not visible (yet).
+    NotYet,
 }
 
 /// The `bug` field of a log line at info level or above: the id, or
 /// `restricted`.
-fn log_id(action: &Action) -> String {
-    if action.restricted {
+fn log_id(bug: BugId, restricted: bool) -> String {
+    if restricted {
         "restricted".to_string()
     } else {
-        action.key.bug.to_string()
+        bug.to_string()
     }
 }
 
-/// A marker of `action`'s bug as logs and errors show it: whole, or on a
-/// restricted bug without its key (a conflict's key names other bugs).
-fn log_marker(action: &Action, key: &ActionKey) -> String {
-    if action.restricted {
+/// A marker as logs and errors show it: whole, or on a restricted bug
+/// without its key (a conflict's key names other bugs).
+fn log_marker(restricted: bool, key: &ActionKey) -> String {
+    if restricted {
         format!("[pushbot {} …]", key.rule)
     } else {
         key.marker()
     }
 }
 
+/// Every key of a change as logs and errors show them, space-separated.
+fn log_markers(change: &Change) -> String {
+    change
+        .keys()
+        .map(|key| log_marker(change.restricted, key))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// An error's own words for logs and errors: they may name the bug (an
 /// update's error does), so on a restricted bug they go to the debug log.
-fn log_detail(action: &Action, detail: &dyn std::fmt::Display) -> String {
-    if action.restricted {
-        tracing::debug!(bug = %action.key.bug, marker = %action.key.marker(), error = %detail, "error on a restricted bug");
+fn log_detail(change: &Change, detail: &dyn std::fmt::Display) -> String {
+    if change.restricted {
+        tracing::debug!(bug = %change.bug, error = %detail, "error on a restricted bug");
         "details in the debug log".to_string()
     } else {
         detail.to_string()
     }
 }
 
-/// One of the report's errors about `action`'s bug: "bug 801: cannot read
+/// One of the report's errors about a bug: "bug 801: cannot read
 /// comments: …", or "a restricted bug: cannot read comments: details in
 /// the debug log".
-fn problem(action: &Action, what: &str, error: &dyn std::fmt::Display) -> String {
-    format!(
-        "{}: {what}: {}",
-        action.log_bug(),
-        log_detail(action, error)
-    )
+fn problem(who: crate::redact::LogBug, what: &str, error: &dyn std::fmt::Display) -> String {
+    let detail = if who.restricted {
+        tracing::debug!(bug = %who.id, error = %error, "error on a restricted bug");
+        "details in the debug log".to_string()
+    } else {
+        error.to_string()
+    };
+    format!("{who}: {what}: {detail}")
 }
 
 /// What [`Executor::read_pending`] read for the pending actions.
@@ -644,11 +694,12 @@ fn problem(action: &Action, what: &str, error: &dyn std::fmt::Display) -> String
 struct Fresh {
     /// Comments by bug; a bug missing here is read on its own.
     comments: BTreeMap<BugId, Vec<Comment>>,
-    /// Bugs to update, each taken out by its first action.
+    /// Bugs to update, each taken out by its change.
     bugs: BTreeMap<BugId, Bug>,
 }
 
-/// The bot's comment in `comments` carrying `key`'s marker.
+/// The bot's comment in `comments` carrying `key`'s marker (among any
+/// others it carries).
 fn marked_by(comments: &[Comment], key: &ActionKey, bot_login: &str) -> Option<CommentId> {
     comments
         .iter()
@@ -727,15 +778,21 @@ pub fn update_in_effect(bug: &Bug, update: &BugUpdate) -> bool {
     })
 }
 
-/// One planned write in readable form: bug, rule, key, flags and fields,
-/// then the full comment (with its marker), each line indented.
-pub fn render(action: &Action) -> String {
-    let key = &action.key;
+/// One planned write in readable form: the bug and the keys of its
+/// sections, the flags and fields of `update` (the change's update as the
+/// bug allows it now), then the whole comment with every marker, each line
+/// indented.
+pub fn render(change: &Change, update: &BugUpdate, comment: Option<&NewComment>) -> String {
+    let keys: Vec<String> = change
+        .keys()
+        .map(|k| format!("{} {}", k.rule, k.discriminator))
+        .collect();
     let mut out = format!(
-        "DRY RUN: would write to bug {} (rule {}, key {})\n",
-        key.bug, key.rule, key.discriminator
+        "DRY RUN: would write to bug {} ({})\n",
+        change.bug,
+        keys.join(", ")
     );
-    for flag in &action.update.flags {
+    for flag in &update.flags {
         let target = match (&flag.name, flag.id) {
             (Some(name), _) => name.clone(),
             (None, Some(id)) => format!("flag #{id}"),
@@ -746,16 +803,20 @@ pub fn render(action: &Action) -> String {
             None => writeln!(out, "  flag: {target}{}", flag.status),
         };
     }
-    if let Some(assignee) = &action.update.assigned_to {
+    if let Some(assignee) = &update.assigned_to {
         let _ = writeln!(out, "  assigned_to: {assignee}");
     }
-    if let Some(whiteboard) = &action.update.whiteboard {
+    if let Some(whiteboard) = &update.whiteboard {
         let _ = writeln!(out, "  whiteboard: {whiteboard}");
     }
-    if let Some(text) = action.comment_text() {
-        let visibility = if action.private { "private" } else { "public" };
+    if let Some(comment) = comment {
+        let visibility = if comment.is_private {
+            "private"
+        } else {
+            "public"
+        };
         let _ = writeln!(out, "  comment ({visibility}):");
-        for line in text.lines() {
+        for line in comment.text.lines() {
             let _ = writeln!(out, "    | {line}");
         }
     }
@@ -876,7 +937,7 @@ mod tests {
     }
 
     #[test]
-    fn rendering_shows_flags_comment_and_marker() {
+    fn rendering_shows_one_block_per_change_with_every_marker() {
         let mut action = Action::comment(
             ActionKey::new(BugId(42), "signoff", "2026-W49"),
             "Please sign off.\nChecklist:\n- backup",
@@ -885,13 +946,37 @@ mod tests {
             .update
             .flags
             .push(request("qa-signoff", "qa@example.org"));
-        let text = render(&action);
-        assert!(text.contains("bug 42"), "{text}");
+        action.update.assigned_to = Some("dev@example.org".to_string());
+        let other = Action::comment(
+            ActionKey::new(BugId(42), "push-window", "2026-W49"),
+            "Outside the push window.",
+        );
+        let change = Change::of(vec![action, other]).unwrap();
+        let comment = NewComment {
+            text: change.comment_text().unwrap(),
+            is_private: false,
+            is_markdown: false,
+        };
+        let text = render(&change, &change.update, Some(&comment));
+        assert_eq!(text.matches("DRY RUN").count(), 1, "{text}");
+        assert!(
+            text.starts_with(
+                "DRY RUN: would write to bug 42 (signoff 2026-W49, push-window 2026-W49)\n"
+            ),
+            "{text}"
+        );
         assert!(
             text.contains("flag: qa-signoff? from qa@example.org"),
             "{text}"
         );
+        assert!(text.contains("  assigned_to: dev@example.org"), "{text}");
+        assert!(text.contains("  comment (public):"), "{text}");
         assert!(text.contains("    | Please sign off."), "{text}");
         assert!(text.contains("    | [pushbot signoff 2026-W49]"), "{text}");
+        assert!(text.contains("    | Outside the push window."), "{text}");
+        assert!(
+            text.contains("    | [pushbot push-window 2026-W49]"),
+            "{text}"
+        );
     }
 }

@@ -1,10 +1,12 @@
 //! The actions the pure core decides on, and the marker line that makes each
 //! of them findable in Bugzilla.
 //!
-//! Bugzilla is the ledger (DESIGN.md, invariant 1): every comment the bot
-//! posts ends with a marker line such as `[pushbot no-owner 2026-W48]` built
-//! from the action's [`ActionKey`]. Before posting, the executor looks for
-//! that marker among the bug's comments, so losing the local state never
+//! Bugzilla is the ledger (DESIGN.md, invariant 1): every action's text
+//! ends with a marker line such as `[pushbot no-owner 2026-W48]` built from
+//! its [`ActionKey`]. The bot writes each bug once per cycle ([`merge`]), so
+//! one comment holds a section per action, each with its own marker lines
+//! ([`markers_in`] reads them all). Before writing, the executor looks for
+//! each marker among the bug's comments, so losing the local state never
 //! causes a duplicate.
 //!
 //! Pure: no I/O, no clock.
@@ -13,8 +15,10 @@ use std::fmt;
 
 use crate::bugzilla::{BugId, BugUpdate};
 
+pub mod merge;
 pub mod reconcile;
 
+pub use merge::{merge, Change};
 pub use reconcile::reconcile;
 
 /// Marker names the bot uses for something other than a rule: command
@@ -154,8 +158,9 @@ impl Action {
         }
     }
 
-    /// The full text to post: the body, a blank line, the carried markers
-    /// (`also`), a blank line, then the action's own marker.
+    /// The action's section of the comment: the body, a blank line, the
+    /// carried markers (`also`), a blank line, then the action's own
+    /// marker ([`merge::Change::comment_text`] joins the sections).
     pub fn comment_text(&self) -> Option<String> {
         self.comment.as_ref().map(|body| {
             let mut text = body.trim_end().to_string();

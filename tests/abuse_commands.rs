@@ -118,12 +118,14 @@ async fn a_crafted_comment_cannot_make_the_reply_carry_a_command_or_markup() {
 
 /// Protection: `commands.max_per_comment` bounds the commands read per
 /// comment, `commands.max_answers_per_bug` the comments answered per bug
-/// per cycle (oldest first), and the reply marker makes each answered
-/// exactly once across cycles. A flood of 1,000 comments with 12 commands
-/// each on one bug costs a bounded number of requests per cycle.
+/// per cycle (oldest first), the merge keeps the bot's one comment per bug
+/// and cycle within Bugzilla's 65,535 characters (replies that would pass
+/// it wait, in order), and the reply marker makes each answered exactly
+/// once across cycles. A flood of comments with 12 commands each on one
+/// bug costs one write and a bounded number of requests per cycle.
 #[tokio::test]
 async fn a_flood_of_commands_is_answered_once_each_a_few_per_cycle() {
-    const COMMENTS: usize = 1000;
+    const COMMENTS: usize = 400;
     const PER_CYCLE: usize = 25;
     let dir = tempfile::tempdir().unwrap();
     let mut demo = demo(
@@ -137,20 +139,31 @@ async fn a_flood_of_commands_is_answered_once_each_a_few_per_cycle() {
     let ids: Vec<u64> = (0..COMMENTS)
         .map(|_| demo.sandbox.add_comment(802, SUMO_DEV, &text).unwrap())
         .collect();
+    let reply_marker = |line: &str| line.trim().starts_with("[pushbot command c");
+    let bot_comment_count = |demo: &Demo| {
+        demo.sandbox
+            .comments(802)
+            .iter()
+            .filter(|c| c.creator == BOT)
+            .count()
+    };
 
     let mut at = t("2026-11-30 10:01");
     let mut cycles = 0;
+    let mut size_bound = false;
+    let mut answered = 0;
     loop {
+        let before = bot_comment_count(&demo);
         let report = demo.cycle_at(at).await;
         assert!(report.errors.is_empty(), "{:?}", report.errors);
         cycles += 1;
         assert!(
-            report.writes <= PER_CYCLE,
-            "cycle {cycles}: {}",
+            report.writes <= 1,
+            "cycle {cycles}: {} writes",
             report.writes
         );
         // Search, comments of the changed bug, the marker check before the
-        // writes, a membership lookup now and then, and the writes.
+        // write, a membership lookup now and then, and the write.
         assert!(
             report.requests as usize <= report.writes + 5,
             "cycle {cycles}: {} requests for {} writes",
@@ -160,10 +173,31 @@ async fn a_flood_of_commands_is_answered_once_each_a_few_per_cycle() {
         if report.writes == 0 {
             break;
         }
-        assert!(cycles <= COMMENTS / PER_CYCLE + 1, "too many cycles");
+        let comments = demo.sandbox.comments(802);
+        let written: Vec<_> = comments.iter().filter(|c| c.creator == BOT).collect();
+        assert_eq!(written.len(), before + 1, "cycle {cycles}: one comment");
+        let comment = &written[before].text;
+        let chars = comment.chars().count();
+        assert!(
+            chars <= pushbot::bugzilla::MAX_COMMENT_CHARS,
+            "cycle {cycles}: {chars} characters"
+        );
+        let replies = comment.lines().filter(|l| reply_marker(l)).count();
+        assert!(
+            (1..=PER_CYCLE).contains(&replies),
+            "cycle {cycles}: {replies}"
+        );
+        answered += replies;
+        // Fewer than the cap while comments still wait: the size bound.
+        size_bound |= replies < PER_CYCLE && answered < COMMENTS;
+        assert!(cycles <= COMMENTS, "too many cycles");
         at += Duration::minutes(1);
     }
-    assert_eq!(cycles, COMMENTS / PER_CYCLE + 1);
+    assert_eq!(answered, COMMENTS);
+    assert!(
+        size_bound,
+        "12 full `check` answers per reply: fewer than {PER_CYCLE} fit one comment"
+    );
 
     // Each comment answered exactly once, each answer reading at most 10
     // commands (the rest get one "too many" line).
@@ -176,13 +210,22 @@ async fn a_flood_of_commands_is_answered_once_each_a_few_per_cycle() {
             .map(|c| &c.text)
             .collect();
         assert_eq!(replies.len(), 1, "comment {id}");
+        let section = pushbot::plan::merge::sections(replies[0])
+            .into_iter()
+            .find(|s| {
+                s.markers
+                    .last()
+                    .is_some_and(|(_, key)| *key == format!("c{id}"))
+            })
+            .expect("its section");
         assert_eq!(
-            replies[0]
+            section
+                .text
                 .matches("I checked this bug against the rules")
                 .count(),
             10,
             "{}",
-            replies[0]
+            section.text
         );
     }
 }

@@ -322,3 +322,66 @@ async fn server_time_follows_the_sandbox_clock() {
         "{server} vs {later}"
     );
 }
+
+#[tokio::test]
+async fn one_put_carries_flags_assignee_and_a_comment_with_several_markers() {
+    let sb = sandbox().await;
+    let c = client(&sb);
+    let history_before = c.history(BugId(3), None).await.unwrap().len();
+    let comments_before = sb.comments(3).len();
+    let update = BugUpdate {
+        flags: vec![FlagChange {
+            id: None,
+            name: Some("webdev-signoff".to_string()),
+            status: "?".to_string(),
+            requestee: Some("lead@example.test".to_string()),
+            new: false,
+        }],
+        assigned_to: Some("dev@example.test".to_string()),
+        whiteboard: None,
+    };
+    let text = "Done: dev@example.test owns it.\n\n[pushbot command c2]\n\n\
+                Please sign off.\n\n[pushbot signoff 2026-W49]";
+    c.update_bug_with_comment(
+        BugId(3),
+        &update,
+        &NewComment {
+            text: text.to_string(),
+            is_private: false,
+            is_markdown: false,
+        },
+    )
+    .await
+    .unwrap();
+
+    let comments = sb.comments(3);
+    assert_eq!(comments.len(), comments_before + 1, "one comment");
+    let posted = comments.last().unwrap();
+    assert_eq!((posted.creator.as_str(), posted.text.as_str()), (BOT, text));
+    assert!(!posted.is_private);
+    assert_eq!(pushbot::plan::markers_in(&posted.text).len(), 2);
+    assert_eq!(sb.bug(3).unwrap().assigned_to, "dev@example.test");
+    let history = c.history(BugId(3), None).await.unwrap();
+    assert_eq!(history.len(), history_before + 1, "one change: {history:?}");
+
+    // A private comment without the insider group: refused whole, the
+    // flags and the assignee untouched (recording 149).
+    let err = c
+        .update_bug_with_comment(
+            BugId(3),
+            &BugUpdate {
+                assigned_to: Some("lead@example.test".to_string()),
+                ..BugUpdate::default()
+            },
+            &NewComment {
+                text: "Noted.\n\n[pushbot command c9]".to_string(),
+                is_private: true,
+                is_markdown: false,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(113), "{err:?}");
+    assert_eq!(sb.bug(3).unwrap().assigned_to, "dev@example.test");
+    assert_eq!(sb.comments(3).len(), comments_before + 1);
+}

@@ -20,7 +20,7 @@ use pushbot::store::Store;
 use serde_json::json;
 
 mod support;
-use support::ledger::ledger;
+use support::ledger::{ledger, writes_per_bug};
 
 const ZONE: chrono_tz::Tz = chrono_tz::America::Los_Angeles;
 
@@ -103,16 +103,21 @@ async fn first_cycle_writes_exactly_the_plan_then_quiet_cycles_cost_one_request(
     assert!(first.errors.is_empty(), "{:?}", first.errors);
     assert!(first.full_load);
     assert_eq!(ledger(&demo.sandbox), after_first_cycle());
-    // 8 marked comments (7 from rules, 1 command reply) and one update
-    // (804's two flag requests).
+    // 8 marked sections (7 from rules, 1 command reply) on 4 bugs: one
+    // write per bug. 804's two flag requests travel in the PUT of its
+    // comment; the others are comments alone (POST).
     assert_eq!(first.taken, 8);
-    assert_eq!(first.writes, 9);
+    assert_eq!(first.writes, 4);
     let posted = routes
         .iter()
         .filter(|r| *r == "POST /rest/bug/{id}/comment")
         .count();
     let put = routes.iter().filter(|r| *r == "PUT /rest/bug/{id}").count();
-    assert_eq!((posted, put), (8, 1), "{routes:?}");
+    assert_eq!((posted, put), (3, 1), "{routes:?}");
+    assert_eq!(
+        writes_per_bug(&demo.sandbox.request_log()[start_log..]),
+        BTreeMap::from([(801, 1), (802, 1), (803, 1), (804, 1)])
+    );
     assert_eq!(
         first.requests,
         routes.len() as u64,
@@ -142,7 +147,7 @@ async fn first_cycle_writes_exactly_the_plan_then_quiet_cycles_cost_one_request(
     assert_eq!(m.cycles, 3);
     assert_eq!(m.outages, 0);
     assert_eq!(m.errors_total, 0);
-    assert_eq!(m.writes_total, 9);
+    assert_eq!(m.writes_total, 4, "one write per bug");
     assert_eq!(
         m.requests_total,
         (demo.sandbox.request_log().len() - start_log) as u64,

@@ -386,13 +386,25 @@ async fn dry_run_reads_prints_and_never_writes() {
         .flags
         .push(flag_request("qa-signoff", "qa@example.test"));
 
-    let report = bench.execute(&[action(7), with_flag]).await;
+    let overrun = Action::comment(ActionKey::new(BugId(8), "overrun", "2026-W48"), "Status?");
+
+    let report = bench.execute(&[action(7), with_flag, overrun]).await;
 
     assert_eq!(report.writes, 0);
-    assert_eq!(report.taken.len(), 2, "{:?}", report.errors);
+    assert_eq!(report.taken.len(), 3, "{:?}", report.errors);
     let text = &report.dry_run_text;
     assert!(text.contains("bug 7"), "{text}");
-    assert!(text.contains("bug 8"), "{text}");
+    // Bug 8's two actions are one write: one block, every marker.
+    assert_eq!(
+        text.matches("DRY RUN: would write to bug 8 (no-owner 2026-W48, overrun 2026-W48)")
+            .count(),
+        1,
+        "{text}"
+    );
+    assert!(
+        text.contains("    | [pushbot no-owner 2026-W48]\n    | \n    | Status?\n    | \n    | [pushbot overrun 2026-W48]"),
+        "{text}"
+    );
     assert!(text.contains("This push bug has no owner yet"), "{text}");
     assert!(text.contains("[pushbot no-owner 2026-W48]"), "{text}");
     assert!(text.contains("qa-signoff? from qa@example.test"), "{text}");
@@ -407,22 +419,112 @@ async fn dry_run_reads_prints_and_never_writes() {
     );
 }
 
+/// The JSON body of a recorded request (`NN-….request.txt`: the request
+/// line, a comment, a blank line, then the body).
+fn recorded_body(name: &str) -> Value {
+    let path = support::fixtures_dir().join(name);
+    let text = std::fs::read_to_string(&path).expect("recording exists");
+    let json = &text[text.find('{').expect("a JSON body")..];
+    serde_json::from_str(json).expect("the body is JSON")
+}
+
+/// The body of the `n`th request with `verb`, as JSON.
+async fn body_of(server: &MockServer, verb: &str, n: usize) -> Value {
+    let sent = requests(server, verb, |_| true).await;
+    serde_json::from_slice(&sent[n].body).expect("a JSON body")
+}
+
 #[tokio::test]
-async fn update_goes_first_then_the_marked_comment_and_commands_are_recorded() {
+async fn a_reply_and_a_rule_on_one_bug_are_the_one_put_of_recording_147() {
     let server = MockServer::start().await;
-    comment_read(comments_body(1, vec![])).mount(&server).await;
-    // Bug 1 before the update: no qa-signoff flag.
-    bug_read(bug_1(json!([]))).mount(&server).await;
-    let fixture_35 = support::fixture("bugzilla-5.2/35-put-bug1-set-qa-signoff-requestee.raw.json");
+    comment_read(comments_body(
+        1,
+        vec![comment(
+            2,
+            1,
+            1,
+            "lead@example.test",
+            "@pushbot owner dev@example.test",
+        )],
+    ))
+    .expect(1)
+    .mount(&server)
+    .await;
+    bug_read(
+        json!({"id": 1, "status": "CONFIRMED", "resolution": "", "is_open": true,
+                    "assigned_to": "nobody@example.test", "flags": []}),
+    )
+    .expect(1)
+    .mount(&server)
+    .await;
+    let answer =
+        support::fixture("bugzilla-5.2/147-s4-bot-one-put-assignee-flags-comment.raw.json");
     Mock::given(method("PUT"))
         .and(path_regex(r"^/rest/bug/1$"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(fixture_35))
+        .respond_with(ResponseTemplate::new(200).set_body_json(answer))
         .expect(1)
         .mount(&server)
         .await;
+    any("POST", created(1)).expect(0).mount(&server).await;
+    let bench = Bench::writing(&server);
+    // The command reply of comment 2 (which also hands the bug over), then
+    // the signoff rule's request with its two flags.
+    let mut reply = Action::comment(
+        ActionKey::new(BugId(1), "command", "c2"),
+        "(In reply to comment #1)\n\nDone: dev@example.test now owns this push bug.",
+    );
+    reply.update.assigned_to = Some("dev@example.test".to_string());
+    let mut signoff = Action::comment(
+        ActionKey::new(BugId(1), "signoff", "request-2026-12-10"),
+        "This Input push is planned for Thu 2026-12-10 16:00 PST. Please sign off.",
+    );
+    signoff.update.flags = vec![
+        flag_request("webdev-signoff", "lead@example.test"),
+        flag_request("qa-signoff", "qa@example.test"),
+    ];
+
+    let report = bench.execute(&[reply, signoff.clone()]).await;
+
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.writes, 1, "one write for the bug");
+    assert_eq!(report.taken.len(), 2, "both keys taken");
+    assert!(
+        report.taken.iter().all(|s| s.comment_id.is_none()),
+        "a PUT does not say the comment's id"
+    );
+    // Exactly the body Bugzilla 5.2 took as one change, one history entry.
+    assert_eq!(
+        body_of(&server, "PUT", 0).await,
+        recorded_body("bugzilla-5.2/147-s4-bot-one-put-assignee-flags-comment.request.txt")
+    );
+    // Every key recorded on its own: the command answered, each rule's nag.
+    assert!(bench.store.is_done(&signoff.key).unwrap());
+    let answered = bench
+        .store
+        .command(CommentId(2))
+        .unwrap()
+        .expect("command recorded");
+    assert_eq!(answered.reply_comment_id, None);
+    assert_eq!(
+        bench
+            .store
+            .nag_count(BugId(1), "signoff")
+            .unwrap()
+            .map(|n| n.count),
+        Some(1)
+    );
+}
+
+#[tokio::test]
+async fn a_comment_alone_is_a_post_whose_answer_gives_its_id() {
+    let server = MockServer::start().await;
+    comment_read(comments_body(1, vec![])).mount(&server).await;
+    // The flag the reply asks for is already requested: only the comment
+    // is left to write.
+    bug_read(bug_1(qa_signoff_requested())).mount(&server).await;
+    any("PUT", updated()).expect(0).mount(&server).await;
     comment_post(created(321)).expect(1).mount(&server).await;
     let bench = Bench::writing(&server);
-    // A reply to the command in comment 500 that also requests sign-off.
     let mut reply = Action::comment(
         ActionKey::new(BugId(1), "check", "c500"),
         "Requested QA sign-off.",
@@ -432,36 +534,25 @@ async fn update_goes_first_then_the_marked_comment_and_commands_are_recorded() {
         .flags
         .push(flag_request("qa-signoff", "qa@example.test"));
 
-    let report = bench.execute(&[reply]).await;
+    let report = bench.execute(&[reply, action(1)]).await;
 
-    assert_eq!(report.taken.len(), 1, "{:?}", report.errors);
-    assert_eq!(report.writes, 2);
-    let writes: Vec<String> = server
-        .received_requests()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.method.as_str() != "GET")
-        .map(|r| r.method.to_string())
-        .collect();
-    assert_eq!(writes, vec!["PUT", "POST"], "update first, then the marker");
-    let put = &requests(&server, "PUT", |_| true).await[0];
-    let body = String::from_utf8_lossy(&put.body).to_string();
-    assert!(body.contains("qa-signoff"), "{body}");
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.writes, 1);
+    assert_eq!(report.taken.len(), 2);
+    let body = body_of(&server, "POST", 0).await;
+    let text = body["comment"].as_str().unwrap_or_default();
+    assert_eq!(
+        text,
+        "Requested QA sign-off.\n\n[pushbot check c500]\n\n\
+         This push bug has no owner yet. Who will take it?\n\n[pushbot no-owner 2026-W48]"
+    );
+    assert_eq!(body["is_private"], json!(false));
     let answered = bench
         .store
         .command(CommentId(500))
         .unwrap()
         .expect("command recorded");
     assert_eq!(answered.reply_comment_id, Some(CommentId(321)));
-    assert_eq!(
-        bench
-            .store
-            .nag_count(BugId(1), "check")
-            .unwrap()
-            .map(|n| n.count),
-        Some(1)
-    );
 }
 
 #[tokio::test]
@@ -527,16 +618,20 @@ async fn the_marker_check_reads_all_pending_bugs_in_one_request() {
 }
 
 #[tokio::test]
-async fn a_second_update_of_the_same_bug_reads_the_bug_again() {
+async fn two_actions_on_one_bug_read_it_once_and_write_it_once() {
     let server = MockServer::start().await;
-    comment_read(comments_body(1, vec![])).mount(&server).await;
-    bug_read(bug_1(json!([]))).mount(&server).await;
+    comment_read(comments_body(1, vec![]))
+        .expect(1)
+        .mount(&server)
+        .await;
+    bug_read(bug_1(json!([]))).expect(1).mount(&server).await;
     Mock::given(method("PUT"))
         .and(path_regex(r"^/rest/bug/1$"))
         .respond_with(updated())
+        .expect(1)
         .mount(&server)
         .await;
-    comment_post(created(91)).mount(&server).await;
+    any("POST", created(1)).expect(0).mount(&server).await;
     let bench = Bench::writing(&server);
     let needinfo = |rule: &str| {
         let mut a = Action::comment(ActionKey::new(BugId(1), rule, "2026-W48"), "Status?");
@@ -552,50 +647,227 @@ async fn a_second_update_of_the_same_bug_reads_the_bug_again() {
 
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(report.taken.len(), 2);
-    // The batched read serves the first update; the second, which the
-    // first may have made moot, reads the bug again.
+    assert_eq!(report.writes, 1);
+    // The same request of the same flag from both: asked once.
+    let body = body_of(&server, "PUT", 0).await;
     assert_eq!(
-        count(&server, "GET", |p| p == "/rest/bug" || p == "/rest/bug/1").await,
-        2
+        body["flags"],
+        json!([{"name": "needinfo", "status": "?", "requestee": "dev@example.test"}])
     );
-    assert_eq!(count(&server, "GET", is_comment_path).await, 1);
+    assert_eq!(
+        body["comment"],
+        json!({"body": "Status?\n\n[pushbot signoff 2026-W48]\n\nStatus?\n\n[pushbot overrun 2026-W48]"})
+    );
 }
 
 #[tokio::test]
-async fn an_update_of_unknown_outcome_holds_back_its_comment_until_the_next_cycle() {
+async fn a_section_already_marked_is_left_out_of_the_change() {
     let server = MockServer::start().await;
-    comment_read(comments_body(1, vec![])).mount(&server).await;
-    // Read before the update and at the settle re-read: no flag yet. The
-    // update lands afterwards: the next cycle sees the flag.
-    bug_read(bug_1(json!([])))
-        .up_to_n_times(2)
-        .mount(&server)
-        .await;
-    bug_read(bug_1(qa_signoff_requested())).mount(&server).await;
-    any("PUT", gateway_error(504, "Gateway Timeout"))
+    // The no-owner comment is there (the state file was lost after it).
+    comment_read(comments_body(1, vec![marked(1, 40)]))
         .expect(1)
         .mount(&server)
         .await;
-    comment_post(created(322)).expect(1).mount(&server).await;
+    bug_read(bug_1(json!([]))).mount(&server).await;
+    Mock::given(method("PUT"))
+        .and(path_regex(r"^/rest/bug/1$"))
+        .respond_with(updated())
+        .expect(1)
+        .mount(&server)
+        .await;
     let bench = Bench::writing(&server);
-    let mut request = Action::comment(
+    let mut signoff = Action::comment(
         ActionKey::new(BugId(1), "signoff", "2026-W48"),
         "Please sign off.",
     );
-    request
+    signoff
         .update
         .flags
         .push(flag_request("qa-signoff", "qa@example.test"));
 
-    let first = bench.execute(std::slice::from_ref(&request)).await;
-    assert_eq!(first.writes, 1, "one PUT, no second PUT, no comment yet");
-    assert_eq!(first.unsettled, vec![request.key.clone()]);
-    assert_eq!(count(&server, "POST", |_| true).await, 0);
-    assert!(!bench.store.is_done(&request.key).unwrap());
+    let report = bench.execute(&[action(1), signoff.clone()]).await;
 
-    let next = bench.execute(std::slice::from_ref(&request)).await;
-    assert_eq!(next.writes, 1, "the comment only: the flag landed");
-    assert_eq!(next.taken.len(), 1, "{:?}", next.errors);
-    assert_eq!(next.taken[0].comment_id, Some(CommentId(322)));
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.duplicates.len(), 1);
+    assert_eq!(report.duplicates[0].key, action(1).key);
+    assert_eq!(report.duplicates[0].comment_id, Some(CommentId(40)));
+    assert_eq!(report.taken.len(), 1);
+    assert_eq!(report.taken[0].key, signoff.key);
+    let body = body_of(&server, "PUT", 0).await;
+    assert_eq!(
+        body["comment"],
+        json!({"body": "Please sign off.\n\n[pushbot signoff 2026-W48]"}),
+        "only the section not yet said"
+    );
+    assert!(bench.store.is_done(&action(1).key).unwrap());
+    assert!(bench.store.is_done(&signoff.key).unwrap());
+}
+
+#[tokio::test]
+async fn a_private_reply_waits_for_the_next_cycle_beside_a_public_change() {
+    let server = MockServer::start().await;
+    comment_read(comments_body(1, vec![])).mount(&server).await;
+    comment_post(created(50))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    comment_post(created(51)).expect(1).mount(&server).await;
+    let bench = Bench::writing(&server);
+    let mut private = Action::comment(
+        ActionKey::new(BugId(1), "command", "c9"),
+        "(In reply to comment #4)\n\nNoted.",
+    );
+    private.private = true;
+
+    let first = bench.execute(&[action(1), private.clone()]).await;
+
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    assert_eq!(first.writes, 1);
+    assert_eq!(first.waiting, vec![private.key.clone()]);
+    assert!(!bench.store.is_done(&private.key).unwrap(), "planned again");
+    let body = body_of(&server, "POST", 0).await;
+    assert_eq!(body["is_private"], json!(false));
+    assert!(!body["comment"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("Noted"));
+
+    // The next cycle plans both again: the public one is done, the private
+    // one is its bug's one write.
+    let next = bench.execute(&[action(1), private.clone()]).await;
+    assert_eq!(next.writes, 1);
+    assert!(next.waiting.is_empty());
+    assert_eq!(next.taken.len(), 1);
+    assert_eq!(next.taken[0].key, private.key);
+    let body = body_of(&server, "POST", 1).await;
+    assert_eq!(body["is_private"], json!(true));
+}
+
+#[tokio::test]
+async fn the_cap_counts_writes_one_per_bug() {
+    let server = MockServer::start().await;
+    comment_read(comments_body(1, vec![])).mount(&server).await;
+    comment_post(created(60)).expect(2).mount(&server).await;
+    let bench = Bench::new(&server, 2, false);
+    let plan = vec![
+        action(1),
+        Action::comment(ActionKey::new(BugId(1), "overrun", "2026-W48"), "Status?"),
+        action(2),
+        Action::comment(ActionKey::new(BugId(2), "overrun", "2026-W48"), "Status?"),
+    ];
+
+    let report = bench.execute(&plan).await;
+
+    assert!(
+        report.alert.is_none(),
+        "4 actions, 2 bugs, 2 writes: within the cap"
+    );
+    assert_eq!(report.writes, 2);
+    assert_eq!(report.taken.len(), 4, "{:?}", report.errors);
+}
+
+#[tokio::test]
+async fn a_put_of_unknown_outcome_settles_all_its_keys_together() {
+    let server = MockServer::start().await;
+    let two = |bug: u64| {
+        let mut signoff = Action::comment(
+            ActionKey::new(BugId(bug), "signoff", "2026-W48"),
+            "Please sign off.",
+        );
+        signoff
+            .update
+            .flags
+            .push(flag_request("qa-signoff", "qa@example.test"));
+        vec![action(bug), signoff]
+    };
+    let plan = two(1);
+    let change_text = format!(
+        "{}\n\n{}",
+        plan[0].comment_text().unwrap(),
+        plan[1].comment_text().unwrap()
+    );
+    // Before the write and at the settle re-read: nothing. The PUT lands
+    // afterwards: the next cycle reads the one comment with both markers.
+    comment_read(comments_body(1, vec![]))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
+    comment_read(comments_body(1, vec![comment(70, 1, 3, BOT, &change_text)]))
+        .mount(&server)
+        .await;
+    bug_read(bug_1(json!([]))).mount(&server).await;
+    any("PUT", gateway_error(504, "Gateway Timeout"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    any("POST", created(1)).expect(0).mount(&server).await;
+    let bench = Bench::writing(&server);
+
+    let first = bench.execute(&plan).await;
+    assert_eq!(first.writes, 1, "one PUT, not repeated");
+    let keys: Vec<ActionKey> = plan.iter().map(|a| a.key.clone()).collect();
+    assert_eq!(first.unsettled, keys, "every key of the write");
+    assert_eq!(first.errors.len(), 1, "{:?}", first.errors);
+    assert!(first.errors[0].contains("bug 1"), "{:?}", first.errors);
+    assert!(
+        first.errors[0].contains("[pushbot no-owner 2026-W48] [pushbot signoff 2026-W48]"),
+        "{:?}",
+        first.errors
+    );
+    assert!(keys.iter().all(|k| !bench.store.is_done(k).unwrap()));
+
+    let next = bench.execute(&plan).await;
+    assert_eq!(next.writes, 0, "found, not written again");
+    assert_eq!(next.duplicates.len(), 2);
+    assert!(next
+        .duplicates
+        .iter()
+        .all(|s| s.comment_id == Some(CommentId(70))));
+    assert!(keys.iter().all(|k| bench.store.is_done(k).unwrap()));
     assert_eq!(count(&server, "PUT", |_| true).await, 1);
+}
+
+#[tokio::test]
+async fn a_put_of_unknown_outcome_found_at_the_reread_records_every_key() {
+    let server = MockServer::start().await;
+    let mut signoff = Action::comment(
+        ActionKey::new(BugId(1), "signoff", "2026-W48"),
+        "Please sign off.",
+    );
+    signoff
+        .update
+        .flags
+        .push(flag_request("qa-signoff", "qa@example.test"));
+    let plan = vec![action(1), signoff];
+    let change_text = format!(
+        "{}\n\n{}",
+        plan[0].comment_text().unwrap(),
+        plan[1].comment_text().unwrap()
+    );
+    comment_read(comments_body(1, vec![]))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    comment_read(comments_body(1, vec![comment(71, 1, 3, BOT, &change_text)]))
+        .mount(&server)
+        .await;
+    bug_read(bug_1(json!([]))).mount(&server).await;
+    any("PUT", gateway_error(502, "Bad Gateway"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let bench = Bench::writing(&server);
+
+    let report = bench.execute(&plan).await;
+
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert!(report.unsettled.is_empty());
+    assert_eq!(report.writes, 1);
+    assert_eq!(report.taken.len(), 2);
+    assert!(report
+        .taken
+        .iter()
+        .all(|s| s.comment_id == Some(CommentId(71)) && s.outcome == Outcome::Posted));
+    assert!(plan.iter().all(|a| bench.store.is_done(&a.key).unwrap()));
 }

@@ -11,7 +11,8 @@
 //! - a new AMO push (bug 807) joins the week;
 //! - the Input lead's needinfo meets the overrun rule's on bug 804.
 //!
-//! The cycle must leave exactly: one reply per command, the signoff
+//! The cycle must make one write per bug and leave exactly: one reply per
+//! command (sections of 801's one comment), the signoff
 //! marker once (in the `signoff` reply), `webdev-signoff+` as the lead's go
 //! left it (never turned back into `?`), `qa-signoff?` from QA, no comment
 //! on the shipped push, and the conflict naming the shipped push. A second
@@ -201,9 +202,21 @@ async fn the_whole_week_in_one_cycle() {
     assert_eq!(joined, 807);
 
     let before = ledger(&demo, &bugs);
+    let log_before = demo.sandbox.request_log().len();
     let report = demo.cycle_at(t("2026-11-30 16:05")).await;
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let after = ledger(&demo, &bugs);
+    // Two replies, the signoff request they carry, the conflict and the
+    // flags on 801: still one write per bug (PUT or POST).
+    let mut writes: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &demo.sandbox.request_log()[log_before..] {
+        if r.method == "PUT" || r.method == "POST" {
+            let bug = r.path.trim_end_matches("/comment").to_string();
+            *writes.entry(bug).or_default() += 1;
+        }
+    }
+    assert!(writes.values().all(|n| *n == 1), "{writes:?}");
+    assert_eq!(writes.len(), 5, "801, 802, 803, 804, 807: {writes:?}");
 
     // The week's conflict now counts six pushes, the shipped one among
     // them; every open push of the week still ahead is told (its key names

@@ -607,6 +607,38 @@ impl Client {
         Ok(())
     }
 
+    /// Updates flags and fields of a bug and adds `comment` in the same
+    /// `PUT /rest/bug/ID` (`"comment": {"body": …, "is_private": true}`):
+    /// one change, one history entry, one mail (recordings 130, 147).
+    /// Bugzilla makes all of it or none of it (149: a refused private
+    /// comment leaves the flags unchanged). Its answer does not give the
+    /// new comment's id. Never retried. `is_private` is sent only when set
+    /// and `is_markdown` only where the server supports it, as in the
+    /// recorded calls.
+    pub async fn update_bug_with_comment(
+        &self,
+        bug: BugId,
+        update: &BugUpdate,
+        comment: &NewComment,
+    ) -> Result<(), BugzillaError> {
+        let mut body = serde_json::to_value(update).map_err(|e| BugzillaError::Unexpected {
+            what: format!("update of bug {bug}"),
+            status: 0,
+            reason: format!("cannot encode the update: {e}"),
+        })?;
+        let mut text = json!({ "body": comment.text });
+        if comment.is_private {
+            text["is_private"] = Value::Bool(true);
+        }
+        if comment.is_markdown && self.supports_markdown() {
+            text["is_markdown"] = Value::Bool(true);
+        }
+        body["comment"] = text;
+        let url = self.url(&format!("/bug/{bug}"), &[]);
+        let _: Value = self.write(Method::PUT, &url, &body).await?;
+        Ok(())
+    }
+
     /// Users by login (`GET /user?names=…`, batched under the URL limit).
     /// On stock 5.2 one unknown login fails its whole batch with 404/51
     /// (recording 140); BMO may leave it out. A user record that does not

@@ -326,7 +326,12 @@ pub struct HistoryEntry {
     pub changes: Vec<FieldChange>,
 }
 
-/// A comment the bot posts.
+/// The longest comment Bugzilla takes, in characters: one more is refused
+/// with 400/114 (recordings 155, 156), whether posted or inside an update.
+pub const MAX_COMMENT_CHARS: usize = 65_535;
+
+/// A comment the bot posts: alone (`POST /rest/bug/ID/comment`) or inside
+/// an update (`"comment": {"body": …}` of `PUT /rest/bug/ID`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewComment {
     pub text: String,

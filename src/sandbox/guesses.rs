@@ -21,7 +21,8 @@
 //!    `SEARCH_PARAMS` and `fN`/`oN`/`vN`; other routes: see
 //!    `query_params_of` in `api`), search operators and custom-search fields
 //!    it does not implement, unknown keys in `POST /rest/bug`, `PUT
-//!    /rest/bug/ID`, its `comment` object, a `flags` entry, `POST
+//!    /rest/bug/ID`, its `comment` object (and a `comment` that is not an
+//!    object with a `body` string), a `flags` entry, `POST
 //!    /rest/bug/ID/comment`, and `PUT /rest/user/NAME` (all but `groups`,
 //!    entry 23). `ids` in a `PUT /rest/bug/ID` body too: 5.2 would update
 //!    every bug it names. Settled by: nothing; this is on purpose.

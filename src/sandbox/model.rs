@@ -1021,6 +1021,18 @@ impl Model {
         let Some(comment) = params.get("comment") else {
             return Ok(None);
         };
+        // 5.2 reads `comment` as a hash with a `body` string; anything else
+        // would be silently a change without its comment here (guesses, 1).
+        let body_is_text = comment
+            .get("body")
+            .is_none_or(|body| body.is_string() || body.is_null());
+        if !comment.is_object() || !body_is_text {
+            return Err(ApiError::new(
+                404,
+                32614,
+                "The sandbox does not implement a 'comment' of Bug.update other than an object with a 'body' string.",
+            ));
+        }
         refuse_unknown_keys(
             comment,
             &|k| COMMENT_KEYS.contains(&k),
@@ -1398,6 +1410,31 @@ mod tests {
         // The author who leaves the group loses sight of it too (162).
         m.insider_group = Some("admin".to_owned());
         assert!(!m.can_see_comment(Some(&lead), &comment));
+    }
+
+    #[test]
+    fn an_update_takes_its_comment_as_an_object_only() {
+        let mut m = one_bug();
+        let lead = m.user("lead@example.test").cloned().unwrap();
+        for body in [
+            serde_json::json!({ "comment": "flat text" }),
+            serde_json::json!({ "comment": { "body": 5 } }),
+            serde_json::json!({ "comment": { "body": "x", "text": "y" } }),
+        ] {
+            let err = m.update_bug(&lead, 1, &body, now()).unwrap_err();
+            assert_eq!((err.status, err.code), (404, 32614), "{body}");
+        }
+        let before = m.bugs[&1].comments.len();
+        let out = m
+            .update_bug(
+                &lead,
+                1,
+                &serde_json::json!({ "comment": { "body": "one\n\n[pushbot a b]\n\ntwo\n\n[pushbot c d]" } }),
+                now(),
+            )
+            .unwrap();
+        assert!(out.changes.is_empty(), "a comment alone changes no field");
+        assert_eq!(m.bugs[&1].comments.len(), before + 1);
     }
 
     #[test]
