@@ -17,9 +17,16 @@ pub fn ledger(sandbox: &SandboxHandle) -> BTreeMap<u64, Vec<String>> {
             if c.creator != BOT_LOGIN {
                 continue;
             }
+            // One line per marker: a comment may carry several (a
+            // conflict comment, one per problem it tells).
             let markers = pushbot::plan::markers_in(&c.text);
-            assert_eq!(markers.len(), 1, "bug {id}: one marker per bot comment");
-            lines.push(format!("[pushbot {} {}]", markers[0].0, markers[0].1));
+            assert!(
+                !markers.is_empty(),
+                "bug {id}: a bot comment without a marker"
+            );
+            for (rule, discriminator) in markers {
+                lines.push(format!("[pushbot {rule} {discriminator}]"));
+            }
         }
         for f in sandbox.flags(id) {
             if f.setter == BOT_LOGIN {
