@@ -65,7 +65,7 @@ pub struct Decider {
 impl Decider {
     pub fn from_settings(settings: &Settings, rules: RuleSet) -> Result<Decider, ConfigError> {
         Ok(Decider {
-            rules,
+            rules: rules.with_week_view(settings.web.public_url.as_deref()),
             push: settings.push.clone(),
             bot_login: settings.bugzilla.bot_login.clone(),
             tz: settings.team.tz()?,

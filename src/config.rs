@@ -321,6 +321,13 @@ pub struct WebSettings {
     /// those groups can reach.
     #[serde(default)]
     pub show_restricted: bool,
+    /// The address people reach the week view at, e.g.
+    /// `https://pushbot.example.org` (http or https, no query). Optional:
+    /// with it, a conflict comment that cannot name every push involved
+    /// links its week's page (`…/week/2026-W49`); without it, it says
+    /// "(see the week view)".
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 impl Default for WebSettings {
@@ -331,6 +338,7 @@ impl Default for WebSettings {
             ics_duration_minutes: default_ics_minutes(),
             calendar_name: default_calendar_name(),
             show_restricted: false,
+            public_url: None,
         }
     }
 }
@@ -535,6 +543,9 @@ impl Settings {
                 "must be at least 1 (default 60)",
             ));
         }
+        if let Some(raw) = &self.web.public_url {
+            public_url(raw)?;
+        }
         Ok(self)
     }
 
@@ -549,6 +560,29 @@ impl Settings {
         url.set_path(&path);
         Ok(url)
     }
+}
+
+/// `web.public_url`: an http(s) address without query, fragment or
+/// credentials, where people reach the week view.
+fn public_url(raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw.trim()).map_err(|e| {
+        invalid(
+            "web.public_url",
+            format!("`{raw}` is not a URL ({e}); write the week view's address, e.g. https://pushbot.example.org"),
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err(invalid(
+            "web.public_url",
+            format!("`{raw}` must be an http or https address without query, fragment or credentials, e.g. https://pushbot.example.org"),
+        ));
+    }
+    Ok(url)
 }
 
 fn bugzilla_url(raw: &str) -> Result<Url, ConfigError> {
@@ -666,6 +700,33 @@ bot_login = "pushbot@example.org"
             &MINIMAL.replace("https://bugzilla.example.org", "http://127.0.0.1:8088"),
         );
         assert!(Settings::load_with_env(&path, Vec::new()).is_ok());
+    }
+
+    #[test]
+    fn the_week_views_public_url_is_optional_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "p.toml", MINIMAL);
+        let s = Settings::load_with_env(&path, Vec::new()).unwrap();
+        assert_eq!(s.web.public_url, None);
+        let good = format!("{MINIMAL}\n[web]\npublic_url = \"https://pushbot.example.org/\"\n");
+        let path = write(dir.path(), "q.toml", &good);
+        let s = Settings::load_with_env(&path, Vec::new()).unwrap();
+        assert_eq!(
+            s.web.public_url.as_deref(),
+            Some("https://pushbot.example.org/")
+        );
+        for bad in [
+            "pushbot.example.org",
+            "ftp://x.example.org",
+            "https://x.example.org/?a=1",
+        ] {
+            let text = format!("{MINIMAL}\n[web]\npublic_url = \"{bad}\"\n");
+            let path = write(dir.path(), "r.toml", &text);
+            let err = Settings::load_with_env(&path, Vec::new())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("web.public_url"), "{bad}: {err}");
+        }
     }
 
     #[test]

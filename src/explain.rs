@@ -207,7 +207,9 @@ pub fn describe_verdict(v: &Verdict) -> String {
         v.reason
     );
     if let Some(action) = &v.action {
-        let _ = writeln!(s, "        marker: {}", action.key.marker());
+        for key in action.keys() {
+            let _ = writeln!(s, "        marker: {}", key.marker());
+        }
         for f in &action.update.flags {
             let _ = writeln!(
                 s,

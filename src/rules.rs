@@ -30,6 +30,7 @@ use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -503,6 +504,19 @@ impl RuleSet {
         }
     }
 
+    /// The rules with the week view's public address (`[web] public_url`,
+    /// e.g. `https://pushbot.example.org`): the `release_conflict` comments
+    /// link their week's page (`…/week/2026-W49`) when they cannot name
+    /// every push involved. `None` leaves them without a link.
+    pub fn with_week_view(mut self, public_url: Option<&str>) -> RuleSet {
+        for rule in &mut self.rules {
+            if let RuleKind::ReleaseConflict(p) = &mut rule.kind {
+                p.week_view_url = public_url.map(|u| u.trim_end_matches('/').to_string());
+            }
+        }
+        self
+    }
+
     /// Rules built from `(file name, text)` pairs, for tests and embedding.
     pub fn from_sources(sources: &[(&str, &str)]) -> Result<RuleSet, RuleError> {
         let rules = sources
@@ -523,7 +537,7 @@ pub(crate) struct Decision {
 }
 
 /// A comment (and flag changes) a rule wants to post.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Post {
     pub template: &'static str,
     pub discriminator: String,
@@ -534,6 +548,14 @@ pub(crate) struct Post {
     /// (`restricted_others`).
     pub others: Vec<BugId>,
     pub flags: Vec<FlagChange>,
+    /// More markers of the same rule the comment carries (their
+    /// discriminators): one comment that says several things, each with
+    /// its own "already said" (`release_conflict`: one per problem).
+    pub also: Vec<String>,
+    /// More templates rendered after the first, each with its own
+    /// variables (and the same `bug`, `others`, `restricted_others`),
+    /// separated by a blank line.
+    pub sections: Vec<(&'static str, Value)>,
 }
 
 impl Decision {
@@ -807,8 +829,10 @@ pub struct Findings {
 pub struct Finding {
     /// What holds, without bug ids; its counts include every bug.
     pub text: String,
-    /// The bugs it counts, ascending.
-    pub bugs: Vec<BugId>,
+    /// The bugs it counts, ascending; shared by every bug's copy of the
+    /// finding, so that a week of many pushes costs one list, not one per
+    /// push.
+    pub bugs: Arc<[BugId]>,
 }
 
 impl Finding {
@@ -890,18 +914,35 @@ fn render(rule: &Rule, ctx: &Ctx<'_>, d: Decision) -> Verdict {
     // readers may see, and counts the rest.
     let audience = Audience::of_bug(push.map(|p| p.groups.as_slice()).unwrap_or_default());
     let named = ctx.restrictions.name(&audience, &post.others);
-    let rendered = match (push, ctx.view(d.bug)) {
-        (Some(_), Some(bug)) => {
-            let others: Vec<minijinja::Value> =
-                named.shown.iter().filter_map(|id| ctx.view(*id)).collect();
-            let vars = context(&rule.name, bug, others, named.hidden, post.extras, ctx.tz);
-            ctx.templates
-                .get_template(&template_id(&rule.name, post.template))
-                .and_then(|t| t.render(vars))
-                .map_err(|e| format!("template `{}` failed: {e}", post.template))
-        }
-        _ => Err(format!("template `{}` or bug missing", post.template)),
-    };
+    let others: Vec<minijinja::Value> = named.shown.iter().filter_map(|id| ctx.view(*id)).collect();
+    let parts = std::iter::once((post.template, post.extras)).chain(post.sections);
+    let rendered = parts
+        .map(|(template, extras)| match (push, ctx.view(d.bug)) {
+            (Some(_), Some(bug)) => {
+                let vars = context(
+                    &rule.name,
+                    bug,
+                    others.clone(),
+                    named.hidden,
+                    extras,
+                    ctx.tz,
+                );
+                ctx.templates
+                    .get_template(&template_id(&rule.name, template))
+                    .and_then(|t| t.render(vars))
+                    .map_err(|e| format!("template `{template}` failed: {e}"))
+            }
+            _ => Err(format!("template `{template}` or bug missing")),
+        })
+        .collect::<Result<Vec<String>, String>>()
+        .map(|mut texts| match texts.len() {
+            1 => texts.remove(0),
+            _ => texts
+                .iter()
+                .map(|t| t.trim_end())
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+        });
     match rendered {
         Ok(text) => Verdict {
             bug: d.bug,
@@ -911,7 +952,11 @@ fn render(rule: &Rule, ctx: &Ctx<'_>, d: Decision) -> Verdict {
             action: Some(Action {
                 key: ActionKey::new(d.bug, rule.name.clone(), post.discriminator),
                 comment: Some(text),
-                also: Vec::new(),
+                also: post
+                    .also
+                    .into_iter()
+                    .map(|disc| ActionKey::new(d.bug, rule.name.clone(), disc))
+                    .collect(),
                 private: false,
                 update: BugUpdate {
                     flags: post.flags,

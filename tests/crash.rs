@@ -97,22 +97,29 @@ fn expected() -> BTreeMap<u64, BTreeMap<String, usize>> {
             &[
                 // The reply to the developer's `@pushbot check` (comment 2).
                 "[pushbot command c2]",
-                "[pushbot release-conflict 2026-W49:802-803-804]",
+                "[pushbot release-conflict 2026-W49.large]",
+                "[pushbot release-conflict 2026-W49.total]",
             ],
         ),
-        (802, &["[pushbot release-conflict 2026-W49:801-803-804]"]),
+        (
+            802,
+            &[
+                "[pushbot release-conflict 2026-W49.large]",
+                "[pushbot release-conflict 2026-W49.total]",
+            ],
+        ),
         (
             803,
             &[
                 "[pushbot no-owner nag-1]",
-                "[pushbot release-conflict 2026-W49:801-802-804]",
+                "[pushbot release-conflict 2026-W49.total]",
             ],
         ),
         (
             804,
             &[
                 "[pushbot push-window 2026-11-30T14:00]",
-                "[pushbot release-conflict 2026-W49:801-802-803]",
+                "[pushbot release-conflict 2026-W49.total]",
                 "[pushbot signoff request-2026-11-30]",
                 "flag qa-signoff?(webqa@example.test)",
                 "flag webdev-signoff?(input-lead@example.test)",

@@ -57,6 +57,9 @@ fn find<'a>(verdicts: &'a [Verdict], bug: u64, rule: &str) -> &'a Verdict {
 }
 
 const CONFLICT: &str = "2 large releases in 2026-W49 (limit 1); 4 releases in 2026-W49 (limit 3)";
+/// What the small pushes are told: they count in the week's total, not
+/// in its large releases.
+const TOTAL: &str = "4 releases in 2026-W49 (limit 3)";
 
 /// (bug, rule, fires, reason) for Monday 2026-11-30 09:00 in Los Angeles.
 fn expected_monday_morning() -> Vec<(u64, &'static str, bool, String)> {
@@ -82,14 +85,14 @@ fn expected_monday_morning() -> Vec<(u64, &'static str, bool, String)> {
         (803, "no-owner", true, "no owner (nobody@mozilla.org): nag 2 (the push is near)".into()),
         (803, "overrun", false, "the outage window ends Wed 2026-12-02 19:00 PST".into()),
         (803, "push-window", false, "inside the push window".into()),
-        (803, "release-conflict", true, format!("{CONFLICT} (with bug 801, bug 802, bug 804); {slot}")),
+        (803, "release-conflict", true, format!("{TOTAL} (with bug 801, bug 802, bug 804); {slot}")),
         (803, "signoff", false, "sign-off will be requested from Tue 2026-12-01 17:00 PST".into()),
         (803, "unscheduled", false, "scheduled".into()),
         // Input: Monday 14:00 is outside the window, and within a day.
         (804, "no-owner", false, "owned by input-dev@example.test".into()),
         (804, "overrun", false, "the outage window ends Mon 2026-11-30 16:00 PST".into()),
         (804, "push-window", true, "outside the push window: Monday is not a push day; 14:00 is before 16:00".into()),
-        (804, "release-conflict", true, format!("{CONFLICT} (with bug 801, bug 802, bug 803); {slot}")),
+        (804, "release-conflict", true, format!("{TOTAL} (with bug 801, bug 802, bug 803); {slot}")),
         (804, "signoff", true, "the push is within 24 hours; still missing: webdev-signoff (not requested); qa-signoff (not requested); checklist: User data backed up (confirm with [backup-done]); checklist: Prod and staging schemas compared (confirm with [schemas-diffed]); checklist: New infrastructure tested by QA (confirm with [infra-tested])".into()),
         (804, "unscheduled", false, "scheduled".into()),
         // The content-only change on Friday morning: exempt from everything
@@ -200,9 +203,14 @@ fn the_actions_on_monday_morning() {
         .action
         .as_ref()
         .unwrap();
+    // One marker per problem the bug counts in.
+    let markers: Vec<String> = conflict.keys().map(|k| k.marker()).collect();
     assert_eq!(
-        conflict.key.marker(),
-        "[pushbot release-conflict 2026-W49:802-803-804]"
+        markers,
+        vec![
+            "[pushbot release-conflict 2026-W49.large]",
+            "[pushbot release-conflict 2026-W49.total]"
+        ]
     );
     let text = conflict.comment.as_deref().unwrap();
     assert!(
@@ -210,6 +218,22 @@ fn the_actions_on_monday_morning() {
         "{text}"
     );
     assert!(text.contains("Tue 2026-12-08 16:00 PST"), "{text}");
+    // The Personas push is small: told the week's total, not its large
+    // releases.
+    let small = find(&verdicts, 803, "release-conflict")
+        .action
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        small.keys().map(|k| k.marker()).collect::<Vec<_>>(),
+        vec!["[pushbot release-conflict 2026-W49.total]"]
+    );
+    let text = small.comment.as_deref().unwrap();
+    assert!(
+        text.contains("- 4 releases in 2026-W49 (limit 3)"),
+        "{text}"
+    );
+    assert!(!text.contains("large releases"), "{text}");
 
     let nag = find(&verdicts, 803, "no-owner").action.as_ref().unwrap();
     assert_eq!(nag.key.marker(), "[pushbot no-owner nag-2]");

@@ -234,7 +234,7 @@ mod tests {
         let rules = crate::rules::RuleSet::from_sources(&[
             (
                 "release-conflict.toml",
-                "kind = \"release_conflict\"\n[templates]\ncomment = \"x\"\n",
+                "kind = \"release_conflict\"\n[templates]\ncomment = \"x\"\nresolved = \"y\"\n",
             ),
             (
                 "push-window.toml",
@@ -288,7 +288,7 @@ mod tests {
     fn a_shipped_push_is_shown_as_shipped_with_its_conflicts_a_cancelled_one_not_at_all() {
         let rules = crate::rules::RuleSet::from_sources(&[(
             "release-conflict.toml",
-            "kind = \"release_conflict\"\n[templates]\ncomment = \"x\"\n",
+            "kind = \"release_conflict\"\n[templates]\ncomment = \"x\"\nresolved = \"y\"\n",
         )])
         .unwrap();
         let pushes = vec![
@@ -324,7 +324,7 @@ mod tests {
     fn a_report_shows_only_what_its_audience_may_see_and_still_counts_the_rest() {
         let rules = crate::rules::RuleSet::from_sources(&[(
             "release-conflict.toml",
-            "kind = \"release_conflict\"\n[templates]\ncomment = \"x\"\n",
+            "kind = \"release_conflict\"\n[templates]\ncomment = \"x\"\nresolved = \"y\"\n",
         )])
         .unwrap();
         let pushes = vec![

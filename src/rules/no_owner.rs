@@ -206,8 +206,8 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
                 template: "escalate",
                 discriminator: "escalate".to_string(),
                 extras: json!({ "nags": n }),
-                others: Vec::new(),
                 flags,
+                ..Post::default()
             },
         );
     }
@@ -243,8 +243,8 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
                 "nag": next,
                 "nags_before_escalation": p.escalate_after_nags.saturating_sub(next),
             }),
-            others: Vec::new(),
             flags,
+            ..Post::default()
         },
     )
 }

@@ -92,6 +92,22 @@ impl Now {
         self.at > t
     }
 
+    /// Today's date in `tz`. It changes at the next local midnight.
+    pub fn today(&self, tz: chrono_tz::Tz) -> chrono::NaiveDate {
+        let today = crate::clock::local_date(self.at, tz);
+        let midnight = today
+            .succ_opt()
+            .and_then(|tomorrow| tomorrow.and_hms_opt(0, 0, 0))
+            .and_then(|local| crate::clock::local_to_utc(local, tz).ok())
+            .map(|(t, _)| t);
+        match midnight {
+            Some(t) => self.depends_on(t),
+            // No such midnight (the end of time): decide again next time.
+            None => self.note(Horizon::Until(self.at)),
+        }
+        today
+    }
+
     /// Records an instant the decision depends on some other way (a snooze
     /// that ends then).
     pub fn depends_on(&self, t: DateTime<Utc>) {
@@ -134,6 +150,21 @@ mod tests {
         assert_eq!(now.horizon(), Horizon::Until(t(11)));
         assert!(Horizon::Until(t(11)).holds_at(t(10)));
         assert!(!Horizon::Until(t(11)).holds_at(t(11)));
+    }
+
+    #[test]
+    fn today_holds_until_the_next_local_midnight() {
+        let tz = chrono_tz::America::Los_Angeles;
+        let now = Now::new(t(10)); // 02:00 in Los Angeles
+        now.start();
+        assert_eq!(
+            now.today(tz),
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
+        );
+        assert_eq!(
+            now.horizon(),
+            Horizon::Until(Utc.with_ymd_and_hms(2026, 12, 2, 8, 0, 0).unwrap())
+        );
     }
 
     #[test]

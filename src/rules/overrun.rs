@@ -96,8 +96,8 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
                 "window_minutes": p.outage_window_minutes,
                 "window_end": clock::format_local(end, ctx.tz),
             }),
-            others: Vec::new(),
             flags,
+            ..Post::default()
         },
     )
 }

@@ -67,8 +67,8 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
             template: "comment",
             discriminator,
             extras: json!({ "problems": problems, "window": window.describe() }),
-            others: Vec::new(),
             flags: Vec::new(),
+            ..Post::default()
         },
     )
 }

@@ -155,8 +155,8 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
                 template: "missing",
                 discriminator,
                 extras: json!({ "missing": missing }),
-                others: Vec::new(),
                 flags: Vec::new(),
+                ..Post::default()
             },
         );
     }
@@ -229,8 +229,8 @@ fn not_allowed(rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> Option<Decision> {
             template: "not_allowed",
             discriminator,
             extras: json!({ "not_allowed": lines, "ask": ask }),
-            others: Vec::new(),
             flags: Vec::new(),
+            ..Post::default()
         },
     ))
 }
@@ -279,8 +279,8 @@ pub(crate) fn request_now(p: &Params, ctx: &Ctx<'_>, push: &PushBug) -> Decision
             template: "request",
             discriminator,
             extras: json!({ "requested": requested, "lead_hours": p.lead_hours }),
-            others: Vec::new(),
             flags,
+            ..Post::default()
         },
     )
 }

@@ -61,8 +61,8 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
             template: "comment",
             discriminator: "ask".to_string(),
             extras: json!({ "reason": reason, "example": example }),
-            others: Vec::new(),
             flags: Vec::new(),
+            ..Post::default()
         },
     )
 }

@@ -19,7 +19,8 @@ pub fn ledger(sandbox: &SandboxHandle) -> BTreeMap<u64, Vec<String>> {
                 continue;
             }
             // One comment carries a section per action, each with its
-            // marker lines: every marker counts.
+            // marker lines (a conflict section, one per problem it tells):
+            // every marker counts.
             let markers = pushbot::plan::markers_in(&c.text);
             assert!(
                 !markers.is_empty(),
