@@ -20,7 +20,7 @@ use crate::commands::CommandSettings;
 use crate::config::{ConfigError, Settings};
 use crate::plan::reconcile::{self, reconcile, BugState};
 use crate::plan::Action;
-use crate::poll::{MembershipNeeds, Planner, Poller, PollerOptions, Snapshot, TrackedBug};
+use crate::poll::{MembershipNeeds, Planner, Poller, PollerOptions, Snapshot};
 use crate::push::{self, PushBug, PushSettings};
 use crate::redact::Audience;
 use crate::report::summary::{self, SummarySettings};
@@ -153,17 +153,35 @@ impl Decider {
             &snapshot.memberships,
             |t| self.push_of(&t.bug, &t.comments, &snapshot.memberships),
         );
+        // A bug with a command waiting is decided in full: a `check`
+        // reply lists every rule's verdict on it.
+        let mut waiting: std::collections::HashSet<BugId> = std::collections::HashSet::new();
+        for tracked in snapshot.bugs.values() {
+            if memo.no_commands(tracked) {
+                continue;
+            }
+            let id = tracked.bug.id;
+            if handle::unanswered(id, &tracked.comments, &self.bot_login, &self.commands, now)
+                .is_empty()
+            {
+                memo.set_no_commands(tracked);
+            } else {
+                waiting.insert(id);
+            }
+        }
         let decided = {
             let memo = &*memo;
-            let due = |r: usize, i: usize| memo.due(&self.rules, r, i, now);
+            let pushes = memo.pushes();
+            let due = |r: usize, i: usize| {
+                memo.due(&self.rules, r, i, now)
+                    || pushes.get(i).is_some_and(|p| waiting.contains(&p.id))
+            };
             rules::evaluate_some(&self.rules, memo.pushes(), &self.push, self.tz, now, &due)
         };
         let verdicts = memo.remember(decided);
         let memo = &mut *memo;
-        let (mut actions, projected, idle) =
-            self.answer_commands(snapshot, memo.pushes(), &verdicts, now, &|t| {
-                memo.no_commands(t)
-            });
+        let (mut actions, projected) =
+            self.answer_commands(snapshot, memo.pushes(), &verdicts, now, &waiting);
         let (pushes, verdicts): (Cow<'_, [PushBug]>, _) = match projected {
             Some(pushes) => {
                 let verdicts = rules::evaluate(&self.rules, &pushes, &self.push, self.tz, now);
@@ -210,10 +228,6 @@ impl Decider {
             }
         }
 
-        drop(pushes);
-        for tracked in idle {
-            memo.set_no_commands(tracked);
-        }
         // The bugs the plan touches, as read.
         let states: BTreeMap<BugId, BugState<'_>> = actions
             .iter()
@@ -244,14 +258,14 @@ impl Decider {
     /// wait for a later cycle. With them, when a reply changes its bug,
     /// the pushes as the replies leave them (`reconcile::apply`: the
     /// projection the rules are then evaluated on).
-    fn answer_commands<'s>(
+    fn answer_commands(
         &self,
-        snapshot: &'s Snapshot,
+        snapshot: &Snapshot,
         pushes: &[PushBug],
         verdicts: &[rules::Verdict],
         now: DateTime<Utc>,
-        idle: &dyn Fn(&TrackedBug) -> bool,
-    ) -> (Vec<Action>, Option<Vec<PushBug>>, Vec<&'s TrackedBug>) {
+        waiting: &std::collections::HashSet<BugId>,
+    ) -> (Vec<Action>, Option<Vec<PushBug>>) {
         // `summary`: the week report's Markdown (what the rules find,
         // whether or not already said), of the push's week or the next,
         // for the readers of the bug it answers on.
@@ -271,18 +285,13 @@ impl Decider {
         };
         let mut actions = Vec::new();
         let mut projected: Option<Vec<PushBug>> = None;
-        let mut none_waiting = Vec::new();
         for tracked in snapshot.bugs.values() {
-            if idle(tracked) {
+            let id = tracked.bug.id;
+            if !waiting.contains(&id) {
                 continue;
             }
-            let id = tracked.bug.id;
             let waiting =
                 handle::unanswered(id, &tracked.comments, &self.bot_login, &self.commands, now);
-            if waiting.is_empty() {
-                none_waiting.push(tracked);
-                continue;
-            }
             let mut answered = 0;
             // Several command comments on one bug are answered in order,
             // each seeing what the replies before it do (a `go`, then a
@@ -320,7 +329,7 @@ impl Decider {
                 answered += 1;
             }
         }
-        (actions, projected, none_waiting)
+        (actions, projected)
     }
 
     /// What the unanswered commands need looked up (group memberships,

@@ -217,7 +217,8 @@ async fn the_whole_week_in_one_cycle() {
         }
     }
     assert!(writes.values().all(|n| *n == 1), "{writes:?}");
-    assert_eq!(writes.len(), 5, "801, 802, 803, 804, 807: {writes:?}");
+    // 802 and 803 were told the week's problems already: nothing new.
+    assert_eq!(writes.len(), 3, "801, 804, 807: {writes:?}");
 
     // The week's conflict now counts six pushes, the shipped one among
     // them; the limits it breaks (large, total) were broken before, so

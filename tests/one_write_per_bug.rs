@@ -177,7 +177,16 @@ async fn the_meeting_week_is_one_write_per_bug_per_cycle() {
     // with its marker; the signoff reply carries the signoff rule's marker.
     assert_eq!(
         rules_of(&first[&801]),
-        ["command", "signoff", "command", "release-conflict"].map(String::from)
+        // The conflict section tells two problems (large, total): a
+        // marker for each.
+        [
+            "command",
+            "signoff",
+            "command",
+            "release-conflict",
+            "release-conflict",
+        ]
+        .map(String::from)
     );
     let text_801 = &first[&801].text;
     assert_eq!(
@@ -240,7 +249,14 @@ async fn the_meeting_week_is_one_write_per_bug_per_cycle() {
     let later = bot_comments(&demo, 802, first[&802].id);
     assert_eq!(later.len(), 1);
     assert!(!later[0].is_private);
-    assert_eq!(rules_of(&later[0]), vec!["release-conflict".to_string()]);
+    // 802 counts in two problems of the week (large, total): a marker each.
+    assert_eq!(
+        rules_of(&later[0]),
+        vec![
+            "release-conflict".to_string(),
+            "release-conflict".to_string()
+        ]
+    );
 
     // Again: nothing. Then without the state file: nothing.
     let settled = ledger(&demo.sandbox);
