@@ -632,7 +632,11 @@ fn propose(
         for days in [&window.days, &window.if_needed_days] {
             for d in 0..7 {
                 let date = week_start + Duration::days(d);
-                if date < today || !days.contains(&date.weekday()) {
+                // The tallies first: they are cheaper than the time zone.
+                if date < today
+                    || !days.contains(&date.weekday())
+                    || !analysis.fits(p, bug, date, size)
+                {
                     continue;
                 }
                 let Ok((at, _)) =
@@ -640,10 +644,7 @@ fn propose(
                 else {
                     continue;
                 };
-                if !ctx.now.is_before(at) {
-                    continue;
-                }
-                if analysis.fits(p, bug, date, size) {
+                if ctx.now.is_before(at) {
                     return Some(at);
                 }
             }
@@ -801,6 +802,8 @@ struct Week<'a> {
     analysis: Analysis,
     restricted_of: Vec<Vec<BugId>>,
     today: NaiveDate,
+    /// The push window in words, for every comment (made once).
+    window: String,
 }
 
 impl Week<'_> {
@@ -889,6 +892,7 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>) -> Vec<Decision> {
         analysis,
         restricted_of,
         today: ctx.now.today(ctx.tz),
+        window: ctx.settings.window.describe(),
     };
     ctx.pushes
         .iter()
@@ -1073,7 +1077,7 @@ fn decide_one(week: &Week<'_>, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
                 "more_others": involved.more,
                 "week_url": week_url,
                 "slot": slot.map(|s| clock::format_local(s, ctx.tz)),
-                "window": ctx.settings.window.describe(),
+                "window": week.window,
             }),
             others,
             also: markers,
