@@ -227,7 +227,10 @@ fn main() -> anyhow::Result<()> {
     let mut week = Vec::new();
     for &workload in WORKLOADS {
         let row = run_workload(&exe, dir.path(), workload, callgrind)?;
-        let per = |d: usize| row.cost / u64::try_from(d.max(1)).unwrap_or(1);
+        let per = |d: usize| match u64::try_from(d) {
+            Ok(d) if d > 0 => (row.cost / d).to_string(),
+            _ => "–".to_string(),
+        };
         println!(
             "| {} | {} | {} | {} | {} | {} | {} | {} |",
             row.name,
