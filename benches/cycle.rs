@@ -34,7 +34,7 @@ use pushbot::commands::{parse, CommandSettings};
 use pushbot::config::Settings;
 use pushbot::poll::{CycleReport, Poller, PollerOptions, Snapshot};
 use pushbot::rules;
-use pushbot::sandbox::{Sandbox, SandboxClock, SandboxData, SandboxHandle, SandboxOptions};
+use pushbot::sandbox::{Sandbox, SandboxClock, SandboxHandle, SandboxOptions};
 
 mod support;
 
@@ -217,35 +217,13 @@ struct CycleRow {
     routes: BTreeMap<String, usize>,
 }
 
-/// The demo's users, groups, products and flag types, with generated bugs.
-fn sandbox_data(specs: &[Spec]) -> anyhow::Result<SandboxData> {
-    let mut data = SandboxData::from_toml_str(pushbot::demo::DATA).context("the demo data")?;
-    data.bugs = specs.iter().map(Spec::to_data).collect();
-    Ok(data)
-}
-
 /// The same cycles a running bot goes through, against a sandbox holding
 /// `n` push bugs: cold start, the cycle after it, a quiet cycle, and a
 /// cycle after people commented on 1% of the bugs.
 async fn bench_cycles(n: usize, dir: &Path, rows: &mut Vec<CycleRow>) -> anyhow::Result<Poller> {
     let specs = generate(n, PUSHES_PER_WEEK);
     let t0 = start_time();
-    let sandbox = Sandbox::start(
-        sandbox_data(&specs)?,
-        SandboxOptions {
-            clock: SandboxClock::fixed(t0),
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .context("starting the sandbox")?;
-    let settings = load_settings(dir, &sandbox.base_url())?;
-    let mut options = PollerOptions::from_settings(&settings);
-    options.execute.print_dry_run = false;
-    options.execute.settle_delay = Duration::ZERO;
-    let mut poller = bot::start(&settings, shipped_rules()?, options)
-        .await
-        .context("starting the bot against the sandbox")?;
+    let (sandbox, mut poller) = start_bot(&specs, dir).await?;
 
     // Five minutes apart, like `poll.interval_secs` = `poll.overlap_secs`
     // = 300: a change is found again by the two searches after it (their

@@ -21,14 +21,12 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, Duration as TimeDelta, NaiveDate, Utc};
-use pushbot::bot;
 use pushbot::demo::{Demo, BOT_LOGIN};
-use pushbot::poll::{Poller, PollerOptions};
-use pushbot::sandbox::{Sandbox, SandboxClock, SandboxData, SandboxHandle, SandboxOptions};
+use pushbot::poll::Poller;
+use pushbot::sandbox::SandboxHandle;
 use serde_json::json;
 
 mod support;
@@ -136,25 +134,8 @@ async fn cycle(
 /// `n` generated pushes in the bench's week (2026-W49).
 async fn crowded_week(n: usize, dir: &Path) -> anyhow::Result<Noise> {
     let specs = generate(n, n);
-    let mut data = SandboxData::from_toml_str(pushbot::demo::DATA).context("the demo data")?;
-    data.bugs = specs.iter().map(Spec::to_data).collect();
     let t0 = start_time();
-    let sandbox = Sandbox::start(
-        data,
-        SandboxOptions {
-            clock: SandboxClock::fixed(t0),
-            ..SandboxOptions::default()
-        },
-    )
-    .await
-    .context("starting the sandbox")?;
-    let settings = load_settings(dir, &sandbox.base_url())?;
-    let mut options = PollerOptions::from_settings(&settings);
-    options.execute.print_dry_run = false;
-    options.execute.settle_delay = Duration::ZERO;
-    let mut poller = bot::start(&settings, shipped_rules()?, options)
-        .await
-        .context("starting the bot against the sandbox")?;
+    let (sandbox, mut poller) = start_bot(&specs, dir).await?;
     let mut bugs: Vec<u64> = specs.iter().map(|s| s.id).collect();
     let mut noise = Noise::default();
 

@@ -12,8 +12,10 @@ use chrono_tz::Tz;
 use pushbot::bugzilla::{Bug, BugId, Comment, CommentId, Flag, FlagStatus};
 use pushbot::config::Settings;
 use pushbot::poll::TrackedBug;
+use pushbot::poll::{Poller, PollerOptions};
 use pushbot::rules::RuleSet;
 use pushbot::sandbox::data::{BugData, CommentData, FlagData};
+use pushbot::sandbox::{Sandbox, SandboxClock, SandboxData, SandboxHandle, SandboxOptions};
 
 /// The bot account of the demo data, which the bench reuses.
 pub const BOT_LOGIN: &str = pushbot::demo::BOT_LOGIN;
@@ -317,4 +319,34 @@ pub fn load_settings(dir: &Path, base_url: &str) -> anyhow::Result<Settings> {
 
 pub fn shipped_rules() -> anyhow::Result<RuleSet> {
     RuleSet::from_sources(pushbot::demo::SHIPPED_RULES).context("the shipped rules")
+}
+
+/// The demo's users, groups, products and flag types, with generated bugs.
+pub fn sandbox_data(specs: &[Spec]) -> anyhow::Result<SandboxData> {
+    let mut data = SandboxData::from_toml_str(pushbot::demo::DATA).context("the demo data")?;
+    data.bugs = specs.iter().map(Spec::to_data).collect();
+    Ok(data)
+}
+
+/// A sandbox holding `specs` with its clock at [`start_time`], and the bot
+/// against it (state in `dir`), printing nothing and re-reading a write of
+/// unknown outcome at once.
+pub async fn start_bot(specs: &[Spec], dir: &Path) -> anyhow::Result<(SandboxHandle, Poller)> {
+    let sandbox = Sandbox::start(
+        sandbox_data(specs)?,
+        SandboxOptions {
+            clock: SandboxClock::fixed(start_time()),
+            ..SandboxOptions::default()
+        },
+    )
+    .await
+    .context("starting the sandbox")?;
+    let settings = load_settings(dir, &sandbox.base_url())?;
+    let mut options = PollerOptions::from_settings(&settings);
+    options.execute.print_dry_run = false;
+    options.execute.settle_delay = std::time::Duration::ZERO;
+    let poller = pushbot::bot::start(&settings, shipped_rules()?, options)
+        .await
+        .context("starting the bot against the sandbox")?;
+    Ok((sandbox, poller))
 }
