@@ -436,7 +436,6 @@ async fn bench_load(n: usize, dir: &Path) -> anyhow::Result<LoadRow> {
     // The marker check: a full cold cycle; its comment reads are the load
     // phase's (measured above, the same data) plus the check's.
     let mut options = PollerOptions::from_settings(&settings);
-    options.execute.print_dry_run = false;
     options.execute.settle_delay = Duration::ZERO;
     let mut poller = bot::start(&settings, shipped_rules()?, options)
         .await

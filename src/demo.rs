@@ -197,13 +197,11 @@ fn local(text: &str) -> Result<DateTime<Utc>, DemoError> {
 
 /// The demo bot's options, the same on start and restart: the sandbox is
 /// local and answers at once, so a write of unknown outcome is re-read
-/// after 50 ms instead of 10 s; the demo prints its own table, not the
-/// dry-run text.
+/// after 50 ms instead of 10 s.
 fn poller_options(settings: &Settings) -> PollerOptions {
     let options = PollerOptions::from_settings(settings);
     PollerOptions {
         execute: ExecuteOptions {
-            print_dry_run: false,
             settle_delay: std::time::Duration::from_millis(50),
             ..options.execute
         },

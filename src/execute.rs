@@ -68,8 +68,9 @@
 //!
 //! Dry-run (invariant 8) performs steps 1 to 4 and every read of step 5,
 //! and renders each change it would make (one block per bug: its flags,
-//! assignee and the whole comment with every marker), and makes no POST or
-//! PUT.
+//! assignee and the whole comment with every marker) into
+//! [`ExecutionReport::dry_run_text`], and makes no POST or PUT. It prints
+//! nothing: the CLI prints what the executor returns.
 //!
 //! Restricted stays restricted (invariant 10): for a change on a bug in a
 //! security group ([`Action::restricted`]), logs at info level and above
@@ -114,9 +115,6 @@ pub struct ExecuteOptions {
     /// immediate re-read may miss a comment that was posted. Default: 10 s;
     /// tests use zero.
     pub settle_delay: Duration,
-    /// Also print the dry-run text to stdout (the CLI's behaviour); the text
-    /// is returned in the report either way. Default: true.
-    pub print_dry_run: bool,
 }
 
 /// Default for [`ExecuteOptions::settle_delay`].
@@ -131,7 +129,6 @@ impl ExecuteOptions {
             max_writes: settings.poll.max_writes_per_cycle,
             no_limit: false,
             settle_delay: DEFAULT_SETTLE_DELAY,
-            print_dry_run: true,
         }
     }
 }
@@ -250,7 +247,6 @@ impl<'a> Executor<'a> {
             tracing::error!(planned = bugs, cap = self.options.max_writes, "{alert}");
             if self.options.dry_run {
                 let _ = writeln!(report.dry_run_text, "ALERT: {alert}");
-                self.emit(&report.dry_run_text);
             }
             report.alert = Some(alert);
             return report;
@@ -318,16 +314,7 @@ impl<'a> Executor<'a> {
             }
             self.settle(change, now, &mut fresh, &mut report).await;
         }
-        if self.options.dry_run && !report.dry_run_text.is_empty() {
-            self.emit(&report.dry_run_text);
-        }
         report
-    }
-
-    fn emit(&self, text: &str) {
-        if self.options.print_dry_run {
-            print!("{text}");
-        }
     }
 
     /// Steps 3 and 5's reads for every pending action at once: the

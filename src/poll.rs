@@ -587,11 +587,17 @@ impl Poller {
         m.last_cycle = Some(report.clone());
     }
 
-    /// The daemon: a cycle every `poll.interval_secs` until `shutdown`
-    /// completes. On shutdown during a cycle the write in progress is
-    /// finished (for at most `shutdown_grace`), the remaining writes are
-    /// left for the next start, and the watermark is not moved.
-    pub async fn run(&mut self, shutdown: impl Future<Output = ()>) {
+    /// The daemon loop, the only one (`pushbot run` and `pushbot serve`
+    /// both use it): a cycle every `poll.interval_secs` until `shutdown`
+    /// completes, each report handed to `on_cycle` (the CLI prints a
+    /// dry-run's writes there). On shutdown during a cycle the write in
+    /// progress is finished (for at most `shutdown_grace`), the remaining
+    /// writes are left for the next start, and the watermark is not moved.
+    pub async fn run(
+        &mut self,
+        shutdown: impl Future<Output = ()>,
+        mut on_cycle: impl FnMut(&CycleReport),
+    ) {
         tokio::pin!(shutdown);
         self.stop.store(false, Ordering::SeqCst);
         let stop = Arc::clone(&self.stop);
@@ -603,11 +609,17 @@ impl Poller {
                 let cycle = self.run_once(now);
                 tokio::pin!(cycle);
                 tokio::select! {
-                    report = &mut cycle => log_cycle(&report),
+                    report = &mut cycle => {
+                        log_cycle(&report);
+                        on_cycle(&report);
+                    }
                     () = &mut shutdown => {
                         stop.store(true, Ordering::SeqCst);
                         match tokio::time::timeout(grace, cycle).await {
-                            Ok(report) => log_cycle(&report),
+                            Ok(report) => {
+                                log_cycle(&report);
+                                on_cycle(&report);
+                            }
                             Err(_) => tracing::warn!("shutdown: abandoned the cycle in progress; the next start re-checks its markers"),
                         }
                         tracing::info!("shutdown: stopped");
@@ -713,7 +725,7 @@ mod tests {
     fn cycle_is_send(poller: &mut Poller) {
         fn is_send<T: Send>(_: T) {}
         is_send(poller.run_once(Utc::now()));
-        is_send(poller.run(std::future::pending::<()>()));
+        is_send(poller.run(std::future::pending::<()>(), |_| {}));
     }
 
     #[test]

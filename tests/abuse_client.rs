@@ -127,7 +127,6 @@ async fn a_200_with_an_error_object_is_never_a_success() {
     let store = Store::open(&dir.path().join("other.sqlite")).unwrap();
     let options = ExecuteOptions {
         settle_delay: std::time::Duration::ZERO,
-        print_dry_run: false,
         ..ExecuteOptions::from_settings(&settings)
     };
     let action = Action::comment(ActionKey::new(BugId(1), "no-owner", "nag-1"), "Who?");

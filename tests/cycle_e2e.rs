@@ -393,7 +393,6 @@ fn bot_on(
     };
     let store = Store::open(state).unwrap();
     let mut options = PollerOptions::from_settings(&demo.settings);
-    options.execute.print_dry_run = false;
     options.execute.settle_delay = Duration::ZERO;
     adjust(&mut options);
     Poller::new(client, store, decider.into_planner(), options)

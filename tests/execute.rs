@@ -53,7 +53,6 @@ impl Bench {
         let client = Client::new(&s).expect("client builds");
         let mut opts = ExecuteOptions::from_settings(&s);
         opts.settle_delay = std::time::Duration::ZERO;
-        opts.print_dry_run = false;
         let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
         Bench {
             dir,

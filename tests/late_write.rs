@@ -41,7 +41,6 @@ fn bot_on(demo: &Demo, state: &Path) -> Poller {
     let client = Client::with_tuning(&demo.settings, tuning).unwrap();
     let store = Store::open(state).unwrap();
     let mut options = PollerOptions::from_settings(&demo.settings);
-    options.execute.print_dry_run = false;
     options.execute.settle_delay = Duration::ZERO;
     Poller::new(client, store, decider.into_planner(), options)
 }

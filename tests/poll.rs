@@ -141,7 +141,6 @@ fn poller_with(
     let store = Store::open(&s.state.path).expect("store opens");
     let mut options = PollerOptions::from_settings(&s);
     options.execute.settle_delay = std::time::Duration::ZERO;
-    options.execute.print_dry_run = false;
     adjust(&mut options);
     Poller::new(client, store, planner, options)
 }
@@ -576,9 +575,12 @@ async fn the_daemon_stops_when_told() {
         }
     });
     poller
-        .run(async {
-            let _ = rx.await;
-        })
+        .run(
+            async {
+                let _ = rx.await;
+            },
+            |_| {},
+        )
         .await;
     trigger.await.unwrap();
     assert!(!seen.lock().unwrap().is_empty());
@@ -608,8 +610,7 @@ async fn a_dry_run_cycle_reads_and_prints_but_never_writes() {
     let s = settings(&server, &dir.path().join("state.sqlite"), 10, true);
     let client = Client::new(&s).expect("client builds");
     let store = Store::open(&s.state.path).expect("store opens");
-    let mut options = PollerOptions::from_settings(&s);
-    options.execute.print_dry_run = false;
+    let options = PollerOptions::from_settings(&s);
     let nag = Action::comment(
         ActionKey::new(BugId(1), "no-owner", "2026-W48"),
         "Who owns this push?",

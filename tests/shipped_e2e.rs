@@ -263,11 +263,7 @@ async fn a_shipped_push_counts_toward_its_week_and_a_cancelled_one_does_not() {
         Client::new(&demo.settings).unwrap(),
         Store::open(&state).unwrap(),
         decider.clone().into_planner(),
-        {
-            let mut options = PollerOptions::from_settings(&demo.settings);
-            options.execute.print_dry_run = false;
-            options
-        },
+        PollerOptions::from_settings(&demo.settings),
     );
     let at = local("2026-12-01 17:45");
     demo.sandbox.clock().set(at);

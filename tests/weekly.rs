@@ -47,7 +47,6 @@ fn poller(settings: &Settings, state: &Path) -> Poller {
     let client = Client::new(settings).unwrap();
     let store = Store::open(state).unwrap();
     let mut options = PollerOptions::from_settings(settings);
-    options.execute.print_dry_run = false;
     options.execute.settle_delay = std::time::Duration::from_millis(10);
     Poller::new(client, store, decider(settings).into_planner(), options)
 }

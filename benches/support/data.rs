@@ -343,7 +343,6 @@ pub async fn start_bot(specs: &[Spec], dir: &Path) -> anyhow::Result<(SandboxHan
     .context("starting the sandbox")?;
     let settings = load_settings(dir, &sandbox.base_url())?;
     let mut options = PollerOptions::from_settings(&settings);
-    options.execute.print_dry_run = false;
     options.execute.settle_delay = std::time::Duration::ZERO;
     let poller = pushbot::bot::start(&settings, shipped_rules()?, options)
         .await

@@ -46,8 +46,10 @@ pub fn run(config: &Path, args: OnceArgs) -> anyhow::Result<ExitCode> {
     Ok(exit_code(&report))
 }
 
-/// A short account of the cycle on stdout.
+/// A short account of the cycle on stdout: in dry-run, first every write
+/// it would have made.
 pub fn print_report(report: &CycleReport) {
+    print!("{}", report.dry_run_text);
     println!(
         "cycle at {}: {} push bugs tracked, {} changed, {} actions planned, {} taken, {} already done, {} writes, {} requests",
         report.started_at.format("%Y-%m-%d %H:%M:%SZ"),

@@ -70,7 +70,14 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
             dry_run = settings.dry_run || args.dry_run,
             "pushbot running; stop with Ctrl-C or SIGTERM"
         );
-        poller.run(shutdown_signal()).await;
+        // In dry-run, every cycle's writes as they would be made.
+        poller
+            .run(shutdown_signal(), |report| {
+                if !report.dry_run_text.is_empty() {
+                    print!("{}", report.dry_run_text);
+                }
+            })
+            .await;
         let _ = stop_tx.send(true);
         if let Some(task) = server {
             task.await

@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use std::sync::{Arc, RwLock};
 
 use anyhow::Context;
-use chrono::Utc;
 use pushbot::bot::{self, Decider};
 use pushbot::live;
 use pushbot::poll::PollerOptions;
@@ -43,11 +42,9 @@ pub fn run(config: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
     poll_settings.state.path = scratch.path().join("serve.sqlite");
     let mut options = PollerOptions::from_settings(&settings);
     options.execute.dry_run = true;
-    options.execute.print_dry_run = false;
     let decider = Decider::from_settings(&settings, rules.clone())?;
     let data = Arc::new(RwLock::new(WebData::default()));
     let state = live::web_state(&settings, data, live::clock(pinned))?;
-    let interval = options.interval;
 
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
@@ -66,21 +63,11 @@ pub fn run(config: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("pushbot cannot start with {}", config.display()))?;
         poller.set_after_cycle(feed);
-        let shutdown = super::run::shutdown_signal();
-        tokio::pin!(shutdown);
-        loop {
-            let report = poller.run_once(pinned.unwrap_or_else(Utc::now)).await;
-            tracing::info!(
-                requests = report.requests,
-                tracked = report.tracked_bugs,
-                errors = report.errors.len(),
-                "read-only cycle done"
-            );
-            tokio::select! {
-                () = &mut shutdown => break,
-                () = tokio::time::sleep(interval) => {}
-            }
+        if let Some(at) = pinned {
+            poller.set_clock(Arc::new(move || at));
         }
+        // The daemon's loop, read-only: the dry-run text is not printed.
+        poller.run(super::run::shutdown_signal(), |_| {}).await;
         let _ = stop_tx.send(true);
         server
             .await
