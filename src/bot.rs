@@ -7,7 +7,7 @@
 //! of surfacing later as a stream of 401s.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -15,12 +15,12 @@ use thiserror::Error;
 
 use crate::bugzilla::{Bug, BugId, Comment};
 use crate::bugzilla::{BugzillaError, Client};
-use crate::commands::handle::{self, Memberships};
+use crate::commands::handle::{self, Lookup, Memberships};
 use crate::commands::CommandSettings;
 use crate::config::{ConfigError, Settings};
 use crate::plan::reconcile::{self, reconcile, BugState};
 use crate::plan::Action;
-use crate::poll::{MembershipNeeds, Planner, Poller, PollerOptions, Snapshot};
+use crate::poll::{CycleInput, CycleOutput, Plan, Planner, Poller, PollerOptions, Snapshot};
 use crate::push::{self, PushBug, PushSettings};
 use crate::redact::Audience;
 use crate::report::summary::{self, SummarySettings};
@@ -143,6 +143,17 @@ impl Decider {
         snapshot: &Snapshot,
         now: DateTime<Utc>,
     ) -> Vec<Action> {
+        self.plan_with(memo, snapshot, now).actions
+    }
+
+    /// The poller's call: [`Decider::decide_with`], and the lookups the
+    /// plan needs that `snapshot` does not answer (see [`CycleOutput`]).
+    pub fn plan_with(
+        &self,
+        memo: &mut Memo,
+        snapshot: &Snapshot,
+        now: DateTime<Utc>,
+    ) -> CycleOutput {
         let tracking = self.summary.tracking_bug;
         memo.refresh(
             &self.rules,
@@ -155,7 +166,7 @@ impl Decider {
         );
         // A bug with a command waiting is decided in full: a `check`
         // reply lists every rule's verdict on it.
-        let mut waiting: std::collections::HashSet<BugId> = std::collections::HashSet::new();
+        let mut waiting: HashSet<BugId> = HashSet::new();
         for tracked in snapshot.bugs.values() {
             if memo.no_commands(tracked) {
                 continue;
@@ -250,7 +261,10 @@ impl Decider {
             // errors leave the ids of restricted bugs out.
             action.restricted |= !self.audience_of(snapshot, action.key.bug).is_public();
         }
-        actions
+        CycleOutput {
+            actions,
+            lookups: self.lookups(snapshot, &waiting, now),
+        }
     }
 
     /// The replies to the command comments still unanswered (see
@@ -264,7 +278,7 @@ impl Decider {
         pushes: &[PushBug],
         verdicts: &[rules::Verdict],
         now: DateTime<Utc>,
-        waiting: &std::collections::HashSet<BugId>,
+        waiting: &HashSet<BugId>,
     ) -> (Vec<Action>, Option<Vec<PushBug>>) {
         // `summary`: the week report's Markdown (what the rules find,
         // whether or not already said), of the push's week or the next,
@@ -332,22 +346,28 @@ impl Decider {
         (actions, projected)
     }
 
-    /// What the unanswered commands need looked up (group memberships,
-    /// accounts named by `owner EMAIL`): the poller asks before each
-    /// planning.
-    pub fn membership_needs(&self) -> MembershipNeeds {
-        let settings = self.commands.clone();
-        let bot_login = self.bot_login.clone();
-        let signoff_groups = self.push.signoff_groups.clone();
-        let signoff_flags = self.push.signoff_flags.clone();
-        Box::new(move |snapshot, now| {
-            let mut out = Vec::new();
-            // Who set a sign-off flag, for `[push] signoff_groups` (the
-            // bot's own flags are proved by its replies instead).
+    /// What the plan needs looked up that `snapshot` does not answer:
+    /// the groups of whoever set a sign-off flag (`[push]
+    /// signoff_groups`; the bot's own flags are proved by its replies
+    /// instead), and what the commands waiting on the bugs of `waiting`
+    /// need (their authors' groups, accounts named by `owner EMAIL`).
+    fn lookups(
+        &self,
+        snapshot: &Snapshot,
+        waiting: &HashSet<BugId>,
+        now: DateTime<Utc>,
+    ) -> Vec<Lookup> {
+        let mut out: Vec<Lookup> = Vec::new();
+        let mut add = |lookup: Lookup| {
+            if !snapshot.memberships.contains_key(&lookup) && !out.contains(&lookup) {
+                out.push(lookup);
+            }
+        };
+        let flags = &self.push.signoff_flags;
+        if !self.push.signoff_groups.is_empty() {
             for tracked in snapshot.bugs.values() {
                 for flag in &tracked.bug.flags {
-                    let signoff =
-                        flag.name == signoff_flags.webdev || flag.name == signoff_flags.qa;
+                    let signoff = flag.name == flags.webdev || flag.name == flags.qa;
                     let decided = matches!(
                         flag.status,
                         crate::bugzilla::FlagStatus::Granted | crate::bugzilla::FlagStatus::Denied
@@ -355,40 +375,37 @@ impl Decider {
                     let Some(setter) = flag.setter.as_deref() else {
                         continue;
                     };
-                    if !signoff || !decided || setter.eq_ignore_ascii_case(&bot_login) {
+                    if !signoff || !decided || setter.eq_ignore_ascii_case(&self.bot_login) {
                         continue;
                     }
-                    for group in &signoff_groups {
-                        let lookup = handle::Lookup::member(setter, group);
-                        if !out.contains(&lookup) {
-                            out.push(lookup);
-                        }
+                    for group in &self.push.signoff_groups {
+                        add(Lookup::member(setter, group));
                     }
                 }
             }
-            for tracked in snapshot.bugs.values() {
-                for pair in handle::lookups(
-                    tracked.bug.id,
-                    &tracked.comments,
-                    &bot_login,
-                    &settings,
-                    now,
-                ) {
-                    if !out.contains(&pair) {
-                        out.push(pair);
-                    }
-                }
+        }
+        for id in waiting {
+            let Some(tracked) = snapshot.bugs.get(id) else {
+                continue;
+            };
+            for lookup in handle::lookups(
+                tracked.bug.id,
+                &tracked.comments,
+                &self.bot_login,
+                &self.commands,
+                now,
+            ) {
+                add(lookup);
             }
-            out
-        })
+        }
+        out
     }
 
     /// A poller planning with this decider, with the membership lookups
     /// its commands need.
     pub fn into_poller(self, client: Client, store: Store, options: PollerOptions) -> Poller {
-        let needs = self.membership_needs();
         let ttl = chrono::Duration::minutes(i64::from(self.commands.membership_cache_minutes));
-        Poller::new(client, store, self.into_planner(), options).with_memberships(needs, ttl)
+        Poller::new(client, store, self.into_planner(), options).with_membership_ttl(ttl)
     }
 
     /// What every report of this team needs: zone, links, flag names, and
@@ -430,18 +447,27 @@ impl Decider {
         crate::report::all_week_reports(&pushes, &findings, &ctx)
     }
 
-    /// The planner closure the poller calls every cycle.
+    /// The planner the poller calls every cycle: this decider and its
+    /// memo.
     pub fn into_planner(self) -> Planner {
-        let memo = std::sync::Mutex::new(Memo::default());
-        Box::new(move |snapshot, now| {
-            // A poisoned memo is only a lost speed-up: start a new one.
-            let mut memo = memo.lock().unwrap_or_else(|poisoned| {
-                let mut memo = poisoned.into_inner();
-                *memo = Memo::default();
-                memo
-            });
-            self.decide_with(&mut memo, snapshot, now)
+        Box::new(BotPlanner {
+            decider: self,
+            memo: Memo::default(),
         })
+    }
+}
+
+/// The bot's planner: a [`Decider`] and the [`Memo`] it keeps between
+/// cycles.
+struct BotPlanner {
+    decider: Decider,
+    memo: Memo,
+}
+
+impl Plan for BotPlanner {
+    fn plan(&mut self, input: CycleInput<'_>) -> CycleOutput {
+        self.decider
+            .plan_with(&mut self.memo, input.snapshot, input.now)
     }
 }
 

@@ -84,27 +84,61 @@ impl TrackedBug {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Snapshot {
     pub bugs: BTreeMap<BugId, TrackedBug>,
-    /// Group memberships of commenters, looked up this cycle (or cached)
-    /// for the commands waiting for an answer (see
-    /// [`Poller::with_memberships`]). Missing means not looked up.
+    /// The answers to the planner's lookups (group memberships, accounts)
+    /// known this cycle: still trusted from earlier cycles, or asked now
+    /// because the planner named them ([`CycleOutput::lookups`]). Missing
+    /// means not looked up.
     pub memberships: Memberships,
 }
 
-/// What the planner will need looked up this cycle (group memberships,
-/// accounts).
-pub type MembershipNeeds = Box<dyn Fn(&Snapshot, DateTime<Utc>) -> Vec<Lookup> + Send + Sync>;
+/// What the planner is given each cycle: the snapshot (with the lookups
+/// answered so far in [`Snapshot::memberships`]) and the time.
+#[derive(Debug, Clone, Copy)]
+pub struct CycleInput<'a> {
+    pub snapshot: &'a Snapshot,
+    pub now: DateTime<Utc>,
+}
 
-/// The membership step before planning: what to ask, and the answers of
-/// earlier cycles still trusted.
+/// What the planner answers: the cycle's plan, and the lookups it needs
+/// that the input did not answer (a command whose author's groups are not
+/// known yet waits for them). The poller asks Bugzilla those and plans
+/// again, once, in the same cycle.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CycleOutput {
+    pub actions: Vec<Action>,
+    pub lookups: Vec<Lookup>,
+}
+
+/// The decision step the poller calls each cycle: pure in what it
+/// decides (same input, same output); it may keep a memo between calls
+/// to decide faster (`bot::Memo`).
+pub trait Plan: Send {
+    fn plan(&mut self, input: CycleInput<'_>) -> CycleOutput;
+}
+
+/// A closure from the snapshot and the time to actions is a planner that
+/// needs no lookups (tests use such planners).
+impl<F> Plan for F
+where
+    F: FnMut(&Snapshot, DateTime<Utc>) -> Vec<Action> + Send,
+{
+    fn plan(&mut self, input: CycleInput<'_>) -> CycleOutput {
+        CycleOutput {
+            actions: self(input.snapshot, input.now),
+            lookups: Vec::new(),
+        }
+    }
+}
+
+/// The poller's planner.
+pub type Planner = Box<dyn Plan>;
+
+/// The answers to lookups of earlier cycles still trusted.
 struct MembershipLookup {
-    needs: MembershipNeeds,
     ttl: chrono::Duration,
     /// Confirmed answers (never `Unknown`) and when they were looked up.
     cache: BTreeMap<Lookup, (Membership, DateTime<Utc>)>,
 }
-
-/// The decision step: a pure function of the snapshot and "now".
-pub type Planner = Box<dyn Fn(&Snapshot, DateTime<Utc>) -> Vec<Action> + Send + Sync>;
 
 /// Called after every cycle (either result) with the snapshot, the cycle's
 /// report and the running metrics: how the web view is fed. Must be quick
@@ -231,8 +265,8 @@ pub struct Poller {
     /// Where the daemon loop reads "now" (the real clock unless `pushbot run
     /// --now` shifted it for a rehearsal); `run_once` takes `now` itself.
     clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
-    /// Group lookups for commands, if set.
-    memberships: Option<MembershipLookup>,
+    /// Lookup answers trusted across cycles.
+    memberships: MembershipLookup,
     /// See [`Poller::set_after_cycle`].
     after_cycle: Option<AfterCycle>,
 }
@@ -249,22 +283,20 @@ impl Poller {
             metrics: SharedMetrics::default(),
             stop: Arc::new(AtomicBool::new(false)),
             clock: Arc::new(Utc::now),
-            memberships: None,
+            memberships: MembershipLookup {
+                ttl: chrono::Duration::zero(),
+                cache: BTreeMap::new(),
+            },
             after_cycle: None,
         }
     }
 
-    /// Looks up, before each planning, the group memberships `needs`
-    /// names (`Client::is_member`, one request per login and group) and
-    /// puts them in [`Snapshot::memberships`]. A confirmed answer is
-    /// trusted for `ttl`; a failed lookup is `Unknown` and asked again next
-    /// cycle.
-    pub fn with_memberships(mut self, needs: MembershipNeeds, ttl: chrono::Duration) -> Poller {
-        self.memberships = Some(MembershipLookup {
-            needs,
-            ttl,
-            cache: BTreeMap::new(),
-        });
+    /// Trusts a confirmed lookup answer (`Client::is_member`,
+    /// `Client::user_exists`) for `ttl` (default: not at all, asked again
+    /// each cycle that needs it); a failed lookup is `Unknown` and asked
+    /// again next cycle.
+    pub fn with_membership_ttl(mut self, ttl: chrono::Duration) -> Poller {
+        self.memberships.ttl = ttl;
         self
     }
 
@@ -317,8 +349,18 @@ impl Poller {
         report.tracked_bugs = self.snapshot.bugs.len();
 
         if let Some(server_time) = server_time {
-            self.look_up_memberships(now, &mut report).await;
-            let actions = (self.planner)(&self.snapshot, now);
+            self.snapshot.memberships = self.trusted_memberships(now);
+            let mut out = self.planner.plan(CycleInput {
+                snapshot: &self.snapshot,
+                now,
+            });
+            if self.look_up(&out.lookups, now, &mut report).await {
+                out = self.planner.plan(CycleInput {
+                    snapshot: &self.snapshot,
+                    now,
+                });
+            }
+            let actions = out.actions;
             let executor = Executor::new(&self.client, &self.store, self.options.execute.clone())
                 .with_stop(Arc::clone(&self.stop));
             let done = executor.execute(&actions, now).await;
@@ -507,24 +549,33 @@ impl Poller {
         Ok(found.server_time)
     }
 
-    /// Fills [`Snapshot::memberships`] for this cycle (see
-    /// [`Poller::with_memberships`]).
-    async fn look_up_memberships(&mut self, now: DateTime<Utc>, report: &mut CycleReport) {
-        let Some(lookup) = &mut self.memberships else {
-            return;
-        };
-        let ttl = lookup.ttl;
-        lookup.cache.retain(|_, (_, at)| now - *at < ttl);
-        let mut found = Memberships::new();
-        for key in (lookup.needs)(&self.snapshot, now) {
-            if found.contains_key(&key) {
+    /// The lookup answers still trusted at `now` (expired ones dropped).
+    fn trusted_memberships(&mut self, now: DateTime<Utc>) -> Memberships {
+        let ttl = self.memberships.ttl;
+        let cache = &mut self.memberships.cache;
+        cache.retain(|_, (_, at)| now - *at < ttl);
+        cache
+            .iter()
+            .map(|(key, (known, _))| (key.clone(), *known))
+            .collect()
+    }
+
+    /// Asks Bugzilla the lookups the planner named that this cycle has no
+    /// answer for (one request each), into [`Snapshot::memberships`];
+    /// returns whether it asked any.
+    async fn look_up(
+        &mut self,
+        lookups: &[Lookup],
+        now: DateTime<Utc>,
+        report: &mut CycleReport,
+    ) -> bool {
+        let mut asked = false;
+        for key in lookups {
+            if self.snapshot.memberships.contains_key(key) {
                 continue;
             }
-            if let Some((known, _)) = lookup.cache.get(&key) {
-                found.insert(key, *known);
-                continue;
-            }
-            let (answer, question) = match &key {
+            asked = true;
+            let (answer, question) = match key {
                 Lookup::Member { login, group } => (
                     self.client.is_member(login, group).await,
                     format!("whether {login} is in group {group}"),
@@ -542,11 +593,13 @@ impl Poller {
             }
             let membership = Membership::from_lookup(&answer);
             if membership != Membership::Unknown {
-                lookup.cache.insert(key.clone(), (membership, now));
+                self.memberships
+                    .cache
+                    .insert(key.clone(), (membership, now));
             }
-            found.insert(key, membership);
+            self.snapshot.memberships.insert(key.clone(), membership);
         }
-        self.snapshot.memberships = found;
+        asked
     }
 
     /// Records the cycle in the store and the metrics.

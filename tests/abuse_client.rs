@@ -23,7 +23,7 @@ const LOGIN_PAGE: &str = "<!DOCTYPE html><html><head><title>Log in to Bugzilla</
 /// A planner that always wants to write: if a cycle ever reached the
 /// executor on a bad answer, a write would show.
 fn eager_planner() -> Planner {
-    Box::new(|_snapshot, _now| {
+    Box::new(|_snapshot: &pushbot::poll::Snapshot, _now| {
         vec![Action::comment(
             ActionKey::new(BugId(1), "no-owner", "nag-1"),
             "Who owns this push?",
