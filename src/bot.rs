@@ -155,13 +155,19 @@ impl Decider {
         now: DateTime<Utc>,
     ) -> CycleOutput {
         let tracking = self.summary.tracking_bug;
+        let no_lookups = Memberships::new();
         memo.refresh(
             &self.rules,
             snapshot
                 .bugs
                 .values()
                 .filter(|t| Some(t.bug.id.0) != tracking),
-            &snapshot.memberships,
+            // A push reads the lookups only to confirm sign-offs by group.
+            if self.push.signoff_groups.is_empty() {
+                &no_lookups
+            } else {
+                &snapshot.memberships
+            },
             |t| self.push_of(&t.bug, &t.comments, &snapshot.memberships),
         );
         // A bug with a command waiting is decided in full: a `check`

@@ -74,8 +74,9 @@ pub struct Memo {
 impl Memo {
     /// Brings the pushes up to `bugs` (the snapshot's tracked pushes, in
     /// order), reading again only the bugs whose stamp moved; everything
-    /// is read again when `memberships` changed. `read` reads one bug as a
-    /// push.
+    /// is read again when `memberships` changed, if the pushes depend on
+    /// them (`[push] signoff_groups`; else pass an empty map). `read`
+    /// reads one bug as a push.
     pub(crate) fn refresh<'a>(
         &mut self,
         rules: &RuleSet,
