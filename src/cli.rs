@@ -1,8 +1,10 @@
 //! One module per subcommand. Each exposes `run(...) -> anyhow::Result<ExitCode>`.
 
+pub mod completions;
 pub mod demo;
 pub mod doctor;
 pub mod explain;
+pub mod healthcheck;
 pub mod once;
 pub mod rules;
 pub mod run;

@@ -4,14 +4,22 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use pushbot::logging::{self, LogFormat};
 
 mod cli;
 
+/// The version and the commit it was built from (`build.rs`).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("PUSHBOT_COMMIT"),
+    ")"
+);
+
 /// A Bugzilla bot that keeps production pushes safe and predictable.
 #[derive(Debug, Parser)]
-#[command(name = "pushbot", version, about)]
+#[command(name = "pushbot", version = VERSION, about)]
 struct Cli {
     /// Settings file (TOML); `PUSHBOT__SECTION__KEY` environment variables
     /// override it.
@@ -68,6 +76,15 @@ enum Command {
     /// Serve the week view, `/calendar.ics`, `/healthz` and `/metrics`, fed
     /// by a read-only poller (dry-run cycles: never a write).
     Serve(cli::serve::ServeArgs),
+    /// Ask the running bot's `/healthz` (on `web.listen`, or `--url`):
+    /// exit 0 when healthy, 1 otherwise. The container's health check.
+    Healthcheck(cli::healthcheck::HealthcheckArgs),
+    /// Print the shell completion script: `pushbot completions bash`
+    /// (zsh, fish too).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> ExitCode {
@@ -90,6 +107,8 @@ fn main() -> ExitCode {
         Command::Run(args) => cli::run::run(&cli.config, args),
         Command::Summary(args) => cli::summary::run(&cli.config, args),
         Command::Serve(args) => cli::serve::run(&cli.config, args),
+        Command::Healthcheck(args) => cli::healthcheck::run(&cli.config, args),
+        Command::Completions { shell } => cli::completions::run(shell, Cli::command()),
     };
     match result {
         Ok(code) => code,
