@@ -5,6 +5,7 @@ pub mod demo;
 pub mod doctor;
 pub mod explain;
 pub mod healthcheck;
+pub mod init;
 pub mod once;
 pub mod rules;
 pub mod run;

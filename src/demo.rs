@@ -189,6 +189,12 @@ qa = "webqa@example.test"
     )
 }
 
+/// The demo's first moment: Monday 2026-11-30 09:00 in Los Angeles (the
+/// sandbox's clock starts here for `pushbot demo` and `pushbot sandbox`).
+pub fn start_time() -> Result<DateTime<Utc>, DemoError> {
+    local("2026-11-30 09:00")
+}
+
 fn local(text: &str) -> Result<DateTime<Utc>, DemoError> {
     crate::clock::parse_now(text, TEAM_ZONE).map_err(|e| DemoError::Script {
         reason: format!("`{text}`: {e}"),
@@ -248,7 +254,7 @@ impl Demo {
         data: &str,
         extra_settings: &str,
     ) -> Result<Demo, DemoError> {
-        let sandbox = start_sandbox(data, local("2026-11-30 09:00")?).await?;
+        let sandbox = start_sandbox(data, start_time()?).await?;
         let settings_path = workdir.join("pushbot.toml");
         let mut text = settings_text(&sandbox.base_url(), &workdir.join("pushbot.sqlite"));
         text.push_str(extra_settings);

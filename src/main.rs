@@ -34,19 +34,26 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Write a commented `pushbot.toml` and the shipped `rules/` into DIR
+    /// (default: here), never overwriting; then print the next commands.
+    Init(cli::init::InitArgs),
     /// Check the settings and that the API key works and belongs to the bot
     /// account, then print what the server is.
     Doctor,
-    /// Run a local Bugzilla 5.2 stand-in (the sandbox) from a data file, for
-    /// trying pushbot without a real server. Prints its URL and API keys.
+    /// Run a local Bugzilla 5.2 stand-in (the sandbox), for trying pushbot
+    /// without a real server. Prints its URL, API keys and, without
+    /// `--data`, a ready `pushbot.toml` for it.
     ///
-    /// Example: `pushbot sandbox --data tests/fixtures/sandbox/example.toml
-    /// --port 8088`, then `curl 'http://127.0.0.1:8088/rest/bug?api_key=KEY'`.
+    /// Example: `pushbot sandbox` (the demo's week), or `pushbot sandbox
+    /// --data tests/fixtures/sandbox/example.toml --port 8088`, then
+    /// `curl 'http://127.0.0.1:8088/rest/bug?api_key=KEY'`.
     Sandbox {
         /// Data file (TOML, or JSON if it ends in `.json`): users and their
-        /// API keys, groups, products, flag types and bugs.
+        /// API keys, groups, products, flag types and bugs. Default: the
+        /// demo's week (the seed meeting's push bugs), its clock starting
+        /// at Monday 2026-11-30 09:00 in Los Angeles.
         #[arg(long)]
-        data: PathBuf,
+        data: Option<PathBuf>,
         /// Port on 127.0.0.1; 0 picks a free one.
         #[arg(long, default_value_t = 8088)]
         port: u16,
@@ -98,8 +105,9 @@ fn main() -> ExitCode {
     };
     logging::init(cli.log_format, level);
     let result = match cli.command {
+        Command::Init(args) => cli::init::run(args),
         Command::Doctor => cli::doctor::run(&cli.config),
-        Command::Sandbox { data, port, at } => cli::sandbox::run(&data, port, at),
+        Command::Sandbox { data, port, at } => cli::sandbox::run(data.as_deref(), port, at),
         Command::Rules { command } => cli::rules::run(&cli.config, command),
         Command::Explain(args) => cli::explain::run(&cli.config, args),
         Command::Demo => cli::demo::run(),
