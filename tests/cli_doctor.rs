@@ -44,6 +44,12 @@ async fn stock_5_2(user: ResponseTemplate, valid: ResponseTemplate) -> MockServe
         .mount(&server)
         .await;
     login_answers(&server, recorded("88"), user, valid).await;
+    // The push query's cheap search (recording 144: no bug).
+    Mock::given(method("GET"))
+        .and(path("/rest/bug"))
+        .respond_with(recorded("144"))
+        .mount(&server)
+        .await;
     server
 }
 
@@ -57,11 +63,13 @@ async fn doctor_reports_version_and_login() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("server version: 5.2"), "{stdout}");
+    assert!(stdout.contains("PASS server: Bugzilla 5.2"), "{stdout}");
     assert!(
-        stdout.contains("login: ok, the key acts as qa@example.test"),
+        stdout.contains("PASS key: valid, acts as qa@example.test"),
         "{stdout}"
     );
+    // No push bug yet is a warning, not a failure.
+    assert!(stdout.contains("WARN push query: finds no bug"), "{stdout}");
     assert!(!stdout.contains(KEY));
 }
 
@@ -73,10 +81,11 @@ async fn doctor_fails_with_what_to_fix() {
     )
     .await;
     let out = doctor(&server, "header", "lead@example.test").await;
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success());
-    assert!(stderr.contains("bugzilla.auth = \"query\""), "{stderr}");
-    assert!(!stderr.contains(KEY));
+    assert!(stdout.contains("FAIL key:"), "{stdout}");
+    assert!(stdout.contains("bugzilla.auth = \"query\""), "{stdout}");
+    assert!(!stdout.contains(KEY));
 }
 
 /// The bot's own groups (recording 54 lists them, as 138 does for the bot)

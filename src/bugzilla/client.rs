@@ -29,7 +29,9 @@ use url::Url;
 use super::error::code;
 use super::limit::Pacer;
 use super::retry::{backoff, parse_retry_after};
-use super::types::{Bug, BugId, BugUpdate, Comment, CommentId, HistoryEntry, NewComment, User};
+use super::types::{
+    Bug, BugId, BugUpdate, Comment, CommentId, FlagType, HistoryEntry, NewComment, User,
+};
 use super::BugzillaError;
 use crate::config::{AuthMethod, QuerySettings, Secret, Settings};
 
@@ -282,6 +284,12 @@ struct NewCommentReply {
 }
 
 #[derive(Deserialize)]
+struct FlagTypeList {
+    #[serde(default)]
+    bug: Vec<FlagType>,
+}
+
+#[derive(Deserialize)]
 struct UserList {
     users: Vec<Value>,
 }
@@ -443,6 +451,48 @@ impl Client {
             ),
         };
         Err(BugzillaError::Login { reason })
+    }
+
+    /// Whether `query` finds at least one bug the key may see: one search
+    /// with `limit=1` and only ids (recording 144), for `pushbot doctor`.
+    pub async fn finds_any(&self, query: &SearchQuery) -> Result<bool, BugzillaError> {
+        let mut params = query.to_params();
+        params.retain(|(k, _)| k != "include_fields");
+        params.push(("limit".to_string(), "1".to_string()));
+        params.push(("include_fields".to_string(), "id".to_string()));
+        let url = self.url("/bug", &params);
+        let page: BugList = self.get(&url).await?;
+        Ok(!page.bugs.is_empty())
+    }
+
+    /// The bug flag types of a product's component (`GET
+    /// /flag_type/PRODUCT/COMPONENT`, recording 134); an unknown or
+    /// invisible product is 401/106 (135).
+    pub async fn flag_types(
+        &self,
+        product: &str,
+        component: &str,
+    ) -> Result<Vec<FlagType>, BugzillaError> {
+        let url = self.url_segments(&["flag_type", product, component], &[]);
+        let list: FlagTypeList = self.get(&url).await?;
+        Ok(list.bug)
+    }
+
+    /// The account's webhooks (`GET /webhooks/list`, BMO's Webhooks
+    /// extension); `None` where the server has no such route (stock 5.x:
+    /// 404/32614, recording 142).
+    pub async fn webhooks(&self) -> Result<Option<Vec<Value>>, BugzillaError> {
+        let url = self.url("/webhooks/list", &[]);
+        match self.get::<Value>(&url).await {
+            Ok(body) => Ok(Some(
+                body.get("webhooks")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
+            )),
+            Err(BugzillaError::Api { code: 32614, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Pages through a search until exhausted (`limit`/`offset`,
@@ -753,6 +803,16 @@ impl Client {
 
     /// `base + path` with the query parameters (the key is added at send
     /// time, and only there).
+    /// `url` for a path of segments, each percent-encoded (a product name
+    /// may hold spaces or slashes).
+    fn url_segments(&self, segments: &[&str], params: &[(String, String)]) -> Url {
+        let mut url = self.url("", params);
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url
+    }
+
     fn url(&self, path: &str, params: &[(String, String)]) -> Url {
         let mut url = self.inner.base.clone();
         let full = format!("{}{}", url.path().trim_end_matches('/'), path);

@@ -330,6 +330,19 @@ pub struct HistoryEntry {
 /// with 400/114 (recordings 155, 156), whether posted or inside an update.
 pub const MAX_COMMENT_CHARS: usize = 65_535;
 
+/// A bug flag type of a component (`GET /flag_type/PRODUCT/COMPONENT`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FlagType {
+    pub name: String,
+    #[serde(default)]
+    pub is_active: bool,
+    /// Bugzilla's spelling.
+    #[serde(default)]
+    pub is_requesteeble: bool,
+    #[serde(default)]
+    pub is_multiplicable: bool,
+}
+
 /// A comment the bot posts: alone (`POST /rest/bug/ID/comment`) or inside
 /// an update (`"comment": {"body": …}` of `PUT /rest/bug/ID`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
