@@ -1,6 +1,6 @@
 //! `cargo bench --bench cycle`: how fast the pure core and a whole polling
 //! cycle are, how many HTTP requests a cycle makes, and how much memory the
-//! bot keeps per tracked bug. Prints Markdown tables (README "Performance").
+//! bot keeps per tracked bug. Prints Markdown tables (docs/performance.md).
 //!
 //! Speed targets live here, never in timed unit tests: the machines are
 //! shared and noisy. Times are printed beside counts and ratios (requests per

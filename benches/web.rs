@@ -1,5 +1,5 @@
 //! `cargo bench --bench web`: the web server under load. Prints Markdown
-//! tables (README "Performance"): requests per second and latency of `/`,
+//! tables (docs/performance.md): requests per second and latency of `/`,
 //! `/week/2026-W49`, `/calendar.ics` and `/healthz` at 200 and 1,000
 //! concurrent keep-alive connections, and whether the goal holds: `/`
 //! (the week page) within 2× of `/calendar.ics` in requests per second.

@@ -494,7 +494,7 @@ async fn the_api_key_is_reserved_in_the_batch_size_only_for_query_auth() {
     let header = client_with(&server, "header", "pushbot@example.test", t);
     // `&api_key=` and the key: 9 + 33 characters, 4 ids of 9 + 1 digits.
     assert!(query.comment_batch_size(4, None) < header.comment_batch_size(4, None));
-    // The default limit: the sizes the README names.
+    // The default limit: the sizes docs/performance.md names.
     let c = client(&server);
     assert!(
         (850..=900).contains(&c.comment_batch_size(4, None)),

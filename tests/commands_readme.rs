@@ -1,4 +1,4 @@
-//! Keeps the README's "Commands" examples true: the part between the
+//! Keeps docs/commands.md's examples true: the part between the
 //! `commands:begin` and `commands:end` markers is rendered here from the
 //! messages module with the shipped settings, and must match exactly.
 //! On a mismatch the test prints the block to paste.
@@ -203,7 +203,7 @@ fn render() -> String {
 
 #[test]
 fn readme_command_examples_are_current() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/commands.md");
     let readme = std::fs::read_to_string(path).unwrap_or_default();
     let expected = render();
     let found = readme
@@ -213,6 +213,6 @@ fn readme_command_examples_are_current() {
     assert_eq!(
         found,
         Some(expected.as_str()),
-        "README.md's commands block is out of date; put this between the markers:\n{BEGIN}{expected}{END}"
+        "docs/commands.md's commands block is out of date; put this between the markers:\n{BEGIN}{expected}{END}"
     );
 }
