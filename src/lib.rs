@@ -24,8 +24,8 @@
 //!   open push bugs and those shipped lately (they still count), planning on
 //!   all of it, executing, saving the watermark; the daemon loop and its
 //!   metrics.
-//! - [`store`]: the local SQLite state (watermark, action log, commands,
-//!   snoozes, cycles): history and speed, never the ledger.
+//! - [`store`]: the local SQLite state (watermark, action log, cycles):
+//!   history and speed, never the ledger.
 //! - [`bot`]: wiring: settings and rules into a planner and a started
 //!   poller (start-up proves the API key).
 //! - [`demo`]: `pushbot demo`: the bot against the sandbox, seeded with
