@@ -156,10 +156,6 @@ impl SnoozeDuration {
         (hours > 0).then_some(SnoozeDuration { hours })
     }
 
-    pub fn hours(self) -> u32 {
-        self.hours
-    }
-
     /// For the handler that adds it to "now".
     pub fn as_time_delta(self) -> TimeDelta {
         TimeDelta::hours(i64::from(self.hours))

@@ -10,7 +10,6 @@ use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveTime;
 use chrono_tz::Tz;
 use serde::Deserialize;
 use thiserror::Error;
@@ -609,16 +608,6 @@ pub fn is_loopback(url: &Url) -> bool {
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
     }
-}
-
-/// Parses `HH:MM` (used by settings and rules).
-pub fn parse_hh_mm(setting: &str, value: &str) -> Result<NaiveTime, ConfigError> {
-    NaiveTime::parse_from_str(value.trim(), "%H:%M").map_err(|_| {
-        invalid(
-            setting,
-            format!("`{value}` is not a time; write HH:MM, e.g. 16:00"),
-        )
-    })
 }
 
 #[cfg(test)]

@@ -148,14 +148,6 @@ fn default_not_after() -> HhMm {
 }
 
 impl PushWindow {
-    /// Whether a local day and time is inside the window (usual or
-    /// if-needed days).
-    pub fn allows(&self, day: Weekday, time: NaiveTime) -> bool {
-        (self.days.contains(&day) || self.if_needed_days.contains(&day))
-            && time >= self.not_before.0
-            && time <= self.not_after.0
-    }
-
     /// The window in words, for comments: `Tue, Thu (Wed if needed), 16:00–23:59`.
     pub fn describe(&self) -> String {
         let days: Vec<String> = self.days.iter().map(|d| d.to_string()).collect();

@@ -29,7 +29,7 @@ use url::Url;
 use super::error::code;
 use super::limit::Pacer;
 use super::retry::{backoff, parse_retry_after};
-use super::types::{Bug, BugId, BugUpdate, Comment, CommentId, HistoryEntry, NewComment, User};
+use super::types::{Bug, BugId, BugUpdate, Comment, CommentId, NewComment, User};
 use super::BugzillaError;
 use crate::config::{AuthMethod, QuerySettings, Secret, Settings};
 
@@ -284,19 +284,6 @@ struct NewCommentReply {
 #[derive(Deserialize)]
 struct UserList {
     users: Vec<Value>,
-}
-
-#[derive(Deserialize)]
-struct HistoryReply {
-    bugs: Vec<BugHistory>,
-}
-
-#[derive(Deserialize)]
-struct BugHistory {
-    #[serde(default)]
-    id: Option<BugId>,
-    #[serde(default)]
-    history: Vec<Value>,
 }
 
 #[derive(Deserialize)]
@@ -703,36 +690,6 @@ impl Client {
                 .and_then(Value::as_str)
                 .is_some_and(|name| name.eq_ignore_ascii_case(login))
         }))
-    }
-
-    /// A bug's history, newer than `new_since` (strict). An entry that does
-    /// not parse is logged and skipped.
-    pub async fn history(
-        &self,
-        bug: BugId,
-        new_since: Option<DateTime<Utc>>,
-    ) -> Result<Vec<HistoryEntry>, BugzillaError> {
-        let mut params = Vec::new();
-        if let Some(since) = new_since {
-            params.push(("new_since".to_string(), bugzilla_time(since)));
-        }
-        let url = self.url(&format!("/bug/{bug}/history"), &params);
-        let reply: HistoryReply = self.get(&url).await?;
-        let mut out = Vec::new();
-        for entry in reply.bugs {
-            if entry.id.is_some_and(|id| id != bug) {
-                continue;
-            }
-            for value in entry.history {
-                match serde_json::from_value::<HistoryEntry>(value) {
-                    Ok(h) => out.push(h),
-                    Err(e) => {
-                        tracing::warn!(bug = %bug, error = %e, "skipping a history entry that does not parse")
-                    }
-                }
-            }
-        }
-        Ok(out)
     }
 
     /// Requests made so far (for metrics and "requests per cycle"),
