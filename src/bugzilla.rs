@@ -6,10 +6,12 @@ pub mod client;
 pub mod error;
 mod limit;
 mod retry;
+pub mod settings;
 pub mod types;
 
 pub use client::{Client, ClientTuning, SearchQuery, SearchResult, BUG_FIELDS};
 pub use error::BugzillaError;
+pub use settings::{AuthMethod, BugzillaSettings, QuerySettings, Secret};
 pub use types::{
     Bug, BugId, BugUpdate, Comment, CommentId, Flag, FlagChange, FlagStatus, NewComment, User,
     MAX_COMMENT_CHARS,

@@ -21,7 +21,7 @@ use chrono::TimeDelta;
 use serde::Deserialize;
 
 use crate::bugzilla::{BugId, CommentId};
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 use crate::plan::ActionKey;
 
 pub use auth::{authorize, groups_to_ask, Decision, Membership, Refusal};

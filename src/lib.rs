@@ -3,7 +3,10 @@
 //! The crate is laid out along the data flow (see `ARCHITECTURE.md`):
 //!
 //! - [`config`]: settings from a TOML file and `PUSHBOT__*` environment
-//!   variables, validated once at start-up.
+//!   variables, validated once at start-up: it assembles the sections, each
+//!   defined beside the code it configures where that is one module.
+//! - [`config_error`]: `ConfigError`, the one settings error (a leaf, so no
+//!   section depends on `config`).
 //! - [`bugzilla`]: the REST client, its wire types and errors. Bugzilla's JSON
 //!   shapes live only here.
 //! - [`clock`]: `--now` parsing, local time to UTC (DST-correct), ISO weeks.
@@ -44,6 +47,7 @@ pub mod bugzilla;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod config_error;
 pub mod demo;
 pub mod execute;
 pub mod explain;

@@ -16,7 +16,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::bugzilla::{Bug, BugId, Comment, CommentId, FlagStatus};
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 
 pub use schedule::{Schedule, ScheduleSource};
 

@@ -29,9 +29,9 @@ use url::Url;
 use super::error::code;
 use super::limit::Pacer;
 use super::retry::{backoff, parse_retry_after};
+use super::settings::{AuthMethod, BugzillaSettings, QuerySettings, Secret};
 use super::types::{Bug, BugId, BugUpdate, Comment, CommentId, NewComment, User};
 use super::BugzillaError;
-use crate::config::{AuthMethod, QuerySettings, Secret, Settings};
 
 /// Sent with every request so that server admins can tell who is calling.
 pub const USER_AGENT_VALUE: &str = concat!(
@@ -194,8 +194,8 @@ pub struct ClientTuning {
 
 impl ClientTuning {
     /// The production values, from `[bugzilla]`.
-    pub fn from_settings(settings: &Settings) -> ClientTuning {
-        let b = &settings.bugzilla;
+    pub fn from_settings(settings: &impl AsRef<BugzillaSettings>) -> ClientTuning {
+        let b = settings.as_ref();
         ClientTuning {
             timeout: Duration::from_secs(b.timeout_secs),
             max_retries: b.max_retries,
@@ -297,13 +297,18 @@ struct BoolResult {
 }
 
 impl Client {
-    /// Builds a client from validated settings. Makes no request.
-    pub fn new(settings: &Settings) -> Result<Client, BugzillaError> {
+    /// Builds a client from the validated `[bugzilla]` section (or the
+    /// whole `config::Settings`, which holds it). Makes no request.
+    pub fn new(settings: &impl AsRef<BugzillaSettings>) -> Result<Client, BugzillaError> {
         Client::with_tuning(settings, ClientTuning::from_settings(settings))
     }
 
     /// Builds a client with explicit knobs (tests use millisecond waits).
-    pub fn with_tuning(settings: &Settings, tuning: ClientTuning) -> Result<Client, BugzillaError> {
+    pub fn with_tuning(
+        settings: &impl AsRef<BugzillaSettings>,
+        tuning: ClientTuning,
+    ) -> Result<Client, BugzillaError> {
+        let settings = settings.as_ref();
         let setup = |reason: String| BugzillaError::Unexpected {
             what: "client set-up".to_string(),
             status: 0,
@@ -312,7 +317,7 @@ impl Client {
         let base = settings
             .rest_base()
             .map_err(|e| setup(format!("{e}; fix `bugzilla.url` / `bugzilla.rest_path`")))?;
-        let key = match &settings.bugzilla.api_key {
+        let key = match &settings.api_key {
             Some(key) if !key.is_empty() => key.clone(),
             _ => {
                 return Err(setup(
@@ -335,9 +340,9 @@ impl Client {
             inner: Arc::new(Inner {
                 http,
                 base,
-                auth: settings.bugzilla.auth,
+                auth: settings.auth,
                 key,
-                bot_login: settings.bugzilla.bot_login.trim().to_string(),
+                bot_login: settings.bot_login.trim().to_string(),
                 pacer: Pacer::new(tuning.rate_limit_per_minute),
                 tuning,
                 requests: AtomicU64::new(0),
