@@ -9,7 +9,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Days, IsoWeek, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -17,13 +17,12 @@ use thiserror::Error;
 /// An ISO 8601 week: `2026-W49`. Weeks start on Monday; week 1 is the week
 /// with the year's first Thursday, so 29 Dec 2025 is in `2026-W01` and
 /// 1 Jan 2027 is in `2026-W53`.
+///
+/// It wraps chrono's `IsoWeek` (4 bytes, ordered by year then week), so the
+/// conflict rule's per-week tallies cost no more than chrono's own type; the
+/// wrapper adds the text form, the team-zone days and bounds, and serde.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct IsoWeekId {
-    /// The ISO week-numbering year (not always the calendar year).
-    year: i32,
-    /// 1..=52 or 53.
-    week: u32,
-}
+pub struct IsoWeekId(IsoWeek);
 
 /// Why a week id did not parse; the message says how to write one.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -38,16 +37,12 @@ pub struct ParseWeekError {
 impl IsoWeekId {
     /// The week, if `week` exists in ISO year `year` (52 or 53 weeks).
     pub fn new(year: i32, week: u32) -> Option<IsoWeekId> {
-        NaiveDate::from_isoywd_opt(year, week, Weekday::Mon).map(|_| IsoWeekId { year, week })
+        NaiveDate::from_isoywd_opt(year, week, Weekday::Mon).map(IsoWeekId::of_date)
     }
 
     /// The week that contains local date `date`.
     pub fn of_date(date: NaiveDate) -> IsoWeekId {
-        let iso = date.iso_week();
-        IsoWeekId {
-            year: iso.year(),
-            week: iso.week(),
-        }
+        IsoWeekId(date.iso_week())
     }
 
     /// The week that `instant` falls in, as seen on a wall clock in `tz`.
@@ -57,15 +52,16 @@ impl IsoWeekId {
 
     /// The week's Monday.
     pub fn monday(&self) -> NaiveDate {
-        // The constructor checked that the week exists; fall back to the
-        // first week of the year rather than panic if that ever changes.
-        NaiveDate::from_isoywd_opt(self.year, self.week, Weekday::Mon).unwrap_or(NaiveDate::MIN)
+        // A week of a real date always has its Monday; fall back rather
+        // than panic at the ends of chrono's range.
+        NaiveDate::from_isoywd_opt(self.0.year(), self.0.week(), Weekday::Mon)
+            .unwrap_or(NaiveDate::MIN)
     }
 
     /// The week's Sunday, its last local day.
     pub fn sunday(&self) -> NaiveDate {
-        let monday = self.monday();
-        monday.checked_add_days(Days::new(6)).unwrap_or(monday)
+        NaiveDate::from_isoywd_opt(self.0.year(), self.0.week(), Weekday::Sun)
+            .unwrap_or(NaiveDate::MAX)
     }
 
     /// Monday..Sunday as calendar dates.
@@ -123,7 +119,7 @@ pub fn local_midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
 
 impl fmt::Display for IsoWeekId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-W{:02}", self.year, self.week)
+        write!(f, "{:04}-W{:02}", self.0.year(), self.0.week())
     }
 }
 
