@@ -1,6 +1,7 @@
-//! Everything that speaks Bugzilla's REST dialect: wire types, errors and the
-//! client. Nothing outside this module sees Bugzilla's JSON shapes; callers
-//! get the typed values of [`types`].
+//! Everything that speaks Bugzilla's REST dialect: wire types, errors, the
+//! client and its settings (`[bugzilla]`, `[query]`: [`settings`]). Nothing
+//! outside this module sees Bugzilla's JSON shapes; callers get the typed
+//! values of [`types`].
 
 pub mod client;
 pub mod error;

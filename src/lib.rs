@@ -7,9 +7,10 @@
 //!   defined beside the code it configures where that is one module.
 //! - [`config_error`]: `ConfigError`, the one settings error (a leaf, so no
 //!   section depends on `config`).
-//! - [`bugzilla`]: the REST client, its wire types and errors. Bugzilla's JSON
-//!   shapes live only here.
-//! - [`clock`]: `--now` parsing, local time to UTC (DST-correct), ISO weeks.
+//! - [`bugzilla`]: the REST client, its wire types and errors, and the
+//!   `[bugzilla]`/`[query]` settings. Bugzilla's JSON shapes live only here.
+//! - [`clock`]: `--now` parsing, local time to UTC (DST-correct), and the
+//!   one ISO week type (`IsoWeekId`).
 //! - [`push`]: a bug and its comments read as a push (`PushBug`), and the
 //!   `[push]` settings.
 //! - [`rules`]: the rule files and the pure rule engine (`evaluate`).
@@ -37,7 +38,7 @@
 //! - [`report`]: the weekly report view model and its renderers (Markdown
 //!   summary, JSON, HTML week view, iCalendar feed). Pure.
 //! - [`web`]: the axum server for the week view, the feeds, `/healthz` and
-//!   `/metrics`.
+//!   `/metrics`, and its `[web]` settings.
 //! - [`live`]: feeds the web server from the poller after every cycle
 //!   (week reports, cycle status, counters).
 //! - [`sandbox`]: an in-process Bugzilla 5.2 stand-in for tests and the demo.
