@@ -1,10 +1,15 @@
 //! Time helpers shared by the push model, the rules and the command line:
 //! reading `--now`, turning a team-local date and time into UTC (DST-correct),
-//! ISO weeks and display formats in the team's zone.
+//! the ISO week ([`IsoWeekId`], in `clock/week.rs`) and display formats in
+//! the team's zone.
 //!
 //! Pure: never reads the clock; "now" is always an argument.
 
-use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
+mod week;
+
+pub use week::{local_midnight, IsoWeekId, ParseWeekError};
+
+use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use thiserror::Error;
 
@@ -73,14 +78,6 @@ pub fn parse_local_date_time(text: &str) -> Option<NaiveDateTime> {
         .find_map(|f| NaiveDateTime::parse_from_str(text.trim(), f).ok())
 }
 
-/// The ISO week of a local date, written as in markers: `2026-W49`. The ISO
-/// year differs from the calendar year around New Year (2027-01-01 is in
-/// `2026-W53`).
-pub fn iso_week_label(date: NaiveDate) -> String {
-    let week = date.iso_week();
-    format!("{}-W{:02}", week.year(), week.week())
-}
-
 /// The team-local calendar date of an instant.
 pub fn local_date(t: DateTime<Utc>, tz: Tz) -> NaiveDate {
     t.with_timezone(&tz).date_naive()
@@ -133,12 +130,12 @@ mod tests {
 
     #[test]
     fn iso_weeks_around_new_year() {
-        assert_eq!(iso_week_label(d(2026, 11, 30)), "2026-W49");
-        assert_eq!(iso_week_label(d(2026, 12, 6)), "2026-W49");
-        assert_eq!(iso_week_label(d(2026, 12, 31)), "2026-W53");
-        assert_eq!(iso_week_label(d(2027, 1, 3)), "2026-W53");
-        assert_eq!(iso_week_label(d(2027, 1, 4)), "2027-W01");
-        assert_eq!(iso_week_label(d(2025, 12, 29)), "2026-W01");
+        assert_eq!(IsoWeekId::of_date(d(2026, 11, 30)).to_string(), "2026-W49");
+        assert_eq!(IsoWeekId::of_date(d(2026, 12, 6)).to_string(), "2026-W49");
+        assert_eq!(IsoWeekId::of_date(d(2026, 12, 31)).to_string(), "2026-W53");
+        assert_eq!(IsoWeekId::of_date(d(2027, 1, 3)).to_string(), "2026-W53");
+        assert_eq!(IsoWeekId::of_date(d(2027, 1, 4)).to_string(), "2027-W01");
+        assert_eq!(IsoWeekId::of_date(d(2025, 12, 29)).to_string(), "2026-W01");
     }
 
     #[test]

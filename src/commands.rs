@@ -21,7 +21,7 @@ use chrono::TimeDelta;
 use serde::Deserialize;
 
 use crate::bugzilla::{BugId, CommentId};
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 use crate::plan::ActionKey;
 
 pub use auth::{authorize, groups_to_ask, Decision, Membership, Refusal};
@@ -154,10 +154,6 @@ impl SnoozeDuration {
     /// A duration of `hours` hours; `None` for zero.
     pub fn from_hours(hours: u32) -> Option<Self> {
         (hours > 0).then_some(SnoozeDuration { hours })
-    }
-
-    pub fn hours(self) -> u32 {
-        self.hours
     }
 
     /// For the handler that adds it to "now".

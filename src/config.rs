@@ -1,88 +1,43 @@
 //! Settings: a TOML file (`--config`, default `pushbot.toml`) layered with
 //! `PUSHBOT__SECTION__KEY` environment variables, read and validated once at
-//! start-up. Every error names the setting and says what to do.
+//! start-up. Every error names the setting and says what to do
+//! ([`ConfigError`], defined in `config_error`).
 //!
-//! The API key is a [`Secret`]: its `Debug` prints `[redacted]` and it has no
-//! `Display`, so it cannot leak into logs or error messages by accident.
+//! This module assembles and loads the sections; a section that configures
+//! one module is defined beside it, with its defaults and its checks:
+//! `[bugzilla]` and `[query]` in `bugzilla::settings` (the client), `[web]`
+//! in `web::settings`, `[commands]` in `commands`, `[push]` in `push`,
+//! `[summary]` in `report::summary`. None of them depends on this module, so
+//! there is no cycle. The sections defined here configure the wiring rather
+//! than one module: `[poll]` (the poller, the executor's write cap and the
+//! shipped lookback, built together by `poll::PollerOptions::from_settings`),
+//! `[team]` (the time zone everything reads), `[state]` and `[rules]`
+//! (the files `bot::start` and the command line open), and `dry_run`.
 
-use std::collections::BTreeMap;
-use std::fmt;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveTime;
 use chrono_tz::Tz;
 use serde::Deserialize;
-use thiserror::Error;
-use url::Url;
+
+use crate::bugzilla::{BugzillaSettings, QuerySettings};
+use crate::commands::CommandSettings;
+pub use crate::config_error::ConfigError;
+use crate::push::PushSettings;
+use crate::report::summary::SummarySettings;
+use crate::web::WebSettings;
 
 /// Environment variables starting with this prefix override the file:
 /// `PUSHBOT__BUGZILLA__API_KEY` sets `bugzilla.api_key`.
 pub const ENV_PREFIX: &str = "PUSHBOT";
 
-/// A settings problem, found at start-up.
-#[derive(Debug, Error)]
-pub enum ConfigError {
-    /// The file could not be read or parsed (the message carries the line).
-    #[error("cannot read settings from {path}: {reason}")]
-    File { path: String, reason: String },
-    /// One setting has a bad value.
-    #[error("setting `{setting}`: {problem}")]
-    Invalid { setting: String, problem: String },
-}
-
-fn invalid(setting: &str, problem: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        setting: setting.to_string(),
-        problem: problem.into(),
-    }
-}
-
-/// A value that must never be printed: `Debug` shows `[redacted]`.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret itself, for the one place that sends it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.trim().is_empty()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-/// Where the API key travels; Bugzilla flavours read it in different places.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AuthMethod {
-    /// `?api_key=…`: the only place stock Bugzilla 5.0/5.2 reads it; BMO
-    /// still accepts it.
-    Query,
-    /// `X-BUGZILLA-API-KEY` header: BMO's recommendation. Stock 5.2 silently
-    /// ignores it (the request runs anonymously).
-    Header,
-    /// `Authorization: Bearer …`, as on Red Hat's Bugzilla.
-    Bearer,
-}
-
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
+    /// `[bugzilla]`: the server and the bot's account there
+    /// (`bugzilla::settings`).
     pub bugzilla: BugzillaSettings,
+    /// `[query]`: which bugs are push bugs (`bugzilla::settings`).
     #[serde(default)]
     pub query: QuerySettings,
     #[serde(default)]
@@ -93,100 +48,22 @@ pub struct Settings {
     pub state: StateSettings,
     #[serde(default)]
     pub rules: RulesSettings,
+    /// `[web]`: the week view's server (`web::settings`).
     #[serde(default)]
     pub web: WebSettings,
     /// `[commands]`: comment commands (prefix, limits, who may run what).
     #[serde(default)]
-    pub commands: crate::commands::CommandSettings,
+    pub commands: CommandSettings,
     /// `[push]`: how bugs are read as pushes (app table, schedule, window).
     #[serde(default)]
-    pub push: crate::push::PushSettings,
+    pub push: PushSettings,
     /// `[summary]`: the weekly summary comment on a tracking bug.
     #[serde(default)]
-    pub summary: crate::report::summary::SummarySettings,
+    pub summary: SummarySettings,
     /// Make every read and decision, print the writes, make none.
     /// Default: false.
     #[serde(default)]
     pub dry_run: bool,
-}
-
-/// `[bugzilla]`: how to reach the server and who the bot is there.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BugzillaSettings {
-    /// The instance's base URL, e.g. `https://bugzilla.mozilla.org`. Must be
-    /// https unless it is a loopback address.
-    pub url: String,
-    /// The REST path below `url`: `/rest` on most installs, `/rest.cgi` on
-    /// some. Default: `/rest`.
-    #[serde(default = "default_rest_path")]
-    pub rest_path: String,
-    /// The bot account's API key. Prefer `api_key_file` or the
-    /// `PUSHBOT__BUGZILLA__API_KEY` environment variable.
-    #[serde(default)]
-    pub api_key: Option<Secret>,
-    /// A file holding the API key (surrounding white space is ignored).
-    #[serde(default)]
-    pub api_key_file: Option<PathBuf>,
-    /// Where the key travels: `query` (default; stock 5.x and BMO),
-    /// `header` (BMO), `bearer` (Red Hat).
-    #[serde(default = "default_auth")]
-    pub auth: AuthMethod,
-    /// The bot account's login; start-up checks that the key belongs to it,
-    /// and the bot never reacts to this account's comments.
-    pub bot_login: String,
-    /// Per-request timeout in seconds. Default: 30.
-    #[serde(default = "default_timeout_secs")]
-    pub timeout_secs: u64,
-    /// Requests per minute, at most. Default: 60, inside
-    /// bugzilla.mozilla.org's published 75 bug/comment reads a minute.
-    #[serde(default = "default_rate_limit")]
-    pub rate_limit_per_minute: u32,
-    /// How long to stop all requests after a 429 without `Retry-After`
-    /// (BMO blocks the IP for an hour and re-arms on every request).
-    /// Minutes; default: 65.
-    #[serde(default = "default_block_minutes")]
-    pub block_minutes: u64,
-    /// Retries of a failed read (connection error, timeout, 5xx). Default: 4.
-    #[serde(default = "default_max_retries")]
-    pub max_retries: u32,
-}
-
-/// `[query]`: which bugs are push bugs. All criteria are ANDed; several
-/// values of one criterion are ORed.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QuerySettings {
-    #[serde(default)]
-    pub product: Vec<String>,
-    #[serde(default)]
-    pub component: Vec<String>,
-    /// Every keyword listed must be present.
-    #[serde(default)]
-    pub keywords: Vec<String>,
-    /// Every word must appear in the whiteboard (Bugzilla's substring
-    /// match).
-    #[serde(default)]
-    pub whiteboard: Option<String>,
-    /// Default: `__open__`.
-    #[serde(default = "default_status")]
-    pub status: String,
-    /// Raw search parameters added as they are (e.g. `f1`/`o1`/`v1`).
-    #[serde(default)]
-    pub params: BTreeMap<String, String>,
-}
-
-impl Default for QuerySettings {
-    fn default() -> Self {
-        QuerySettings {
-            product: Vec::new(),
-            component: Vec::new(),
-            keywords: Vec::new(),
-            whiteboard: None,
-            status: default_status(),
-            params: BTreeMap::new(),
-        }
-    }
 }
 
 /// `[poll]`: the cycle.
@@ -250,7 +127,7 @@ impl TeamSettings {
     /// The parsed time zone (validated by [`Settings::validate`]).
     pub fn tz(&self) -> Result<Tz, ConfigError> {
         self.time_zone.parse::<Tz>().map_err(|_| {
-            invalid(
+            ConfigError::invalid(
                 "team.time_zone",
                 format!(
                     "`{}` is not an IANA time zone; use a name such as `America/Los_Angeles` or `Europe/Berlin`",
@@ -295,85 +172,6 @@ impl Default for RulesSettings {
     }
 }
 
-/// `[web]`: the status page.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebSettings {
-    /// Default: `127.0.0.1:8080`. Port 0 picks a free port (the log line
-    /// `web server listening` and `pushbot serve --print-addr` tell which).
-    #[serde(default = "default_listen")]
-    pub listen: String,
-    /// Whether `pushbot run` also serves the week view. Default: true.
-    /// (`pushbot serve` always serves.)
-    #[serde(default = "default_true")]
-    pub enabled: bool,
-    /// Length of each push's event in `/calendar.ics`, in minutes.
-    /// Default: 60.
-    #[serde(default = "default_ics_minutes")]
-    pub ics_duration_minutes: u32,
-    /// The calendar's name (`X-WR-CALNAME`). Default: `pushbot pushes`.
-    #[serde(default = "default_calendar_name")]
-    pub calendar_name: String,
-    /// Show restricted pushes (bugs in security groups) on the week view,
-    /// its `.json`/`.md`, the calendar feed and in `pushbot summary`.
-    /// Default: false: they are left out and conflicts count them as
-    /// "and 1 restricted push". Only for a web server that only people in
-    /// those groups can reach.
-    #[serde(default)]
-    pub show_restricted: bool,
-    /// The address people reach the week view at, e.g.
-    /// `https://pushbot.example.org` (http or https, no query). Optional:
-    /// with it, a conflict comment that cannot name every push involved
-    /// links its week's page (`…/week/2026-W49`); without it, it says
-    /// "(see the week view)".
-    #[serde(default)]
-    pub public_url: Option<String>,
-}
-
-impl Default for WebSettings {
-    fn default() -> Self {
-        WebSettings {
-            listen: default_listen(),
-            enabled: true,
-            ics_duration_minutes: default_ics_minutes(),
-            calendar_name: default_calendar_name(),
-            show_restricted: false,
-            public_url: None,
-        }
-    }
-}
-
-fn default_true() -> bool {
-    true
-}
-fn default_ics_minutes() -> u32 {
-    60
-}
-fn default_calendar_name() -> String {
-    "pushbot pushes".to_string()
-}
-
-fn default_rest_path() -> String {
-    "/rest".to_string()
-}
-fn default_auth() -> AuthMethod {
-    AuthMethod::Query
-}
-fn default_timeout_secs() -> u64 {
-    30
-}
-fn default_rate_limit() -> u32 {
-    60
-}
-fn default_block_minutes() -> u64 {
-    65
-}
-fn default_max_retries() -> u32 {
-    4
-}
-fn default_status() -> String {
-    "__open__".to_string()
-}
 fn default_interval_secs() -> u64 {
     300
 }
@@ -397,9 +195,6 @@ fn default_state_path() -> PathBuf {
 }
 fn default_rules_dir() -> PathBuf {
     PathBuf::from("rules")
-}
-fn default_listen() -> String {
-    "127.0.0.1:8080".to_string()
 }
 
 impl Settings {
@@ -453,79 +248,15 @@ impl Settings {
     /// Checks every value and resolves `api_key_file` (relative to
     /// `base_dir`). Returns the settings with `bugzilla.api_key` filled in.
     pub fn validate(mut self, base_dir: &Path) -> Result<Settings, ConfigError> {
-        let url = bugzilla_url(&self.bugzilla.url)?;
-        if url.scheme() != "https" && !is_loopback(&url) {
-            return Err(invalid(
-                "bugzilla.url",
-                format!(
-                    "`{}` is not https; the API key would travel in clear text. Use https (only loopback addresses may use http)",
-                    url
-                ),
-            ));
-        }
-        if !self.bugzilla.rest_path.starts_with('/') {
-            return Err(invalid(
-                "bugzilla.rest_path",
-                "must start with `/` (e.g. `/rest` or `/rest.cgi`)",
-            ));
-        }
-        if let Some(file) = &self.bugzilla.api_key_file {
-            let file = if file.is_absolute() {
-                file.clone()
-            } else {
-                base_dir.join(file)
-            };
-            let key = std::fs::read_to_string(&file).map_err(|e| {
-                invalid(
-                    "bugzilla.api_key_file",
-                    format!("cannot read {}: {e}", file.display()),
-                )
-            })?;
-            if self
-                .bugzilla
-                .api_key
-                .as_ref()
-                .is_some_and(|k| !k.is_empty())
-            {
-                return Err(invalid(
-                    "bugzilla.api_key_file",
-                    "both `api_key` and `api_key_file` are set; keep one",
-                ));
-            }
-            self.bugzilla.api_key = Some(Secret::new(key.trim()));
-        }
-        match &self.bugzilla.api_key {
-            Some(key) if !key.is_empty() => {}
-            _ => {
-                return Err(invalid(
-                    "bugzilla.api_key",
-                    "no API key; set `api_key_file`, or the PUSHBOT__BUGZILLA__API_KEY environment variable (create a key in Bugzilla under Preferences → API Keys)",
-                ))
-            }
-        }
-        if self.bugzilla.bot_login.trim().is_empty() {
-            return Err(invalid(
-                "bugzilla.bot_login",
-                "empty; set it to the bot account's login",
-            ));
-        }
-        if self.bugzilla.timeout_secs == 0 {
-            return Err(invalid("bugzilla.timeout_secs", "must be at least 1"));
-        }
-        if self.bugzilla.rate_limit_per_minute == 0 {
-            return Err(invalid(
-                "bugzilla.rate_limit_per_minute",
-                "must be at least 1 (default 60)",
-            ));
-        }
+        self.bugzilla = self.bugzilla.validate(base_dir)?;
         if self.poll.interval_secs == 0 {
-            return Err(invalid(
+            return Err(ConfigError::invalid(
                 "poll.interval_secs",
                 "must be at least 1 (bugzilla.mozilla.org asks for 300 or more)",
             ));
         }
         if self.poll.shipped_lookback_days > MAX_SHIPPED_LOOKBACK_DAYS {
-            return Err(invalid(
+            return Err(ConfigError::invalid(
                 "poll.shipped_lookback_days",
                 format!(
                     "{} is too many days; use at most {MAX_SHIPPED_LOOKBACK_DAYS} (default 7): every full load reads each push bug resolved FIXED in that time",
@@ -537,93 +268,28 @@ impl Settings {
         self.commands.validate()?;
         self.push.validate()?;
         self.summary.validate()?;
-        if self.web.ics_duration_minutes == 0 {
-            return Err(invalid(
-                "web.ics_duration_minutes",
-                "must be at least 1 (default 60)",
-            ));
-        }
-        if let Some(raw) = &self.web.public_url {
-            public_url(raw)?;
-        }
+        self.web.validate()?;
         Ok(self)
     }
 
     /// The REST API's base URL: `bugzilla.url` joined with `rest_path`.
-    pub fn rest_base(&self) -> Result<Url, ConfigError> {
-        let mut url = bugzilla_url(&self.bugzilla.url)?;
-        let path = format!(
-            "{}{}",
-            url.path().trim_end_matches('/'),
-            self.bugzilla.rest_path.trim_end_matches('/')
-        );
-        url.set_path(&path);
-        Ok(url)
+    pub fn rest_base(&self) -> Result<url::Url, ConfigError> {
+        self.bugzilla.rest_base()
     }
 }
 
-/// `web.public_url`: an http(s) address without query, fragment or
-/// credentials, where people reach the week view.
-fn public_url(raw: &str) -> Result<Url, ConfigError> {
-    let url = Url::parse(raw.trim()).map_err(|e| {
-        invalid(
-            "web.public_url",
-            format!("`{raw}` is not a URL ({e}); write the week view's address, e.g. https://pushbot.example.org"),
-        )
-    })?;
-    if !matches!(url.scheme(), "http" | "https")
-        || url.query().is_some()
-        || url.fragment().is_some()
-        || !url.username().is_empty()
-        || url.password().is_some()
-    {
-        return Err(invalid(
-            "web.public_url",
-            format!("`{raw}` must be an http or https address without query, fragment or credentials, e.g. https://pushbot.example.org"),
-        ));
+/// The client is built from the `[bugzilla]` section alone
+/// (`bugzilla::Client::new` takes anything that holds one).
+impl AsRef<BugzillaSettings> for Settings {
+    fn as_ref(&self) -> &BugzillaSettings {
+        &self.bugzilla
     }
-    Ok(url)
-}
-
-fn bugzilla_url(raw: &str) -> Result<Url, ConfigError> {
-    let url = Url::parse(raw.trim()).map_err(|e| {
-        invalid(
-            "bugzilla.url",
-            format!("`{raw}` is not a URL ({e}); write it as https://bugzilla.example.org"),
-        )
-    })?;
-    if url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid(
-            "bugzilla.url",
-            "must not carry a query or credentials; put the key in `api_key_file`",
-        ));
-    }
-    Ok(url)
-}
-
-/// Loopback hosts may use plain http (tests, the sandbox, a tunnel).
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    }
-}
-
-/// Parses `HH:MM` (used by settings and rules).
-pub fn parse_hh_mm(setting: &str, value: &str) -> Result<NaiveTime, ConfigError> {
-    NaiveTime::parse_from_str(value.trim(), "%H:%M").map_err(|_| {
-        invalid(
-            setting,
-            format!("`{value}` is not a time; write HH:MM, e.g. 16:00"),
-        )
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bugzilla::AuthMethod;
     use std::io::Write;
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {

@@ -60,9 +60,8 @@
 //!    restart.
 //!
 //! What is recorded stays per key: every action (and every marker its
-//! section carried, `Action::also`) has its row in the store, each nag
-//! is counted for its rule, and each command reply marks its command
-//! answered; after a `PUT` the reply's comment id is unknown (`None`).
+//! section carried, `Action::also`) has its row in the store's action log;
+//! after a `PUT` the comment's id is unknown (`None`).
 //! The report lists keys too ([`ExecutionReport::taken`]); its `writes`
 //! counts requests, at most one per bug.
 //!
@@ -94,7 +93,7 @@ use crate::bugzilla::{Bug, BugId, BugUpdate, BugzillaError, Client, Comment, Com
 use crate::bugzilla::{FlagStatus, NewComment};
 use crate::config::Settings;
 use crate::plan::{merge, reconcile, Action, ActionKey, Change};
-use crate::store::{ActionRecord, CommandRecord, Outcome, Store};
+use crate::store::{ActionRecord, Outcome, Store};
 
 /// How the executor behaves; [`ExecuteOptions::from_settings`] gives the
 /// production values.
@@ -402,7 +401,7 @@ impl<'a> Executor<'a> {
         }
         if update.is_empty() && comment.is_none() {
             // An update alone, already in effect: nothing to write, a
-            // duplicate, not a nag.
+            // duplicate.
             self.record_all(change, None, now, Outcome::FoundMarker, report);
             return;
         }
@@ -562,24 +561,6 @@ impl<'a> Executor<'a> {
         if let Err(e) = self.store.record_action(&record) {
             tracing::error!(%bug, %marker, error = %e, "could not record action");
         }
-        if !dry_run {
-            if let Some(command) = command_comment(key) {
-                let answered = CommandRecord {
-                    comment_id: command,
-                    bug: key.bug,
-                    reply_comment_id: comment_id,
-                    answered_at: now,
-                };
-                if let Err(e) = self.store.record_command(&answered) {
-                    tracing::error!(%bug, error = %e, "could not record answered command");
-                }
-            }
-            if outcome == Outcome::Posted {
-                if let Err(e) = self.store.bump_nag(key.bug, &key.rule, now) {
-                    tracing::error!(%bug, error = %e, "could not count nag");
-                }
-            }
-        }
         let settled = Settled {
             key: key.clone(),
             outcome,
@@ -692,16 +673,6 @@ fn marked_by(comments: &[Comment], key: &ActionKey, bot_login: &str) -> Option<C
         .iter()
         .find(|c| c.creator.eq_ignore_ascii_case(bot_login) && key.is_marked_in(&c.text))
         .map(|c| c.id)
-}
-
-/// Command replies use the command comment's id as discriminator (`c1234`,
-/// see [`ActionKey`]); answering one records the command as answered.
-fn command_comment(key: &ActionKey) -> Option<CommentId> {
-    let digits = key.discriminator.strip_prefix('c')?;
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok().map(CommentId)
 }
 
 /// `update` without the flag changes `bug`, as read now, refuses (see
@@ -882,19 +853,6 @@ mod tests {
         assert!(!update_in_effect(&bug, &clear));
         bug.flags.retain(|f| f.id != 9);
         assert!(update_in_effect(&bug, &clear));
-    }
-
-    #[test]
-    fn command_replies_are_recognised_by_their_discriminator() {
-        assert_eq!(
-            command_comment(&ActionKey::new(BugId(1), "check", "c1234")),
-            Some(CommentId(1234))
-        );
-        assert_eq!(
-            command_comment(&ActionKey::new(BugId(1), "no-owner", "2026-W48")),
-            None
-        );
-        assert_eq!(command_comment(&ActionKey::new(BugId(1), "x", "c")), None);
     }
 
     #[test]

@@ -115,7 +115,7 @@ pub fn describe_push(p: &PushBug, tz: Tz) -> String {
                 "  push:      {} = {} ({}), from {}{}",
                 clock::format_local(*at, tz),
                 at.to_rfc3339(),
-                clock::iso_week_label(clock::local_date(*at, tz)),
+                clock::IsoWeekId::of_instant(*at, tz),
                 source,
                 note.as_ref().map(|n| format!("; {n}")).unwrap_or_default()
             );

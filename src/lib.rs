@@ -3,10 +3,14 @@
 //! The crate is laid out along the data flow (see `ARCHITECTURE.md`):
 //!
 //! - [`config`]: settings from a TOML file and `PUSHBOT__*` environment
-//!   variables, validated once at start-up.
-//! - [`bugzilla`]: the REST client, its wire types and errors. Bugzilla's JSON
-//!   shapes live only here.
-//! - [`clock`]: `--now` parsing, local time to UTC (DST-correct), ISO weeks.
+//!   variables, validated once at start-up: it assembles the sections, each
+//!   defined beside the code it configures where that is one module.
+//! - [`config_error`]: `ConfigError`, the one settings error (a leaf, so no
+//!   section depends on `config`).
+//! - [`bugzilla`]: the REST client, its wire types and errors, and the
+//!   `[bugzilla]`/`[query]` settings. Bugzilla's JSON shapes live only here.
+//! - [`clock`]: `--now` parsing, local time to UTC (DST-correct), and the
+//!   one ISO week type (`IsoWeekId`).
 //! - [`push`]: a bug and its comments read as a push (`PushBug`), and the
 //!   `[push]` settings.
 //! - [`rules`]: the rule files and the pure rule engine (`evaluate`).
@@ -24,8 +28,8 @@
 //!   open push bugs and those shipped lately (they still count), planning on
 //!   all of it, executing, saving the watermark; the daemon loop and its
 //!   metrics.
-//! - [`store`]: the local SQLite state (watermark, action log, commands,
-//!   snoozes, cycles): history and speed, never the ledger.
+//! - [`store`]: the local SQLite state (watermark, action log, cycles):
+//!   history and speed, never the ledger.
 //! - [`bot`]: wiring: settings and rules into a planner and a started
 //!   poller (start-up proves the API key).
 //! - [`demo`]: `pushbot demo`: the bot against the sandbox, seeded with
@@ -34,7 +38,7 @@
 //! - [`report`]: the weekly report view model and its renderers (Markdown
 //!   summary, JSON, HTML week view, iCalendar feed). Pure.
 //! - [`web`]: the axum server for the week view, the feeds, `/healthz` and
-//!   `/metrics`.
+//!   `/metrics`, and its `[web]` settings.
 //! - [`live`]: feeds the web server from the poller after every cycle
 //!   (week reports, cycle status, counters).
 //! - [`sandbox`]: an in-process Bugzilla 5.2 stand-in for tests and the demo.
@@ -44,6 +48,7 @@ pub mod bugzilla;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod config_error;
 pub mod demo;
 pub mod execute;
 pub mod explain;

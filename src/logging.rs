@@ -2,7 +2,7 @@
 //! `--log-format json`. The level comes from `RUST_LOG` (default `info`).
 //!
 //! Secrets never reach a log line because they are never formatted: the API
-//! key is a [`crate::config::Secret`] and the client logs URLs without their
+//! key is a [`crate::bugzilla::Secret`] and the client logs URLs without their
 //! query string.
 
 use std::io::IsTerminal;

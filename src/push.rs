@@ -16,11 +16,12 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::bugzilla::{Bug, BugId, Comment, CommentId, FlagStatus};
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 
 pub use schedule::{Schedule, ScheduleSource};
 
-/// How big a release is; the conflict limits count by this.
+/// How big a release is; the conflict limits count by this. The one size
+/// type: the push model, the rules and the reports all use it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SizeClass {
@@ -32,13 +33,24 @@ pub enum SizeClass {
     ContentOnly,
 }
 
-impl fmt::Display for SizeClass {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl SizeClass {
+    /// Every class, largest first (the week view's legend order).
+    pub const ALL: [SizeClass; 3] = [SizeClass::Large, SizeClass::Small, SizeClass::ContentOnly];
+
+    /// The stable lower-case name used in settings, comments, text and CSS
+    /// classes: `large`, `small`, `content-only`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
             SizeClass::Large => "large",
             SizeClass::Small => "small",
             SizeClass::ContentOnly => "content-only",
-        })
+        }
+    }
+}
+
+impl fmt::Display for SizeClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -148,14 +160,6 @@ fn default_not_after() -> HhMm {
 }
 
 impl PushWindow {
-    /// Whether a local day and time is inside the window (usual or
-    /// if-needed days).
-    pub fn allows(&self, day: Weekday, time: NaiveTime) -> bool {
-        (self.days.contains(&day) || self.if_needed_days.contains(&day))
-            && time >= self.not_before.0
-            && time <= self.not_after.0
-    }
-
     /// The window in words, for comments: `Tue, Thu (Wed if needed), 16:00–23:59`.
     pub fn describe(&self) -> String {
         let days: Vec<String> = self.days.iter().map(|d| d.to_string()).collect();

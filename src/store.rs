@@ -1,12 +1,29 @@
 //! The local state: one SQLite file (`state.path`, WAL mode) holding the
-//! polling watermark, the actions taken, nag counts, answered command
-//! comments and a record of every cycle. (Snoozes are not here: they live
-//! in Bugzilla, in the bot's `[pushbot snooze …]` reply markers.)
+//! polling watermark, the actions taken and a record of every cycle.
 //!
 //! Bugzilla is the ledger (DESIGN.md, invariant 1); this store is history
 //! and speed. Deleting the file loses nothing that matters: the executor
 //! finds the bot's markers in Bugzilla and records them again, and posts no
 //! duplicate.
+//!
+//! Each table has a reader:
+//!
+//! - `meta` (the watermark): the poller's incremental search starts there.
+//! - `actions`: the executor skips an action the store already has
+//!   ([`Store::is_done`]) before it reads Bugzilla's markers; the rows are
+//!   also the log of what the bot did and how it settled (an operator reads
+//!   them with `sqlite3`, tests with [`Store::actions_for_bug`]).
+//! - `cycles`: the operator's history of the cycles (requests, writes,
+//!   errors, the write-cap alert), read with `sqlite3`; the running bot
+//!   keeps its counters in memory (`poll::Metrics`).
+//!
+//! What the store no longer keeps, because nothing read it back to decide
+//! anything (schema version 4 drops the tables of older files): snoozes
+//! (version 3; they live in Bugzilla, in the bot's `[pushbot snooze …]`
+//! reply markers), nag counts (a rule counts its nags from its own markers,
+//! `nag-1`, `nag-2`, …; the action log holds every posted one) and answered
+//! commands (a command is answered when its reply marker is in the bug's
+//! comments; the action log holds the reply's key and comment id).
 //!
 //! The schema carries a version (`PRAGMA user_version`) and an application
 //! id (`PRAGMA application_id`), so that opening a file from a newer pushbot
@@ -95,6 +112,14 @@ const MIGRATIONS: &[&str] = &[
     "
     DROP TABLE snoozes;
     ",
+    // 3 → 4: nag counts and answered commands dropped: nothing read them
+    // back. The rules count nags from their markers and a command is
+    // answered when its reply marker is in Bugzilla; the action log keeps
+    // both for people.
+    "
+    DROP TABLE nags;
+    DROP TABLE commands;
+    ",
 ];
 
 /// The schema version this build writes.
@@ -182,24 +207,6 @@ pub struct ActionRecord {
     /// True when nothing was written (dry-run).
     pub dry_run: bool,
     pub outcome: Outcome,
-}
-
-/// How often the bot has spoken on one bug for one rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NagCount {
-    pub count: u32,
-    pub last_at: DateTime<Utc>,
-}
-
-/// A command comment that has been answered (invariant 2).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommandRecord {
-    /// The comment holding the command.
-    pub comment_id: CommentId,
-    pub bug: BugId,
-    /// The bot's reply, when known.
-    pub reply_comment_id: Option<CommentId>,
-    pub answered_at: DateTime<Utc>,
 }
 
 /// One finished cycle, for the status page and `/metrics`.
@@ -465,82 +472,6 @@ impl Store {
             .collect()
     }
 
-    /// Counts one more nag of `rule` on `bug`; returns the new count.
-    pub fn bump_nag(&self, bug: BugId, rule: &str, at: DateTime<Utc>) -> Result<u32, StoreError> {
-        self.conn()
-            .query_row(
-                "INSERT INTO nags (bug, rule, count, last_at) VALUES (?1, ?2, 1, ?3)
-                 ON CONFLICT (bug, rule) DO UPDATE SET count = count + 1, last_at = excluded.last_at
-                 RETURNING count",
-                params![bug.0 as i64, rule, ts(at)],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.err(e))
-    }
-
-    /// How often the bot has spoken on `bug` for `rule`, if ever.
-    pub fn nag_count(&self, bug: BugId, rule: &str) -> Result<Option<NagCount>, StoreError> {
-        let row: Option<(u32, String)> = self
-            .conn()
-            .query_row(
-                "SELECT count, last_at FROM nags WHERE bug = ?1 AND rule = ?2",
-                params![bug.0 as i64, rule],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
-        row.map(|(count, last)| {
-            Ok(NagCount {
-                count,
-                last_at: self.parse_time("nags", &last)?,
-            })
-        })
-        .transpose()
-    }
-
-    /// Records that a command comment was answered. Recording the same
-    /// command twice keeps the first answer (and fills in a reply id that
-    /// was unknown).
-    pub fn record_command(&self, record: &CommandRecord) -> Result<(), StoreError> {
-        self.conn()
-            .execute(
-                "INSERT INTO commands (comment_id, bug, reply_comment_id, answered_at)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (comment_id) DO UPDATE
-                 SET reply_comment_id = coalesce(reply_comment_id, excluded.reply_comment_id)",
-                params![
-                    record.comment_id.0 as i64,
-                    record.bug.0 as i64,
-                    record.reply_comment_id.map(|c| c.0 as i64),
-                    ts(record.answered_at),
-                ],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
-    }
-
-    /// The answer to a command comment, if it was answered.
-    pub fn command(&self, comment_id: CommentId) -> Result<Option<CommandRecord>, StoreError> {
-        let row: Option<(i64, Option<i64>, String)> = self
-            .conn()
-            .query_row(
-                "SELECT bug, reply_comment_id, answered_at FROM commands WHERE comment_id = ?1",
-                params![comment_id.0 as i64],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
-        row.map(|(bug, reply, at)| {
-            Ok(CommandRecord {
-                comment_id,
-                bug: BugId(bug as u64),
-                reply_comment_id: reply.map(|c| CommentId(c as u64)),
-                answered_at: self.parse_time("commands", &at)?,
-            })
-        })
-        .transpose()
-    }
-
     /// Appends a cycle record.
     pub fn record_cycle(&self, cycle: &CycleRecord) -> Result<(), StoreError> {
         self.conn()
@@ -693,8 +624,70 @@ mod tests {
         assert_eq!(rows[0].outcome, Outcome::Posted);
         assert_eq!(rows[0].comment_id, Some(CommentId(99)));
         assert!(store.is_done(&key(7, "no-owner", "2026-W48")).unwrap());
-        // The tables of version 2 exist and work.
-        assert_eq!(store.bump_nag(BugId(7), "no-owner", at(11, 0)).unwrap(), 1);
+        // The cycles table of version 2 exists and works.
+        let cycle = CycleRecord {
+            started_at: at(11, 0),
+            duration_ms: 1,
+            requests: 1,
+            planned: 0,
+            taken: 0,
+            duplicates: 0,
+            errors: 0,
+            alert: None,
+            watermark: None,
+        };
+        store.record_cycle(&cycle).unwrap();
+        assert_eq!(store.recent_cycles(1).unwrap(), vec![cycle]);
+    }
+
+    /// The names of the tables in the open file.
+    fn tables(store: &Store) -> Vec<String> {
+        let conn = store.conn();
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap();
+        let names = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        names
+    }
+
+    #[test]
+    fn a_version_3_file_opens_without_its_nag_counts_and_answered_commands() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        {
+            // A file as pushbot wrote it before version 4, with a row in
+            // every table.
+            let old = Store::open_upto(&path, 3).unwrap();
+            assert_eq!(old.schema_version().unwrap(), 3);
+            old.set_watermark(at(9, 0)).unwrap();
+            old.conn()
+                .execute_batch(
+                    "INSERT INTO actions (bug, rule, discriminator, comment_id, taken_at, dry_run, outcome)
+                     VALUES (7, 'check', 'c500', 501, '2026-11-24T10:00:00Z', 0, 'posted');
+                     INSERT INTO nags (bug, rule, count, last_at)
+                     VALUES (7, 'no-owner', 2, '2026-11-24T10:00:00Z');
+                     INSERT INTO commands (comment_id, bug, reply_comment_id, answered_at)
+                     VALUES (500, 7, 501, '2026-11-24T10:00:00Z');",
+                )
+                .unwrap();
+            assert!(tables(&old).contains(&"nags".to_string()));
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(tables(&store), ["actions", "cycles", "meta"]);
+        // What the bot reads back is all there.
+        assert_eq!(store.watermark().unwrap(), Some(at(9, 0)));
+        assert!(store.is_done(&key(7, "check", "c500")).unwrap());
+        let rows = store.actions_for_bug(BugId(7)).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].comment_id, Some(CommentId(501)));
+        // A fresh file has the same tables as a migrated one.
+        let fresh = Store::open(&dir.path().join("fresh.sqlite")).unwrap();
+        assert_eq!(tables(&fresh), tables(&store));
     }
 
     #[test]
@@ -772,43 +765,9 @@ mod tests {
     }
 
     #[test]
-    fn nag_counts_commands_and_cycles() {
+    fn cycles_round_trip_newest_first() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("s.sqlite")).unwrap();
-
-        assert_eq!(store.nag_count(BugId(1), "no-owner").unwrap(), None);
-        assert_eq!(store.bump_nag(BugId(1), "no-owner", at(8, 0)).unwrap(), 1);
-        assert_eq!(store.bump_nag(BugId(1), "no-owner", at(9, 0)).unwrap(), 2);
-        assert_eq!(
-            store.nag_count(BugId(1), "no-owner").unwrap(),
-            Some(NagCount {
-                count: 2,
-                last_at: at(9, 0)
-            })
-        );
-
-        let cmd = CommandRecord {
-            comment_id: CommentId(500),
-            bug: BugId(1),
-            reply_comment_id: None,
-            answered_at: at(9, 1),
-        };
-        assert_eq!(store.command(CommentId(500)).unwrap(), None);
-        store.record_command(&cmd).unwrap();
-        store
-            .record_command(&CommandRecord {
-                reply_comment_id: Some(CommentId(501)),
-                answered_at: at(9, 30),
-                ..cmd.clone()
-            })
-            .unwrap();
-        assert_eq!(
-            store.command(CommentId(500)).unwrap(),
-            Some(CommandRecord {
-                reply_comment_id: Some(CommentId(501)),
-                ..cmd
-            })
-        );
 
         let cycle = CycleRecord {
             started_at: at(10, 0),

@@ -28,6 +28,7 @@
 
 pub mod pages;
 pub mod server;
+pub mod settings;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -48,11 +49,11 @@ use serde::Serialize;
 use thiserror::Error;
 use tokio::net::TcpListener;
 
-use crate::config::WebSettings;
 use crate::report::ics::IcsOptions;
 use crate::report::{html, IsoWeekId, WeekReport};
 use pages::{HtmlPage, Key, Output, PageCache, Reports};
 pub use server::{ConnectionCounters, ServerLimits};
+pub use settings::WebSettings;
 
 /// How many poll intervals may pass without a finished cycle before
 /// `/healthz` answers 503, and without a successful one before the week

@@ -865,38 +865,6 @@ async fn is_member_is_an_error_when_the_bot_is_not_in_the_group() {
     assert_eq!(received(&server).await, 1);
 }
 
-#[tokio::test]
-async fn history_since_a_time() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/rest/bug/1/history"))
-        .and(query_param("new_since", "2026-11-26T03:49:26Z"))
-        .respond_with(recorded("42"))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let since = Utc.with_ymd_and_hms(2026, 11, 26, 3, 49, 26).unwrap();
-    let history = client(&server)
-        .history(BugId(1), Some(since))
-        .await
-        .unwrap();
-    let whos: Vec<&str> = history.iter().map(|h| h.who.as_str()).collect();
-    assert_eq!(
-        whos,
-        vec!["lead@example.test", "qa@example.test", "dev@example.test"]
-    );
-    assert_eq!(
-        history[1].when,
-        Utc.with_ymd_and_hms(2026, 11, 26, 3, 49, 31).unwrap()
-    );
-    assert_eq!(history[1].changes[0].field_name, "flagtypes.name");
-    assert_eq!(
-        history[1].changes[0].removed,
-        "qa-signoff?(qa@example.test)"
-    );
-    assert_eq!(history[1].changes[0].added, "qa-signoff+");
-}
-
 // ---- verify_login ----
 
 fn whoami_missing() -> ResponseTemplate {

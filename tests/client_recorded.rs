@@ -4,7 +4,7 @@
 
 mod support;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use pushbot::bugzilla::{
     BugId, BugUpdate, BugzillaError, Client, CommentId, FlagStatus, NewComment, SearchQuery,
     SearchResult,
@@ -218,7 +218,7 @@ async fn bug_updates_5_2_succeed() {
     }
 }
 
-// ---- Bugzilla 5.2: users, history, version ----
+// ---- Bugzilla 5.2: users, version ----
 
 #[tokio::test]
 async fn users_5_2_values() {
@@ -263,22 +263,6 @@ async fn users_5_2_values() {
         (Some(3), "lead@example.test")
     );
     assert!(users("94").await.is_empty());
-}
-
-#[tokio::test]
-async fn history_5_2_values() {
-    let (_server, c) = serving("GET", recorded("41")).await;
-    let h = c.history(BugId(1), None).await.unwrap();
-    assert_eq!(h[0].who, "lead@example.test");
-    assert_eq!(h[0].when, at("2026-11-26T03:49:10Z"));
-    assert_eq!(h[0].changes[0].added, "webdev-signoff?(dev@example.test)");
-    let assignee = h
-        .iter()
-        .flat_map(|e| e.changes.iter())
-        .find(|c| c.field_name == "assigned_to")
-        .unwrap();
-    assert_eq!(assignee.removed, "nobody@example.test");
-    assert_eq!(assignee.added, "dev@example.test");
 }
 
 #[tokio::test]
@@ -462,68 +446,6 @@ async fn bmo_comments() {
     assert_eq!(first.creation_time, at("2013-04-08T18:19:00Z"));
     assert!(first.text.starts_with("Created attachment 734729"));
     assert_eq!(map[&BugId(859425)].len(), 8);
-}
-
-#[tokio::test]
-async fn bmo_history() {
-    let cases = [
-        (
-            "history-bug-1007402-assignee-review-flags",
-            1007402,
-            22,
-            "mcastelluccio@mozilla.com",
-            "2014-05-07T22:54:11Z",
-            "mar.castelluccio@studenti.unina.it",
-        ),
-        (
-            "history-bug-1254980-needinfo-set-clear",
-            1254980,
-            72,
-            "jorgk@jorgk.com",
-            "2016-03-24T08:00:28Z",
-            "mozilla@jorgk.com",
-        ),
-    ];
-    for (stem, bug, len, who, when, added) in cases {
-        let (_s, c) = serving("GET", bmo(stem)).await;
-        let h = c.history(BugId(bug), None).await.unwrap();
-        assert_eq!(h.len(), len, "{stem}");
-        let (entry, change) = h
-            .iter()
-            .flat_map(|e| e.changes.iter().map(move |c| (e, c)))
-            .find(|(_, c)| c.field_name == "assigned_to")
-            .unwrap();
-        assert_eq!((entry.who.as_str(), entry.when), (who, at(when)), "{stem}");
-        assert_eq!(change.removed, "nobody@mozilla.org");
-        assert_eq!(change.added, added);
-    }
-    let (_s, c) = serving("GET", bmo("history-bug-1254980-needinfo-set-clear")).await;
-    let h = c.history(BugId(1254980), None).await.unwrap();
-    let ni = h
-        .iter()
-        .flat_map(|e| e.changes.iter().map(move |c| (e, c)))
-        .find(|(_, c)| c.added.starts_with("needinfo?"))
-        .unwrap();
-    assert_eq!(ni.1.added, "needinfo?(vbr@free.fr)");
-    assert_eq!(ni.0.who, "gijskruitbosch+bugs@gmail.com");
-
-    let (_s, c) = serving("GET", bmo("history-bug-700583-private-comment")).await;
-    let h = c.history(BugId(700583), None).await.unwrap();
-    assert_eq!(h.len(), 31);
-    let private = h
-        .iter()
-        .flat_map(|e| e.changes.iter())
-        .find(|c| c.field_name == "longdescs.isprivate")
-        .unwrap();
-    assert_eq!(
-        (private.removed.as_str(), private.added.as_str()),
-        ("0", "1")
-    );
-    let first = &h[0];
-    assert_eq!(
-        first.when,
-        Utc.with_ymd_and_hms(2011, 11, 23, 1, 5, 52).unwrap()
-    );
 }
 
 #[tokio::test]

@@ -255,7 +255,7 @@ async fn post_comment_and_update_bug_land_in_the_sandbox() {
         Some("qa@example.test".to_string())
     )));
 
-    let history = c.history(BugId(3), None).await.unwrap();
+    let history = sb.bug(3).unwrap().history;
     let fields: Vec<&str> = history
         .iter()
         .flat_map(|h| h.changes.iter().map(|c| c.field_name.as_str()))
@@ -327,7 +327,7 @@ async fn server_time_follows_the_sandbox_clock() {
 async fn one_put_carries_flags_assignee_and_a_comment_with_several_markers() {
     let sb = sandbox().await;
     let c = client(&sb);
-    let history_before = c.history(BugId(3), None).await.unwrap().len();
+    let history_before = sb.bug(3).unwrap().history.len();
     let comments_before = sb.comments(3).len();
     let update = BugUpdate {
         flags: vec![FlagChange {
@@ -361,7 +361,7 @@ async fn one_put_carries_flags_assignee_and_a_comment_with_several_markers() {
     assert!(!posted.is_private);
     assert_eq!(pushbot::plan::markers_in(&posted.text).len(), 2);
     assert_eq!(sb.bug(3).unwrap().assigned_to, "dev@example.test");
-    let history = c.history(BugId(3), None).await.unwrap();
+    let history = sb.bug(3).unwrap().history;
     assert_eq!(history.len(), history_before + 1, "one change: {history:?}");
 
     // A private comment without the insider group: refused whole, the

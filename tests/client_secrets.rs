@@ -69,7 +69,7 @@ async fn exercise(auth: &str) -> Vec<String> {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/rest/bug/9/history"))
+        .and(path("/rest/bug/9/comment"))
         .respond_with(ResponseTemplate::new(429))
         .mount(&server)
         .await;
@@ -97,7 +97,7 @@ async fn exercise(auth: &str) -> Vec<String> {
         &mut texts,
         c.update_bug(BugId(1), &update).await.unwrap_err(),
     );
-    keep_in(&mut texts, c.history(BugId(9), None).await.unwrap_err());
+    keep_in(&mut texts, c.comments(&[BugId(9)], None).await.unwrap_err());
     keep_in(&mut texts, c.version().await.unwrap_err()); // blocked now
 
     // A connection that is reset, and one that is refused.

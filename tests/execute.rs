@@ -7,7 +7,7 @@ use chrono::{TimeZone, Utc};
 use pushbot::bugzilla::{BugId, Client, CommentId, FlagChange};
 use pushbot::execute::{ExecuteOptions, ExecutionReport, Executor};
 use pushbot::plan::{Action, ActionKey};
-use pushbot::store::{Outcome, Store};
+use pushbot::store::{ActionRecord, Outcome, Store};
 use serde_json::{json, Value};
 use support::{comment, comments_body, count, is_comment_path, requests, settings, BOT};
 use wiremock::matchers::{method, path_regex};
@@ -496,22 +496,20 @@ async fn a_reply_and_a_rule_on_one_bug_are_the_one_put_of_recording_147() {
         body_of(&server, "PUT", 0).await,
         recorded_body("bugzilla-5.2/147-s4-bot-one-put-assignee-flags-comment.request.txt")
     );
-    // Every key recorded on its own: the command answered, each rule's nag.
+    // Every key recorded on its own: the command's reply, each rule's
+    // action, each posted once.
     assert!(bench.store.is_done(&signoff.key).unwrap());
-    let answered = bench
-        .store
-        .command(CommentId(2))
-        .unwrap()
-        .expect("command recorded");
-    assert_eq!(answered.reply_comment_id, None);
-    assert_eq!(
-        bench
-            .store
-            .nag_count(BugId(1), "signoff")
-            .unwrap()
-            .map(|n| n.count),
-        Some(1)
-    );
+    let log = bench.store.actions_for_bug(BugId(1)).unwrap();
+    let posted = |rule: &str| -> Vec<&ActionRecord> {
+        log.iter()
+            .filter(|r| r.key.rule == rule && r.outcome == Outcome::Posted)
+            .collect()
+    };
+    let answered = posted("command");
+    assert_eq!(answered.len(), 1, "{log:?}");
+    assert_eq!(answered[0].key, ActionKey::new(BugId(1), "command", "c2"));
+    assert_eq!(answered[0].comment_id, None);
+    assert_eq!(posted("signoff").len(), 1, "{log:?}");
 }
 
 #[tokio::test]
@@ -548,10 +546,13 @@ async fn a_comment_alone_is_a_post_whose_answer_gives_its_id() {
     assert_eq!(body["is_private"], json!(false));
     let answered = bench
         .store
-        .command(CommentId(500))
+        .actions_for_bug(BugId(1))
         .unwrap()
-        .expect("command recorded");
-    assert_eq!(answered.reply_comment_id, Some(CommentId(321)));
+        .into_iter()
+        .find(|r| r.key == ActionKey::new(BugId(1), "check", "c500"))
+        .expect("the reply recorded");
+    assert_eq!(answered.outcome, Outcome::Posted);
+    assert_eq!(answered.comment_id, Some(CommentId(321)));
 }
 
 #[tokio::test]

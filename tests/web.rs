@@ -395,14 +395,14 @@ async fn graceful_shutdown_stops_the_server() {
 #[tokio::test]
 async fn bind_errors_name_the_setting() {
     let taken = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let settings = pushbot::config::WebSettings {
+    let settings = pushbot::web::WebSettings {
         listen: taken.local_addr().unwrap().to_string(),
         ..Default::default()
     };
     let err = web::bind(&settings).await.unwrap_err().to_string();
     assert!(err.contains("web.listen"), "{err}");
     assert!(err.contains(&settings.listen), "{err}");
-    let free = pushbot::config::WebSettings {
+    let free = pushbot::web::WebSettings {
         listen: "127.0.0.1:0".into(),
         ..Default::default()
     };

@@ -29,11 +29,9 @@ use url::Url;
 use super::error::code;
 use super::limit::Pacer;
 use super::retry::{backoff, parse_retry_after};
-use super::types::{
-    Bug, BugId, BugUpdate, Comment, CommentId, FlagType, HistoryEntry, NewComment, User,
-};
+use super::settings::{AuthMethod, BugzillaSettings, QuerySettings, Secret};
+use super::types::{Bug, BugId, BugUpdate, Comment, CommentId, FlagType, NewComment, User};
 use super::BugzillaError;
-use crate::config::{AuthMethod, QuerySettings, Secret, Settings};
 
 /// Sent with every request so that server admins can tell who is calling.
 pub const USER_AGENT_VALUE: &str = concat!(
@@ -196,8 +194,8 @@ pub struct ClientTuning {
 
 impl ClientTuning {
     /// The production values, from `[bugzilla]`.
-    pub fn from_settings(settings: &Settings) -> ClientTuning {
-        let b = &settings.bugzilla;
+    pub fn from_settings(settings: &impl AsRef<BugzillaSettings>) -> ClientTuning {
+        let b = settings.as_ref();
         ClientTuning {
             timeout: Duration::from_secs(b.timeout_secs),
             max_retries: b.max_retries,
@@ -295,19 +293,6 @@ struct UserList {
 }
 
 #[derive(Deserialize)]
-struct HistoryReply {
-    bugs: Vec<BugHistory>,
-}
-
-#[derive(Deserialize)]
-struct BugHistory {
-    #[serde(default)]
-    id: Option<BugId>,
-    #[serde(default)]
-    history: Vec<Value>,
-}
-
-#[derive(Deserialize)]
 struct VersionReply {
     version: String,
 }
@@ -318,13 +303,18 @@ struct BoolResult {
 }
 
 impl Client {
-    /// Builds a client from validated settings. Makes no request.
-    pub fn new(settings: &Settings) -> Result<Client, BugzillaError> {
+    /// Builds a client from the validated `[bugzilla]` section (or the
+    /// whole `config::Settings`, which holds it). Makes no request.
+    pub fn new(settings: &impl AsRef<BugzillaSettings>) -> Result<Client, BugzillaError> {
         Client::with_tuning(settings, ClientTuning::from_settings(settings))
     }
 
     /// Builds a client with explicit knobs (tests use millisecond waits).
-    pub fn with_tuning(settings: &Settings, tuning: ClientTuning) -> Result<Client, BugzillaError> {
+    pub fn with_tuning(
+        settings: &impl AsRef<BugzillaSettings>,
+        tuning: ClientTuning,
+    ) -> Result<Client, BugzillaError> {
+        let settings = settings.as_ref();
         let setup = |reason: String| BugzillaError::Unexpected {
             what: "client set-up".to_string(),
             status: 0,
@@ -333,7 +323,7 @@ impl Client {
         let base = settings
             .rest_base()
             .map_err(|e| setup(format!("{e}; fix `bugzilla.url` / `bugzilla.rest_path`")))?;
-        let key = match &settings.bugzilla.api_key {
+        let key = match &settings.api_key {
             Some(key) if !key.is_empty() => key.clone(),
             _ => {
                 return Err(setup(
@@ -356,9 +346,9 @@ impl Client {
             inner: Arc::new(Inner {
                 http,
                 base,
-                auth: settings.bugzilla.auth,
+                auth: settings.auth,
                 key,
-                bot_login: settings.bugzilla.bot_login.trim().to_string(),
+                bot_login: settings.bot_login.trim().to_string(),
                 pacer: Pacer::new(tuning.rate_limit_per_minute),
                 tuning,
                 requests: AtomicU64::new(0),
@@ -753,36 +743,6 @@ impl Client {
                 .and_then(Value::as_str)
                 .is_some_and(|name| name.eq_ignore_ascii_case(login))
         }))
-    }
-
-    /// A bug's history, newer than `new_since` (strict). An entry that does
-    /// not parse is logged and skipped.
-    pub async fn history(
-        &self,
-        bug: BugId,
-        new_since: Option<DateTime<Utc>>,
-    ) -> Result<Vec<HistoryEntry>, BugzillaError> {
-        let mut params = Vec::new();
-        if let Some(since) = new_since {
-            params.push(("new_since".to_string(), bugzilla_time(since)));
-        }
-        let url = self.url(&format!("/bug/{bug}/history"), &params);
-        let reply: HistoryReply = self.get(&url).await?;
-        let mut out = Vec::new();
-        for entry in reply.bugs {
-            if entry.id.is_some_and(|id| id != bug) {
-                continue;
-            }
-            for value in entry.history {
-                match serde_json::from_value::<HistoryEntry>(value) {
-                    Ok(h) => out.push(h),
-                    Err(e) => {
-                        tracing::warn!(bug = %bug, error = %e, "skipping a history entry that does not parse")
-                    }
-                }
-            }
-        }
-        Ok(out)
     }
 
     /// Requests made so far (for metrics and "requests per cycle"),

@@ -11,28 +11,16 @@ use thiserror::Error;
 
 /// Bugzilla's numeric error codes that the bot branches on (REST.md §8).
 pub mod code {
-    /// `param_required` (e.g. `offset` without `limit`).
-    pub const PARAM_REQUIRED: i64 = 50;
     /// Invalid value for a parameter (also "no such flag type or user").
     pub const INVALID_PARAMETER: i64 = 51;
-    /// An illegal date.
-    pub const ILLEGAL_DATE: i64 = 56;
     /// Invalid bug id or alias.
     pub const INVALID_BUG_ID: i64 = 100;
     /// The bug does not exist.
     pub const BUG_NOT_FOUND: i64 = 101;
     /// The bug exists but the caller may not see it.
     pub const ACCESS_DENIED: i64 = 102;
-    /// The caller may not make this change.
-    pub const ILLEGAL_CHANGE: i64 = 115;
-    /// A flag status the flag type does not allow.
-    pub const FLAG_STATUS_INVALID: i64 = 129;
     /// The API key is invalid or revoked.
     pub const API_KEY_INVALID: i64 = 306;
-    /// The request needs a logged-in user.
-    pub const LOGIN_REQUIRED: i64 = 410;
-    /// Invalid group name, or the caller is not in that group.
-    pub const INVALID_GROUP: i64 = 804;
     /// The method does not exist on this server (e.g. `whoami` on 5.2).
     pub const UNKNOWN_METHOD: i64 = 32614;
 }

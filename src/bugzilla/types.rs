@@ -1,4 +1,4 @@
-//! Typed Bugzilla objects: bugs, comments, flags, users, history, and the
+//! Typed Bugzilla objects: bugs, comments, flags, users, and the
 //! bodies the bot writes.
 //!
 //! Bugzilla instances differ (stock 5.x, bugzilla.mozilla.org, Red Hat's), so
@@ -303,27 +303,6 @@ pub struct User {
     pub can_login: Option<bool>,
     #[serde(default)]
     pub groups: Vec<UserGroup>,
-}
-
-/// One field change inside a [`HistoryEntry`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FieldChange {
-    pub field_name: String,
-    #[serde(default)]
-    pub removed: String,
-    #[serde(default)]
-    pub added: String,
-    #[serde(default)]
-    pub attachment_id: Option<u64>,
-}
-
-/// One change set of a bug's history: who changed what, when.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HistoryEntry {
-    pub who: String,
-    pub when: DateTime<Utc>,
-    #[serde(default)]
-    pub changes: Vec<FieldChange>,
 }
 
 /// The longest comment Bugzilla takes, in characters: one more is refused

@@ -169,15 +169,6 @@ pub fn parse(text: &str, settings: &CommandSettings) -> Vec<ParsedLine> {
     found
 }
 
-/// The commands alone, in order, for callers that only act on the good
-/// ones (replies should still answer the errors of [`parse`]).
-pub fn commands(text: &str, settings: &CommandSettings) -> Vec<Command> {
-    parse(text, settings)
-        .into_iter()
-        .filter_map(|p| p.result.ok())
-        .collect()
-}
-
 /// The indentation in columns (a tab counts four) and the rest of the line.
 fn split_indent(line: &str) -> (usize, &str) {
     let mut columns = 0;
@@ -472,6 +463,14 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The good commands alone, in order.
+    fn commands(text: &str, settings: &CommandSettings) -> Vec<Command> {
+        parse(text, settings)
+            .into_iter()
+            .filter_map(|p| p.result.ok())
+            .collect()
+    }
 
     fn settings() -> CommandSettings {
         CommandSettings::default()

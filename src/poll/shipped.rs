@@ -36,8 +36,8 @@ use chrono_tz::Tz;
 
 use super::OPEN_STATUS;
 use crate::bugzilla::{Bug, SearchQuery};
+use crate::clock::{local_midnight, IsoWeekId};
 use crate::config::Settings;
-use crate::report::model::{local_midnight, IsoWeekId};
 
 /// The resolution of a push that went out.
 const FIXED: &str = "FIXED";

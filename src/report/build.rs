@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::model::{IsoWeekId, PushEntry, SignoffState, SignoffStatus, SizeClass, WeekReport};
+use super::model::{IsoWeekId, PushEntry, SignoffState, SignoffStatus, WeekReport};
 use crate::bugzilla::BugId;
 use crate::push::{self, PushBug, PushStatus, Signoff, SignoffFlags};
 use crate::redact::{Audience, Restrictions};
@@ -55,16 +55,6 @@ impl ReportContext {
             "{}/show_bug.cgi?id={bug}",
             self.bugzilla_url.trim_end_matches('/')
         )
-    }
-}
-
-impl From<push::SizeClass> for SizeClass {
-    fn from(size: push::SizeClass) -> SizeClass {
-        match size {
-            push::SizeClass::Large => SizeClass::Large,
-            push::SizeClass::Small => SizeClass::Small,
-            push::SizeClass::ContentOnly => SizeClass::ContentOnly,
-        }
     }
 }
 
@@ -105,7 +95,7 @@ pub fn entry(
             .app
             .clone()
             .unwrap_or_else(|| "unknown app".to_string()),
-        size: push.size.into(),
+        size: push.size,
         when: push.at(),
         owner: push.owner.clone(),
         signoffs: vec![

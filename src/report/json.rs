@@ -60,6 +60,7 @@ pub struct PushJson {
     /// The application, e.g. `"AMO"`.
     pub app: String,
     /// `"large"`, `"small"` or `"content_only"`.
+    #[serde(serialize_with = "size_name")]
     pub size: SizeClass,
     /// UTC; `null` when unscheduled.
     pub when: Option<DateTime<Utc>>,
@@ -87,6 +88,17 @@ pub struct FindingJson {
     pub text: String,
     /// The bugs that carry it, ascending.
     pub bugs: Vec<u64>,
+}
+
+/// A size as this document has always written it: snake case,
+/// `content_only` (settings, comments and the week view write
+/// `content-only`).
+fn size_name<S: serde::Serializer>(size: &SizeClass, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(match size {
+        SizeClass::Large => "large",
+        SizeClass::Small => "small",
+        SizeClass::ContentOnly => "content_only",
+    })
 }
 
 /// Builds the document.

@@ -69,13 +69,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Duration, IsoWeek, NaiveDate, NaiveDateTime, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{Ctx, Decision, Finding, ParamError, Post};
 use crate::bugzilla::BugId;
-use crate::clock;
+use crate::clock::{self, IsoWeekId};
 use crate::push::{PushBug, PushStatus, SeenMarker, SizeClass};
 use crate::redact::{restricted_pushes, Audience};
 
@@ -227,30 +227,30 @@ impl Limit {
 /// The week or the day a problem is about, in the team's zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Period {
-    Week(IsoWeek),
+    Week(IsoWeekId),
     Day(NaiveDate),
 }
 
 impl Period {
     /// The ISO week (a day's own week).
-    pub fn week(self) -> IsoWeek {
+    pub fn week(self) -> IsoWeekId {
         match self {
             Period::Week(w) => w,
-            Period::Day(d) => d.iso_week(),
+            Period::Day(d) => IsoWeekId::of_date(d),
         }
     }
 
     /// Its last local day: a week's Sunday, or the day itself.
     pub fn last_day(self) -> NaiveDate {
         match self {
-            Period::Week(w) => sunday(w),
+            Period::Week(w) => w.sunday(),
             Period::Day(d) => d,
         }
     }
 
     fn parse(text: &str) -> Option<Period> {
         if text.contains("-W") {
-            parse_week(text).map(Period::Week)
+            text.parse().ok().map(Period::Week)
         } else {
             NaiveDate::parse_from_str(text, "%Y-%m-%d")
                 .ok()
@@ -262,25 +262,10 @@ impl Period {
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Period::Week(w) => f.write_str(&week_label(*w)),
+            Period::Week(w) => write!(f, "{w}"),
             Period::Day(d) => write!(f, "{}", d.format("%Y-%m-%d")),
         }
     }
-}
-
-/// `2026-W49`, as [`clock::iso_week_label`] writes it.
-fn week_label(week: IsoWeek) -> String {
-    format!("{}-W{:02}", week.year(), week.week())
-}
-
-fn parse_week(text: &str) -> Option<IsoWeek> {
-    let (year, week) = text.split_once("-W")?;
-    let date = NaiveDate::from_isoywd_opt(year.parse().ok()?, week.parse().ok()?, Weekday::Mon)?;
-    Some(date.iso_week())
-}
-
-fn sunday(week: IsoWeek) -> NaiveDate {
-    NaiveDate::from_isoywd_opt(week.year(), week.week(), Weekday::Sun).unwrap_or(NaiveDate::MAX)
 }
 
 /// What identifies a problem across cycles: its limit and its week or
@@ -374,7 +359,7 @@ pub struct Analysis {
     /// The problems each bug is counted in, as indices into `problems`.
     of_bug: HashMap<BugId, Vec<usize>>,
     /// How many counted pushes each week holds, per [`cell`].
-    weeks: HashMap<IsoWeek, [usize; CELLS]>,
+    weeks: HashMap<IsoWeekId, [usize; CELLS]>,
     /// Each counted bug's entry.
     counted: HashMap<BugId, Entry>,
 }
@@ -416,10 +401,10 @@ impl Analysis {
         if size == SizeClass::ContentOnly {
             return true;
         }
-        let week = date.iso_week();
+        let week = IsoWeekId::of_date(date);
         let mut cells = self.weeks.get(&week).copied().unwrap_or([0; CELLS]);
         if let Some(own) = self.counted.get(&bug) {
-            if own.date.iso_week() == week {
+            if IsoWeekId::of_date(own.date) == week {
                 let c = cell(own.date, own.size);
                 cells[c] = cells[c].saturating_sub(1);
             }
@@ -449,9 +434,12 @@ pub fn analyse(p: &Params, entries: &[Entry]) -> Analysis {
     for e in entries.iter().filter(|e| e.size != SizeClass::ContentOnly) {
         counted.entry(e.bug).or_insert(*e);
     }
-    let mut by_week: BTreeMap<IsoWeek, Vec<Entry>> = BTreeMap::new();
+    let mut by_week: BTreeMap<IsoWeekId, Vec<Entry>> = BTreeMap::new();
     for e in counted.values() {
-        by_week.entry(e.date.iso_week()).or_default().push(*e);
+        by_week
+            .entry(IsoWeekId::of_date(e.date))
+            .or_default()
+            .push(*e);
     }
     let mut weeks = HashMap::with_capacity(by_week.len());
     let mut problems = Vec::new();
@@ -471,7 +459,7 @@ pub fn analyse(p: &Params, entries: &[Entry]) -> Analysis {
             cells[cell(e.date, e.size)] += 1;
         }
         weeks.insert(week, cells);
-        let label = week_label(week);
+        let label = week.to_string();
         let large = members
             .iter()
             .filter(|e| e.size == SizeClass::Large)
@@ -661,14 +649,14 @@ enum Mark {
     /// Generation `n` of a problem resolved.
     Resolved(ProblemKey, u32),
     /// An older marker for the whole week (`2026-W49:802-803`).
-    Legacy(IsoWeek),
+    Legacy(IsoWeekId),
     /// The resolved note for such a week (`2026-W49.resolved`).
-    LegacyResolved(IsoWeek),
+    LegacyResolved(IsoWeekId),
 }
 
 fn parse_mark(discriminator: &str) -> Option<Mark> {
     if let Some((week, _)) = discriminator.split_once(':') {
-        return parse_week(week).map(Mark::Legacy);
+        return week.parse().ok().map(Mark::Legacy);
     }
     let mut parts = discriminator.split('.');
     let period = Period::parse(parts.next()?)?;
@@ -726,7 +714,7 @@ struct Told<'a> {
     problems: BTreeMap<ProblemKey, Generations<'a>>,
     /// Weeks with an older marker: its marker, and whether its resolved
     /// note was posted.
-    legacy: BTreeMap<IsoWeek, (Option<&'a SeenMarker>, bool)>,
+    legacy: BTreeMap<IsoWeekId, (Option<&'a SeenMarker>, bool)>,
 }
 
 impl<'a> Told<'a> {
@@ -754,7 +742,7 @@ impl<'a> Told<'a> {
     }
 
     /// The older marker of `week`, while its resolved note is not posted.
-    fn legacy(&self, week: IsoWeek) -> Option<&'a SeenMarker> {
+    fn legacy(&self, week: IsoWeekId) -> Option<&'a SeenMarker> {
         match self.legacy.get(&week) {
             Some((Some(m), false)) => Some(m),
             _ => None,
@@ -924,7 +912,7 @@ fn decide_one(week: &Week<'_>, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
     } else {
         None
     };
-    let week_of = at.map(|at| clock::iso_week_label(clock::local_date(at, ctx.tz)));
+    let week_of = at.map(|at| IsoWeekId::of_instant(at, ctx.tz));
     if push.status == PushStatus::Done {
         return quiet(match (not_counted, &week_of) {
             (None, Some(w)) => format!("done; still counted for {w}"),
@@ -970,8 +958,8 @@ fn decide_one(week: &Week<'_>, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
         let in_week = current
             .iter()
             .any(|i| analysis.problems[*i].key.period.week() == *iso);
-        if told.legacy(*iso).is_some() && !in_week && sunday(*iso) >= week.today {
-            let label = week_label(*iso);
+        if told.legacy(*iso).is_some() && !in_week && iso.sunday() >= week.today {
+            let label = iso.to_string();
             resolved.push((
                 format!("{label}.resolved"),
                 format!("the release conflict in {label}"),
@@ -1658,7 +1646,9 @@ mod tests {
             parse_mark("2026-W53.large.3.resolved"),
             Some(Mark::Resolved(
                 ProblemKey {
-                    period: Period::Week(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap().iso_week()),
+                    period: Period::Week(IsoWeekId::of_date(
+                        NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()
+                    )),
                     limit: Limit::Large
                 },
                 3
@@ -1847,7 +1837,7 @@ mod tests {
                 for bug in problem.bugs.iter() {
                     let e = entries.iter().find(|e| e.bug == *bug).unwrap();
                     match problem.key.period {
-                        Period::Week(w) => prop_assert_eq!(e.date.iso_week(), w),
+                        Period::Week(w) => prop_assert_eq!(IsoWeekId::of_date(e.date), w),
                         Period::Day(d) => prop_assert_eq!(e.date, d),
                     }
                     if problem.key.limit == Limit::Large {

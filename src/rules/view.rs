@@ -74,7 +74,7 @@ impl PushView {
         let (when, week, source, unscheduled_reason) = match &p.schedule {
             Schedule::At { at, source, .. } => (
                 Some(clock::format_local(*at, tz)),
-                Some(clock::iso_week_label(clock::local_date(*at, tz))),
+                Some(clock::IsoWeekId::of_instant(*at, tz).to_string()),
                 Some(source.clone()),
                 None,
             ),
