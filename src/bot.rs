@@ -161,7 +161,7 @@ impl Decider {
                 continue;
             }
             let id = tracked.bug.id;
-            if handle::unanswered(id, &tracked.comments, &self.bot_login, &self.commands, now)
+            if handle::unanswered(&tracked.comments, &self.bot_login, &self.commands, now)
                 .is_empty()
             {
                 memo.set_no_commands(tracked);
@@ -291,7 +291,7 @@ impl Decider {
                 continue;
             }
             let waiting =
-                handle::unanswered(id, &tracked.comments, &self.bot_login, &self.commands, now);
+                handle::unanswered(&tracked.comments, &self.bot_login, &self.commands, now);
             let mut answered = 0;
             // Several command comments on one bug are answered in order,
             // each seeing what the replies before it do (a `go`, then a
@@ -367,13 +367,7 @@ impl Decider {
                 }
             }
             for tracked in snapshot.bugs.values() {
-                for pair in handle::lookups(
-                    tracked.bug.id,
-                    &tracked.comments,
-                    &bot_login,
-                    &settings,
-                    now,
-                ) {
+                for pair in handle::lookups(&tracked.comments, &bot_login, &settings, now) {
                     if !out.contains(&pair) {
                         out.push(pair);
                     }

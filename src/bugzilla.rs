@@ -11,6 +11,6 @@ pub mod types;
 pub use client::{Client, ClientTuning, SearchQuery, SearchResult, BUG_FIELDS};
 pub use error::BugzillaError;
 pub use types::{
-    Bug, BugId, BugUpdate, Comment, CommentId, Flag, FlagChange, FlagStatus, HistoryEntry,
-    NewComment, User, MAX_COMMENT_CHARS,
+    Bug, BugId, BugUpdate, Comment, CommentId, Flag, FlagChange, FlagChangeStatus, FlagStatus,
+    HistoryEntry, NewComment, User, MAX_COMMENT_CHARS,
 };

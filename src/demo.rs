@@ -390,7 +390,7 @@ fn new_rows(sandbox: &SandboxHandle, before: &Written, after: &Written) -> Vec<R
                 let rule = section
                     .markers
                     .last()
-                    .map(|(rule, _)| rule.clone())
+                    .map(|marker| marker.name().to_string())
                     .unwrap_or_else(|| "?".to_string());
                 let first = section
                     .text

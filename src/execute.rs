@@ -89,10 +89,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::bugzilla::NewComment;
 use crate::bugzilla::{Bug, BugId, BugUpdate, BugzillaError, Client, Comment, CommentId};
-use crate::bugzilla::{FlagStatus, NewComment};
 use crate::config::Settings;
-use crate::plan::{merge, reconcile, Action, ActionKey, Change};
+use crate::plan::{merge, reconcile, Action, ActionKey, Change, Marker};
 use crate::store::{ActionRecord, CommandRecord, Outcome, Store};
 
 /// How the executor behaves; [`ExecuteOptions::from_settings`] gives the
@@ -588,7 +588,7 @@ impl<'a> Executor<'a> {
                 }
             }
             if outcome == Outcome::Posted {
-                if let Err(e) = self.store.bump_nag(key.bug, &key.rule, now) {
+                if let Err(e) = self.store.bump_nag(key.bug, key.name(), now) {
                     tracing::error!(%bug, error = %e, "could not count nag");
                 }
             }
@@ -650,7 +650,7 @@ fn log_id(bug: BugId, restricted: bool) -> String {
 /// without its key (a conflict's key names other bugs).
 fn log_marker(restricted: bool, key: &ActionKey) -> String {
     if restricted {
-        format!("[pushbot {} …]", key.rule)
+        format!("[pushbot {} …]", key.name())
     } else {
         key.marker()
     }
@@ -707,14 +707,13 @@ fn marked_by(comments: &[Comment], key: &ActionKey, bot_login: &str) -> Option<C
         .map(|c| c.id)
 }
 
-/// Command replies use the command comment's id as discriminator (`c1234`,
-/// see [`ActionKey`]); answering one records the command as answered.
+/// The command comment a reply answers ([`Marker::Reply`]); answering one
+/// records the command as answered.
 fn command_comment(key: &ActionKey) -> Option<CommentId> {
-    let digits = key.discriminator.strip_prefix('c')?;
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+    match key.mark {
+        Marker::Reply(id) => Some(id),
+        _ => None,
     }
-    digits.parse().ok().map(CommentId)
 }
 
 /// `update` without the flag changes `bug`, as read now, refuses (see
@@ -748,12 +747,8 @@ pub fn update_in_effect(bug: &Bug, update: &BugUpdate) -> bool {
         }
     }
     update.flags.iter().all(|change| {
-        let status = match change.status.as_str() {
-            "?" => Some(FlagStatus::Requested),
-            "+" => Some(FlagStatus::Granted),
-            "-" => Some(FlagStatus::Denied),
-            _ => None, // `X`: clear
-        };
+        // `None`: `X`, clear.
+        let status = change.status.target();
         let matches_target = |f: &&crate::bugzilla::Flag| match (change.id, &change.name) {
             // A new flag is in effect when one like it is there: same name,
             // status and requestee (checked below).
@@ -785,7 +780,7 @@ pub fn update_in_effect(bug: &Bug, update: &BugUpdate) -> bool {
 pub fn render(change: &Change, update: &BugUpdate, comment: Option<&NewComment>) -> String {
     let keys: Vec<String> = change
         .keys()
-        .map(|k| format!("{} {}", k.rule, k.discriminator))
+        .map(|k| format!("{} {}", k.name(), k.mark.discriminator()))
         .collect();
     let mut out = format!(
         "DRY RUN: would write to bug {} ({})\n",
@@ -827,7 +822,7 @@ pub fn render(change: &Change, update: &BugUpdate, comment: Option<&NewComment>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bugzilla::{Flag, FlagChange};
+    use crate::bugzilla::{Flag, FlagChange, FlagChangeStatus, FlagStatus};
 
     fn flag(id: u64, name: &str, status: FlagStatus, requestee: Option<&str>) -> Flag {
         Flag {
@@ -846,7 +841,7 @@ mod tests {
         FlagChange {
             id: None,
             name: Some(name.to_string()),
-            status: "?".to_string(),
+            status: FlagChangeStatus::Requested,
             requestee: Some(who.to_string()),
             new: false,
         }
@@ -886,7 +881,7 @@ mod tests {
             flags: vec![FlagChange {
                 id: Some(9),
                 name: None,
-                status: "X".to_string(),
+                status: FlagChangeStatus::Clear,
                 requestee: None,
                 new: false,
             }],
@@ -898,16 +893,24 @@ mod tests {
     }
 
     #[test]
-    fn command_replies_are_recognised_by_their_discriminator() {
+    fn command_replies_are_recognised_by_their_marker() {
+        assert_eq!(
+            command_comment(&ActionKey::new(BugId(1), "command", "c1234")),
+            Some(CommentId(1234))
+        );
+        // Only under `command`: a rule's marker is never a reply.
         assert_eq!(
             command_comment(&ActionKey::new(BugId(1), "check", "c1234")),
-            Some(CommentId(1234))
+            None
         );
         assert_eq!(
             command_comment(&ActionKey::new(BugId(1), "no-owner", "2026-W48")),
             None
         );
-        assert_eq!(command_comment(&ActionKey::new(BugId(1), "x", "c")), None);
+        assert_eq!(
+            command_comment(&ActionKey::new(BugId(1), "command", "c")),
+            None
+        );
     }
 
     #[test]

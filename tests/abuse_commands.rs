@@ -215,7 +215,7 @@ async fn a_flood_of_commands_is_answered_once_each_a_few_per_cycle() {
             .find(|s| {
                 s.markers
                     .last()
-                    .is_some_and(|(_, key)| *key == format!("c{id}"))
+                    .is_some_and(|marker| marker.discriminator() == format!("c{id}"))
             })
             .expect("its section");
         assert_eq!(
