@@ -111,7 +111,7 @@ async fn a_crafted_comment_cannot_make_the_reply_carry_a_command_or_markup() {
         .sandbox
         .flags(801)
         .into_iter()
-        .map(|f| (f.name, f.status))
+        .map(|f| (f.name, f.status.to_string()))
         .collect();
     assert_eq!(flags, vec![("webdev-signoff".to_string(), "-".to_string())]);
 }

@@ -243,7 +243,7 @@ async fn post_comment_and_update_bug_land_in_the_sandbox() {
     let flags: Vec<(String, String, Option<String>)> = sb
         .flags(3)
         .into_iter()
-        .map(|f| (f.name, f.status, f.requestee))
+        .map(|f| (f.name, f.status.to_string(), f.requestee))
         .collect();
     assert!(flags.contains(&(
         "webdev-signoff".to_string(),
