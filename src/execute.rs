@@ -650,7 +650,7 @@ fn log_id(bug: BugId, restricted: bool) -> String {
 /// without its key (a conflict's key names other bugs).
 fn log_marker(restricted: bool, key: &ActionKey) -> String {
     if restricted {
-        format!("[pushbot {} …]", key.name())
+        key.mark.redacted_line()
     } else {
         key.marker()
     }

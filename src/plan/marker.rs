@@ -638,6 +638,12 @@ impl Marker {
         self.to_string()
     }
 
+    /// The line without its discriminator, `[pushbot NAME …]`: how logs
+    /// and errors about a restricted bug show a marker.
+    pub fn redacted_line(&self) -> String {
+        format!("{OPEN}{} …]", self.name())
+    }
+
     /// Whether a comment carries this marker on a line of its own (a
     /// person quoting it, `> [pushbot …]`, does not count).
     pub fn is_in(&self, comment_text: &str) -> bool {
