@@ -149,14 +149,17 @@ impl PartialEq<&str> for RuleName {
 /// Free text in a marker (who set a sign-off, an unrecognised
 /// discriminator): one line-safe word. Made by [`Text::sanitized`] it
 /// holds only letters, digits, `-`, `_`, `.` and `:`; read from a line it
-/// is kept as written, so it prints back the same.
+/// is kept as written, so it prints back the same. Only this crate makes
+/// one, so a marker holding text is one that was read (or a sign-off
+/// marker built by [`RuleMark::signoff_not_allowed`]): no code can make
+/// [`RuleMark::Other`] spell a marker that means something else.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Text(String);
 
 impl Text {
     /// `text` with every character outside the marker alphabet made `-`
     /// (so a marker can never span lines or close early); never empty.
-    pub fn sanitized(text: &str) -> Text {
+    pub(crate) fn sanitized(text: &str) -> Text {
         let cleaned: String = text
             .chars()
             .map(|c| {
@@ -365,7 +368,7 @@ pub enum ConflictMark {
     /// An older marker for the whole week, from before problems had keys:
     /// `2026-W49:802-803` (`bugs`: the text after `:`, kept as written),
     /// `2026-W49:802-r1`, or a bare `2026-W49`.
-    LegacyWeek { week: IsoWeek, bugs: Option<String> },
+    LegacyWeek { week: IsoWeek, bugs: Option<Text> },
     /// The resolved note for such a week: `2026-W49.resolved`.
     LegacyResolved(IsoWeek),
 }
@@ -383,7 +386,7 @@ impl ConflictMark {
         if let Some((week, bugs)) = text.split_once(':') {
             return parse_week(week).map(|week| ConflictMark::LegacyWeek {
                 week,
-                bugs: Some(bugs.to_string()),
+                bugs: Some(Text(bugs.to_string())),
             });
         }
         let mut parts = text.split('.');
@@ -572,7 +575,7 @@ pub enum Marker {
     Summary { week: IsoWeek, next: bool },
     /// A reserved name with a discriminator this version does not write,
     /// kept as it was read: `[pushbot snooze later]`.
-    Unreadable { name: Reserved, text: String },
+    Unreadable { name: Reserved, text: Text },
 }
 
 /// A command reply's discriminator prefix: `c123`.
@@ -687,7 +690,7 @@ impl Marker {
             .filter(|marker| Discriminator(marker).to_string() == discriminator)
             .unwrap_or_else(|| Marker::Unreadable {
                 name: reserved,
-                text: discriminator.to_string(),
+                text: Text(discriminator.to_string()),
             })
     }
 
@@ -723,7 +726,7 @@ impl fmt::Display for Discriminator<'_> {
                 }
                 Ok(())
             }
-            Marker::Unreadable { text, .. } => f.write_str(text),
+            Marker::Unreadable { text, .. } => f.write_str(text.as_str()),
         }
     }
 }
@@ -958,7 +961,7 @@ mod tests {
                 marker.said_by(&rule("release-conflict")),
                 Some(&RuleMark::Conflict(ConflictMark::LegacyWeek {
                     week: w49,
-                    bugs: bugs.map(str::to_string),
+                    bugs: bugs.map(|b| Text(b.to_string())),
                 })),
                 "{disc}"
             );
@@ -1022,7 +1025,7 @@ mod tests {
                 marker,
                 Marker::Unreadable {
                     name: Reserved::of(name).unwrap(),
-                    text: disc.to_string()
+                    text: Text(disc.to_string())
                 },
                 "{name} {disc}"
             );
