@@ -147,7 +147,7 @@ impl PartialEq<&str> for RuleName {
 }
 
 /// Free text in a marker (who set a sign-off, an unrecognised
-/// discriminator): one line-safe word. Made by [`Text::sanitized`] it
+/// discriminator): one line-safe word. Made by `Text::sanitized` it
 /// holds only letters, digits, `-`, `_`, `.` and `:`; read from a line it
 /// is kept as written, so it prints back the same. Only this crate makes
 /// one, so a marker holding text is one that was read (or a sign-off
