@@ -178,7 +178,7 @@ impl Decider {
                 continue;
             }
             let id = tracked.bug.id;
-            if handle::unanswered(id, &tracked.comments, &self.bot_login, &self.commands, now)
+            if handle::unanswered(&tracked.comments, &self.bot_login, &self.commands, now)
                 .is_empty()
             {
                 memo.set_no_commands(tracked);
@@ -311,7 +311,7 @@ impl Decider {
                 continue;
             }
             let waiting =
-                handle::unanswered(id, &tracked.comments, &self.bot_login, &self.commands, now);
+                handle::unanswered(&tracked.comments, &self.bot_login, &self.commands, now);
             let mut answered = 0;
             // Several command comments on one bug are answered in order,
             // each seeing what the replies before it do (a `go`, then a
@@ -394,13 +394,7 @@ impl Decider {
             let Some(tracked) = snapshot.bugs.get(id) else {
                 continue;
             };
-            for lookup in handle::lookups(
-                tracked.bug.id,
-                &tracked.comments,
-                &self.bot_login,
-                &self.commands,
-                now,
-            ) {
+            for lookup in handle::lookups(&tracked.comments, &self.bot_login, &self.commands, now) {
                 add(lookup);
             }
         }

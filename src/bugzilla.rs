@@ -14,6 +14,6 @@ pub use client::{Client, ClientTuning, SearchQuery, SearchResult, BUG_FIELDS};
 pub use error::BugzillaError;
 pub use settings::{AuthMethod, BugzillaSettings, QuerySettings, Secret};
 pub use types::{
-    Bug, BugId, BugUpdate, Comment, CommentId, Flag, FlagChange, FlagStatus, FlagType,
-    NewComment, User, MAX_COMMENT_CHARS,
+    Bug, BugId, BugUpdate, Comment, CommentId, Flag, FlagChange, FlagChangeStatus, FlagStatus,
+    FlagType, NewComment, User, MAX_COMMENT_CHARS,
 };

@@ -22,21 +22,17 @@ use serde::Deserialize;
 
 use crate::bugzilla::{BugId, CommentId};
 use crate::config_error::ConfigError;
-use crate::plan::ActionKey;
+use crate::plan::{ActionKey, Marker};
 
 pub use auth::{authorize, groups_to_ask, Decision, Membership, Refusal};
 pub use parse::{parse, ParseError, ParsedLine};
 
-/// The rule name in the marker of every command reply:
-/// `[pushbot command c<comment id>]`.
-pub const REPLY_RULE: &str = "command";
-
 /// The exactly-once key of the reply to one command comment (invariant 2):
-/// rule `command`, discriminator `c<comment id>`. Comment ids are global in
-/// a Bugzilla instance, so the id alone names the comment; the bug is in
-/// the key so the executor knows where to look for the marker.
+/// `[pushbot command c<comment id>]` ([`Marker::Reply`]). Comment ids are
+/// global in a Bugzilla instance, so the id alone names the comment; the
+/// bug is in the key so the executor knows where to look for the marker.
 pub fn reply_key(bug: BugId, comment_id: CommentId) -> ActionKey {
-    ActionKey::new(bug, REPLY_RULE, format!("c{}", comment_id.0))
+    ActionKey::of(bug, Marker::Reply(comment_id))
 }
 
 /// One command, parsed and checked for shape (not yet authorised).

@@ -16,7 +16,7 @@ use chrono_tz::Tz;
 use thiserror::Error;
 
 use crate::bot::{self, Decider};
-use crate::bugzilla::Client;
+use crate::bugzilla::{Client, FlagStatus};
 use crate::config::Settings;
 use crate::execute::ExecuteOptions;
 use crate::poll::{CycleReport, Poller, PollerOptions};
@@ -348,7 +348,7 @@ pub async fn run(workdir: &Path) -> Result<Outcome, DemoError> {
 
 /// Per bug: the ids of the bot's comments and the bot's flags (name,
 /// status, requestee).
-type Written = BTreeMap<u64, (Vec<u64>, Vec<(String, String, Option<String>)>)>;
+type Written = BTreeMap<u64, (Vec<u64>, Vec<(String, FlagStatus, Option<String>)>)>;
 
 fn written(sandbox: &SandboxHandle) -> Written {
     let mut out = Written::new();
@@ -394,7 +394,7 @@ fn new_rows(sandbox: &SandboxHandle, before: &Written, after: &Written) -> Vec<R
                 let rule = section
                     .markers
                     .last()
-                    .map(|(rule, _)| rule.clone())
+                    .map(|marker| marker.name().to_string())
                     .unwrap_or_else(|| "?".to_string());
                 let first = section
                     .text

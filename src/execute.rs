@@ -89,8 +89,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::bugzilla::NewComment;
 use crate::bugzilla::{Bug, BugId, BugUpdate, BugzillaError, Client, Comment, CommentId};
-use crate::bugzilla::{FlagStatus, NewComment};
 use crate::config::Settings;
 use crate::plan::{merge, reconcile, Action, ActionKey, Change};
 use crate::store::{ActionRecord, Outcome, Store};
@@ -618,7 +618,7 @@ fn log_id(bug: BugId, restricted: bool) -> String {
 /// without its key (a conflict's key names other bugs).
 fn log_marker(restricted: bool, key: &ActionKey) -> String {
     if restricted {
-        format!("[pushbot {} …]", key.rule)
+        key.mark.redacted_line()
     } else {
         key.marker()
     }
@@ -706,12 +706,8 @@ pub fn update_in_effect(bug: &Bug, update: &BugUpdate) -> bool {
         }
     }
     update.flags.iter().all(|change| {
-        let status = match change.status.as_str() {
-            "?" => Some(FlagStatus::Requested),
-            "+" => Some(FlagStatus::Granted),
-            "-" => Some(FlagStatus::Denied),
-            _ => None, // `X`: clear
-        };
+        // `None`: `X`, clear.
+        let status = change.status.target();
         let matches_target = |f: &&crate::bugzilla::Flag| match (change.id, &change.name) {
             // A new flag is in effect when one like it is there: same name,
             // status and requestee (checked below).
@@ -743,7 +739,7 @@ pub fn update_in_effect(bug: &Bug, update: &BugUpdate) -> bool {
 pub fn render(change: &Change, update: &BugUpdate, comment: Option<&NewComment>) -> String {
     let keys: Vec<String> = change
         .keys()
-        .map(|k| format!("{} {}", k.rule, k.discriminator))
+        .map(|k| format!("{} {}", k.name(), k.mark.discriminator()))
         .collect();
     let mut out = format!(
         "DRY RUN: would write to bug {} ({})\n",
@@ -785,7 +781,7 @@ pub fn render(change: &Change, update: &BugUpdate, comment: Option<&NewComment>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bugzilla::{Flag, FlagChange};
+    use crate::bugzilla::{Flag, FlagChange, FlagChangeStatus, FlagStatus};
 
     fn flag(id: u64, name: &str, status: FlagStatus, requestee: Option<&str>) -> Flag {
         Flag {
@@ -804,7 +800,7 @@ mod tests {
         FlagChange {
             id: None,
             name: Some(name.to_string()),
-            status: "?".to_string(),
+            status: FlagChangeStatus::Requested,
             requestee: Some(who.to_string()),
             new: false,
         }
@@ -844,7 +840,7 @@ mod tests {
             flags: vec![FlagChange {
                 id: Some(9),
                 name: None,
-                status: "X".to_string(),
+                status: FlagChangeStatus::Clear,
                 requestee: None,
                 new: false,
             }],

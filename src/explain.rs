@@ -185,9 +185,8 @@ pub fn describe_push(p: &PushBug, tz: Tz) -> String {
     for m in &p.markers {
         let _ = writeln!(
             s,
-            "  said:      [pushbot {} {}] in comment {} at {}",
-            m.rule,
-            m.discriminator,
+            "  said:      {} in comment {} at {}",
+            m.marker,
             m.comment,
             m.at.to_rfc3339()
         );

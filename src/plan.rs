@@ -2,10 +2,11 @@
 //! of them findable in Bugzilla.
 //!
 //! Bugzilla is the ledger (DESIGN.md, invariant 1): every action's text
-//! ends with a marker line such as `[pushbot no-owner 2026-W48]` built from
-//! its [`ActionKey`]. The bot writes each bug once per cycle ([`merge`]), so
-//! one comment holds a section per action, each with its own marker lines
-//! ([`markers_in`] reads them all). Before writing, the executor looks for
+//! ends with a marker line such as `[pushbot no-owner nag-2]`: its
+//! [`ActionKey`]'s [`Marker`], printed and parsed only in [`marker`]. The
+//! bot writes each bug once per cycle ([`merge`]), so one comment holds a
+//! section per action, each with its own marker lines ([`markers_in`]
+//! reads them all). Before writing, the executor looks for
 //! each marker among the bug's comments, so losing the local state never
 //! causes a duplicate.
 //!
@@ -15,101 +16,70 @@ use std::fmt;
 
 use crate::bugzilla::{BugId, BugUpdate};
 
+pub mod marker;
 pub mod merge;
 pub mod reconcile;
 
+pub use marker::{markers_in, Marker, RuleMark, RuleName};
 pub use merge::{merge, Change};
 pub use reconcile::reconcile;
 
-/// Marker names the bot uses for something other than a rule: command
-/// replies, snoozes, the weekly summary. A rule file named like one of them
-/// (`snooze.toml`) would read or write the same ledger lines and, say,
-/// silently cancel snoozes, so [`crate::rules`] refuses such names.
-pub const RESERVED_NAMES: &[(&str, &str)] = &[
-    (crate::commands::REPLY_RULE, "replies to commands"),
-    (
-        crate::push::SNOOZE_MARKER,
-        "snoozes set by `snooze`/`unsnooze`",
-    ),
-    (crate::report::summary::RULE, "the weekly summary"),
-];
+use marker::Text;
 
 /// What identifies one decision of the bot on one bug, stable across cycles
-/// and restarts: the rule (or command) and a discriminator such as the ISO
-/// week (`2026-W48`), a nag number (`nag-2`) or a command comment id
-/// (`c1234`).
+/// and restarts: the bug and the [`Marker`] that ends its section of the
+/// comment, such as a rule's `[pushbot no-owner nag-2]` or a command
+/// reply's `[pushbot command c1234]`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ActionKey {
     pub bug: BugId,
-    /// The rule's or command's name, e.g. `no-owner`. Letters, digits and `-`.
-    pub rule: String,
-    /// Letters, digits, `-`, `_`, `.`, `:` (no spaces, no `]`).
-    pub discriminator: String,
+    /// What the marker says.
+    pub mark: Marker,
 }
 
 impl ActionKey {
-    pub fn new(bug: BugId, rule: impl Into<String>, discriminator: impl Into<String>) -> Self {
+    /// The key of `mark` on `bug`.
+    pub fn of(bug: BugId, mark: Marker) -> Self {
+        ActionKey { bug, mark }
+    }
+
+    /// The key a marker line with this name and discriminator reads as
+    /// (the store's two columns; tests). Characters a marker cannot hold
+    /// become `-`, as they always did.
+    pub fn new(bug: BugId, name: impl Into<String>, discriminator: impl Into<String>) -> Self {
+        let (name, discriminator) = (
+            Text::sanitized(&name.into()),
+            Text::sanitized(&discriminator.into()),
+        );
         ActionKey {
             bug,
-            rule: sanitize(&rule.into()),
-            discriminator: sanitize(&discriminator.into()),
+            mark: Marker::from_parts(name.as_str(), discriminator.as_str()),
         }
+    }
+
+    /// The marker's name part: the rule's, or `command`, `snooze`,
+    /// `summary`.
+    pub fn name(&self) -> &str {
+        self.mark.name()
     }
 
     /// The marker line that ends the bot's comment for this action.
     pub fn marker(&self) -> String {
-        format!("[pushbot {} {}]", self.rule, self.discriminator)
+        self.mark.line()
     }
 
     /// Whether a comment's text carries this action's marker. The marker
     /// must stand on a line of its own, so a person quoting it (`> [pushbot
     /// …]`) does not count.
     pub fn is_marked_in(&self, comment_text: &str) -> bool {
-        let marker = self.marker();
-        comment_text.lines().any(|line| line.trim() == marker)
+        self.mark.is_in(comment_text)
     }
 }
 
 impl fmt::Display for ActionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "bug {} {}", self.bug, self.marker())
+        write!(f, "bug {} {}", self.bug, self.mark)
     }
-}
-
-/// Keeps marker parts to a safe alphabet so that a marker can never span
-/// lines or close early.
-fn sanitize(part: &str) -> String {
-    let cleaned: String = part
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    if cleaned.is_empty() {
-        "-".to_string()
-    } else {
-        cleaned
-    }
-}
-
-/// Every marker found in a comment (lines of the form `[pushbot RULE DISC]`),
-/// as `(rule, discriminator)` pairs.
-pub fn markers_in(comment_text: &str) -> Vec<(String, String)> {
-    comment_text
-        .lines()
-        .filter_map(|line| {
-            let inner = line.trim().strip_prefix("[pushbot ")?.strip_suffix(']')?;
-            let (rule, disc) = inner.split_once(' ')?;
-            if disc.contains(' ') {
-                return None;
-            }
-            Some((rule.to_string(), disc.to_string()))
-        })
-        .collect()
 }
 
 /// One write the bot wants to make on one bug: a comment (ending with the
@@ -194,10 +164,7 @@ mod tests {
         let action = Action::comment(key.clone(), "Who owns this push?\n");
         let text = action.comment_text().unwrap();
         assert!(key.is_marked_in(&text));
-        assert_eq!(
-            markers_in(&text),
-            vec![("no-owner".to_string(), "2026-W48".to_string())]
-        );
+        assert_eq!(markers_in(&text), vec![key.mark.clone()]);
     }
 
     #[test]

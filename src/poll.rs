@@ -369,7 +369,7 @@ impl Poller {
             for settled in &done.taken {
                 *report
                     .taken_by_rule
-                    .entry(settled.key.rule.clone())
+                    .entry(settled.key.name().to_string())
                     .or_default() += 1;
             }
             report.duplicates = done.duplicates.len();

@@ -17,6 +17,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::bugzilla::{Bug, BugId, Comment, CommentId, FlagStatus};
 use crate::config_error::ConfigError;
+use crate::plan::marker::Reserved;
+use crate::plan::{markers_in, Marker, RuleMark, RuleName};
 
 pub use schedule::{Schedule, ScheduleSource};
 
@@ -469,20 +471,20 @@ fn judge(state: Signoff, allowed: &[&str], comments: &[Comment], bot_login: &str
 /// Whether the bot replied (its `[pushbot command c<id>]` marker) to a
 /// comment written by one of `people`.
 fn answered_one_of(comments: &[Comment], people: &[&str], bot_login: &str) -> bool {
-    let by_them: BTreeSet<String> = comments
+    let by_them: BTreeSet<CommentId> = comments
         .iter()
         .filter(|c| {
             people
                 .iter()
                 .any(|p| p.trim().eq_ignore_ascii_case(c.creator.trim()))
         })
-        .map(|c| format!("c{}", c.id.0))
+        .map(|c| c.id)
         .collect();
     comments
         .iter()
         .filter(|c| c.creator.trim().eq_ignore_ascii_case(bot_login.trim()))
-        .flat_map(|c| crate::plan::markers_in(&c.text))
-        .any(|(rule, disc)| rule == crate::commands::REPLY_RULE && by_them.contains(&disc))
+        .flat_map(|c| markers_in(&c.text))
+        .any(|m| matches!(m, Marker::Reply(id) if by_them.contains(&id)))
 }
 
 /// How a sign-off set by someone who may not give it reads everywhere
@@ -548,16 +550,28 @@ pub enum PushStatus {
 }
 
 /// A marker the bot already posted on the bug, and when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeenMarker {
-    /// The rule (or command) name in the marker.
-    pub rule: String,
-    /// The key's discriminator, e.g. `nag-2` or `2026-W49`.
-    pub discriminator: String,
+    /// What it says.
+    pub marker: Marker,
     /// When the comment was posted; back-off counts from here.
     pub at: DateTime<Utc>,
     /// The comment that carries the marker.
     pub comment: CommentId,
+}
+
+impl Serialize for SeenMarker {
+    /// As `{rule, discriminator, at, comment}`: the marker's two parts as
+    /// written.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("SeenMarker", 4)?;
+        s.serialize_field("rule", self.marker.name())?;
+        s.serialize_field("discriminator", &self.marker.discriminator())?;
+        s.serialize_field("at", &self.at)?;
+        s.serialize_field("comment", &self.comment)?;
+        s.end()
+    }
 }
 
 /// A push bug as the rules see it.
@@ -628,21 +642,26 @@ impl PushBug {
         }
     }
 
-    /// The markers of one rule.
-    pub fn markers_of<'a>(&'a self, rule: &'a str) -> impl Iterator<Item = &'a SeenMarker> + 'a {
-        self.markers.iter().filter(move |m| m.rule == rule)
-    }
-
-    /// The marker for `(rule, discriminator)`, if the bot already posted it.
-    pub fn marker(&self, rule: &str, discriminator: &str) -> Option<&SeenMarker> {
+    /// What one rule's markers on the bug say, oldest first.
+    pub fn said_by<'a>(
+        &'a self,
+        rule: &'a RuleName,
+    ) -> impl Iterator<Item = (&'a RuleMark, &'a SeenMarker)> + 'a {
         self.markers
             .iter()
-            .find(|m| m.rule == rule && m.discriminator == discriminator)
+            .filter_map(move |m| m.marker.said_by(rule).map(|mark| (mark, m)))
+    }
+
+    /// `rule`'s marker saying `mark`, if the bot already posted it.
+    pub fn said(&self, rule: &RuleName, mark: &RuleMark) -> Option<&SeenMarker> {
+        self.markers
+            .iter()
+            .find(|m| m.marker.said_by(rule) == Some(mark))
     }
 
     /// Until when the nags on this bug are snoozed, if a snooze runs at
     /// `now`. Read from the bot's own answers to `snooze`/`unsnooze`
-    /// (their [`SNOOZE_MARKER`] lines), the latest one winning: Bugzilla
+    /// (their [`Marker::Snooze`] lines), the latest one winning: Bugzilla
     /// is the ledger, so a lost state file loses no snooze.
     pub fn snoozed_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.snooze_end().filter(|until| *until > now)
@@ -651,31 +670,17 @@ impl PushBug {
     /// When the last snooze set on the bug ends, past or not (`None`: never
     /// snoozed, or `unsnooze` since).
     pub fn snooze_end(&self) -> Option<DateTime<Utc>> {
-        let last = self.markers_of(SNOOZE_MARKER).last()?;
-        parse_snooze_discriminator(&last.discriminator)
+        // An unreadable snooze marker never silences the bot.
+        let last = self
+            .markers
+            .iter()
+            .rev()
+            .find(|m| m.marker.reserved() == Some(Reserved::Snooze))?;
+        match &last.marker {
+            Marker::Snooze(snooze) => snooze.until(),
+            _ => None,
+        }
     }
-}
-
-/// The marker rule of the line a `snooze` or `unsnooze` answer carries:
-/// `[pushbot snooze until-2026-12-03T10:00Z]` or `[pushbot snooze off]`.
-pub const SNOOZE_MARKER: &str = "snooze";
-
-/// The discriminator of a snooze marker: `until-<UTC minute>`, or `off`
-/// (`None`).
-pub fn snooze_discriminator(until: Option<DateTime<Utc>>) -> String {
-    match until {
-        Some(t) => format!("until-{}", t.format("%Y-%m-%dT%H:%MZ")),
-        None => "off".to_string(),
-    }
-}
-
-/// The end of a snooze from its marker's discriminator; `None` for `off`
-/// or anything unreadable (an unreadable snooze never silences the bot).
-pub fn parse_snooze_discriminator(discriminator: &str) -> Option<DateTime<Utc>> {
-    let text = discriminator.strip_prefix("until-")?;
-    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%MZ")
-        .ok()
-        .map(|t| t.and_utc())
 }
 
 fn has_tag(whiteboard: &str, tag: &str) -> bool {
@@ -794,10 +799,9 @@ pub fn extract(
         .iter()
         .filter(|c| c.creator.eq_ignore_ascii_case(bot_login))
     {
-        for (rule, discriminator) in crate::plan::markers_in(&c.text) {
+        for marker in markers_in(&c.text) {
             markers.push(SeenMarker {
-                rule,
-                discriminator,
+                marker,
                 at: c.creation_time,
                 comment: c.id,
             });

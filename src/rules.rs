@@ -39,7 +39,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::bugzilla::{BugId, BugUpdate, FlagChange};
-use crate::plan::{Action, ActionKey};
+use crate::plan::marker::RuleNameError;
+use crate::plan::{Action, ActionKey, Marker, RuleMark, RuleName};
 use crate::push::{PushBug, PushSettings};
 use crate::redact::{Audience, Restrictions};
 
@@ -123,7 +124,8 @@ impl RuleKind {
 pub struct Rule {
     /// The file stem, e.g. `no-owner`; it names the rule in markers
     /// (`[pushbot no-owner nag-1]`), so renaming a file re-arms the rule.
-    pub name: String,
+    /// Never a reserved marker name ([`RuleName::new`]).
+    pub name: RuleName,
     /// Where the rule came from.
     pub file: PathBuf,
     /// One line for `rules check` and `explain`.
@@ -257,32 +259,28 @@ pub fn parse_rule(file: &Path, src: &str) -> Result<Rule, RuleError> {
         line,
         reason,
     };
-    let name = file
+    let stem = file
         .file_stem()
         .and_then(|s| s.to_str())
-        .unwrap_or_default()
-        .to_string();
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return Err(err(
-            None,
-            "the file name names the rule in markers; use letters, digits, `-` and `_` only (e.g. no-owner.toml)".to_string(),
-        ));
-    }
-    if let Some((_, used_for)) = crate::plan::RESERVED_NAMES
-        .iter()
-        .find(|(reserved, _)| reserved.eq_ignore_ascii_case(&name))
-    {
-        return Err(err(
-            None,
-            format!(
-                "the name `{name}` is reserved: the bot's `[pushbot {name} …]` markers are {used_for}, and a rule of that name would read and write them; rename the file (e.g. {name}-reminder.toml)"
-            ),
-        ));
-    }
+        .unwrap_or_default();
+    let name = match RuleName::new(stem) {
+        Ok(name) => name,
+        Err(RuleNameError::Alphabet) => {
+            return Err(err(
+                None,
+                "the file name names the rule in markers; use letters, digits, `-` and `_` only (e.g. no-owner.toml)".to_string(),
+            ))
+        }
+        Err(RuleNameError::Reserved(reserved)) => {
+            let used_for = reserved.used_for();
+            return Err(err(
+                None,
+                format!(
+                    "the name `{stem}` is reserved: the bot's `[pushbot {stem} …]` markers are {used_for}, and a rule of that name would read and write them; rename the file (e.g. {stem}-reminder.toml)"
+                ),
+            ));
+        }
+    };
     let header: Header = toml::from_str(src).map_err(|e| {
         err(
             e.span().map(|s| line_of(src, s.start)),
@@ -418,7 +416,7 @@ fn sample_context(rule: &Rule, template: &str) -> minijinja::Value {
     // `restricted_others` branch is checked too.
     let view = |p: &PushBug| minijinja::Value::from_serialize(PushView::new(p, tz));
     let others = pushes[1..].iter().map(view).collect();
-    context(&rule.name, view(&pushes[0]), others, 1, extras, tz)
+    context(rule.name.as_str(), view(&pushes[0]), others, 1, extras, tz)
 }
 
 /// The variables of a template: `bug` (the push the comment is posted
@@ -537,10 +535,11 @@ pub(crate) struct Decision {
 }
 
 /// A comment (and flag changes) a rule wants to post.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Post {
     pub template: &'static str,
-    pub discriminator: String,
+    /// What the comment's marker says (`nag-2`).
+    pub mark: RuleMark,
     /// Kind-specific template variables (an object).
     pub extras: Value,
     /// Other bugs the comment is about. [`render`] names only those the
@@ -548,14 +547,30 @@ pub(crate) struct Post {
     /// (`restricted_others`).
     pub others: Vec<BugId>,
     pub flags: Vec<FlagChange>,
-    /// More markers of the same rule the comment carries (their
-    /// discriminators): one comment that says several things, each with
-    /// its own "already said" (`release_conflict`: one per problem).
-    pub also: Vec<String>,
+    /// More markers of the same rule the comment carries: one comment
+    /// that says several things, each with its own "already said"
+    /// (`release_conflict`: one per problem).
+    pub also: Vec<RuleMark>,
     /// More templates rendered after the first, each with its own
     /// variables (and the same `bug`, `others`, `restricted_others`),
     /// separated by a blank line.
     pub sections: Vec<(&'static str, Value)>,
+}
+
+impl Post {
+    /// A post of `template` marked `mark`, without variables, other bugs,
+    /// flags or more markers.
+    pub fn new(template: &'static str, mark: RuleMark) -> Post {
+        Post {
+            template,
+            mark,
+            extras: Value::Null,
+            others: Vec::new(),
+            flags: Vec::new(),
+            also: Vec::new(),
+            sections: Vec::new(),
+        }
+    }
 }
 
 impl Decision {
@@ -612,7 +627,8 @@ impl<'a> Ctx<'a> {
             for (name, source) in &rule.templates {
                 // Checked at load; one that fails here fails its render
                 // below with the engine's reason.
-                let _ = templates.add_template_owned(template_id(&rule.name, name), source.clone());
+                let _ = templates
+                    .add_template_owned(template_id(rule.name.as_str(), name), source.clone());
             }
         }
         Ctx {
@@ -652,10 +668,11 @@ fn template_id(rule: &str, template: &str) -> String {
 
 /// "Already said": the reason a rule stays quiet because its marker is on
 /// the bug.
-pub(crate) fn already_said(push: &PushBug, rule: &str, discriminator: &str) -> Option<String> {
-    push.marker(rule, discriminator).map(|m| {
+pub(crate) fn already_said(push: &PushBug, rule: &RuleName, mark: &RuleMark) -> Option<String> {
+    push.said(rule, mark).map(|m| {
         format!(
-            "already said ([pushbot {rule} {discriminator}] in comment {} at {})",
+            "already said ({} in comment {} at {})",
+            m.marker,
             m.comment,
             m.at.to_rfc3339()
         )
@@ -903,7 +920,7 @@ fn render(rule: &Rule, ctx: &Ctx<'_>, d: Decision) -> Verdict {
     let Some(post) = d.post else {
         return Verdict {
             bug: d.bug,
-            rule: rule.name.clone(),
+            rule: rule.name.to_string(),
             fires: false,
             reason: d.reason,
             action: None,
@@ -920,7 +937,7 @@ fn render(rule: &Rule, ctx: &Ctx<'_>, d: Decision) -> Verdict {
         .map(|(template, extras)| match (push, ctx.view(d.bug)) {
             (Some(_), Some(bug)) => {
                 let vars = context(
-                    &rule.name,
+                    rule.name.as_str(),
                     bug,
                     others.clone(),
                     named.hidden,
@@ -928,7 +945,7 @@ fn render(rule: &Rule, ctx: &Ctx<'_>, d: Decision) -> Verdict {
                     ctx.tz,
                 );
                 ctx.templates
-                    .get_template(&template_id(&rule.name, template))
+                    .get_template(&template_id(rule.name.as_str(), template))
                     .and_then(|t| t.render(vars))
                     .map_err(|e| format!("template `{template}` failed: {e}"))
             }
@@ -946,16 +963,16 @@ fn render(rule: &Rule, ctx: &Ctx<'_>, d: Decision) -> Verdict {
     match rendered {
         Ok(text) => Verdict {
             bug: d.bug,
-            rule: rule.name.clone(),
+            rule: rule.name.to_string(),
             fires: true,
             reason: d.reason,
             action: Some(Action {
-                key: ActionKey::new(d.bug, rule.name.clone(), post.discriminator),
+                key: ActionKey::of(d.bug, Marker::rule(&rule.name, post.mark)),
                 comment: Some(text),
                 also: post
                     .also
                     .into_iter()
-                    .map(|disc| ActionKey::new(d.bug, rule.name.clone(), disc))
+                    .map(|mark| ActionKey::of(d.bug, Marker::rule(&rule.name, mark)))
                     .collect(),
                 private: false,
                 update: BugUpdate {
@@ -967,7 +984,7 @@ fn render(rule: &Rule, ctx: &Ctx<'_>, d: Decision) -> Verdict {
         },
         Err(problem) => Verdict {
             bug: d.bug,
-            rule: rule.name.clone(),
+            rule: rule.name.to_string(),
             fires: true,
             reason: format!("{}; but {problem} (fix the rule file)", d.reason),
             action: None,

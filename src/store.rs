@@ -42,7 +42,7 @@ use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 use thiserror::Error;
 
 use crate::bugzilla::{BugId, CommentId};
-use crate::plan::ActionKey;
+use crate::plan::{ActionKey, Marker};
 
 /// Marks a SQLite file as pushbot's (`PSHB` in ASCII).
 pub const APPLICATION_ID: i32 = 0x5053_4842;
@@ -391,8 +391,8 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     record.key.bug.0 as i64,
-                    record.key.rule,
-                    record.key.discriminator,
+                    record.key.name(),
+                    record.key.mark.discriminator(),
                     record.comment_id.map(|c| c.0 as i64),
                     ts(record.at),
                     record.dry_run,
@@ -412,7 +412,7 @@ impl Store {
                 "SELECT 1 FROM actions
                  WHERE bug = ?1 AND rule = ?2 AND discriminator = ?3 AND dry_run = 0
                  LIMIT 1",
-                params![key.bug.0 as i64, key.rule, key.discriminator],
+                params![key.bug.0 as i64, key.name(), key.mark.discriminator()],
                 |r| r.get(0),
             )
             .optional()
@@ -461,7 +461,8 @@ impl Store {
         rows.into_iter()
             .map(|(bug, rule, disc, comment, at, dry_run, outcome)| {
                 Ok(ActionRecord {
-                    key: ActionKey::new(BugId(bug as u64), rule, disc),
+                    // As written: a marker prints back its two strings.
+                    key: ActionKey::of(BugId(bug as u64), Marker::from_parts(&rule, &disc)),
                     comment_id: comment.map(|c| CommentId(c as u64)),
                     at: self.parse_time("actions", &at)?,
                     dry_run,

@@ -111,7 +111,7 @@ async fn a_crafted_comment_cannot_make_the_reply_carry_a_command_or_markup() {
         .sandbox
         .flags(801)
         .into_iter()
-        .map(|f| (f.name, f.status))
+        .map(|f| (f.name, f.status.to_string()))
         .collect();
     assert_eq!(flags, vec![("webdev-signoff".to_string(), "-".to_string())]);
 }
@@ -215,7 +215,7 @@ async fn a_flood_of_commands_is_answered_once_each_a_few_per_cycle() {
             .find(|s| {
                 s.markers
                     .last()
-                    .is_some_and(|(_, key)| *key == format!("c{id}"))
+                    .is_some_and(|marker| marker.discriminator() == format!("c{id}"))
             })
             .expect("its section");
         assert_eq!(

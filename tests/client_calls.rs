@@ -5,7 +5,8 @@ mod support;
 
 use chrono::{TimeZone, Utc};
 use pushbot::bugzilla::{
-    BugId, BugUpdate, BugzillaError, CommentId, FlagChange, FlagStatus, NewComment, SearchQuery,
+    BugId, BugUpdate, BugzillaError, CommentId, FlagChange, FlagChangeStatus, NewComment,
+    SearchQuery,
 };
 use serde_json::json;
 use support::client::{client, client_with, login_answers, received, recorded, tuning, KEY};
@@ -740,7 +741,7 @@ async fn update_bug_sends_flags_assignee_and_whiteboard() {
         flags: vec![FlagChange {
             id: None,
             name: Some("qa-signoff".into()),
-            status: FlagStatus::Requested.as_str().into(),
+            status: FlagChangeStatus::Requested,
             requestee: Some("qa@example.test".into()),
             new: false,
         }],
@@ -752,7 +753,7 @@ async fn update_bug_sends_flags_assignee_and_whiteboard() {
             FlagChange {
                 id: None,
                 name: Some("needinfo".into()),
-                status: "?".into(),
+                status: FlagChangeStatus::Requested,
                 requestee: Some("dev@example.test".into()),
                 // A needinfo is always a new flag (`"new": true` on the wire).
                 new: true,
@@ -760,7 +761,7 @@ async fn update_bug_sends_flags_assignee_and_whiteboard() {
             FlagChange {
                 id: Some(4),
                 name: None,
-                status: "X".into(),
+                status: FlagChangeStatus::Clear,
                 requestee: None,
                 new: false,
             },

@@ -7,7 +7,8 @@ use std::path::Path;
 
 use chrono::{Duration, Utc};
 use pushbot::bugzilla::{
-    BugId, BugUpdate, BugzillaError, Client, FlagChange, FlagStatus, NewComment, SearchQuery,
+    BugId, BugUpdate, BugzillaError, Client, FlagChange, FlagChangeStatus, FlagStatus, NewComment,
+    SearchQuery,
 };
 use pushbot::config::Settings;
 use pushbot::sandbox::{Sandbox, SandboxClock, SandboxData, SandboxHandle, SandboxOptions};
@@ -218,14 +219,14 @@ async fn post_comment_and_update_bug_land_in_the_sandbox() {
                 FlagChange {
                     id: None,
                     name: Some("webdev-signoff".to_string()),
-                    status: "?".to_string(),
+                    status: FlagChangeStatus::Requested,
                     requestee: Some("lead@example.test".to_string()),
                     new: false,
                 },
                 FlagChange {
                     id: None,
                     name: Some("needinfo".to_string()),
-                    status: "?".to_string(),
+                    status: FlagChangeStatus::Requested,
                     requestee: Some("qa@example.test".to_string()),
                     new: false,
                 },
@@ -242,7 +243,7 @@ async fn post_comment_and_update_bug_land_in_the_sandbox() {
     let flags: Vec<(String, String, Option<String>)> = sb
         .flags(3)
         .into_iter()
-        .map(|f| (f.name, f.status, f.requestee))
+        .map(|f| (f.name, f.status.to_string(), f.requestee))
         .collect();
     assert!(flags.contains(&(
         "webdev-signoff".to_string(),
@@ -276,7 +277,7 @@ async fn a_bad_flag_name_is_a_typed_error() {
                 flags: vec![FlagChange {
                     id: None,
                     name: Some("no-such-flag".to_string()),
-                    status: "?".to_string(),
+                    status: FlagChangeStatus::Requested,
                     requestee: None,
                     new: false,
                 }],
@@ -333,7 +334,7 @@ async fn one_put_carries_flags_assignee_and_a_comment_with_several_markers() {
         flags: vec![FlagChange {
             id: None,
             name: Some("webdev-signoff".to_string()),
-            status: "?".to_string(),
+            status: FlagChangeStatus::Requested,
             requestee: Some("lead@example.test".to_string()),
             new: false,
         }],

@@ -109,7 +109,7 @@ fn flag(demo: &Demo, bug: u64, name: &str) -> Vec<(String, Option<String>)> {
         .flags(bug)
         .into_iter()
         .filter(|f| f.name == name)
-        .map(|f| (f.status, f.requestee))
+        .map(|f| (f.status.to_string(), f.requestee))
         .collect()
 }
 

@@ -87,8 +87,8 @@ fn bot_comments(sandbox: &SandboxHandle, bug: u64) -> Vec<String> {
 fn conflict_markers(text: &str) -> BTreeSet<String> {
     pushbot::plan::markers_in(text)
         .into_iter()
-        .filter(|(rule, _)| rule == RULE)
-        .map(|(_, disc)| disc)
+        .filter(|marker| marker.name() == RULE)
+        .map(|marker| marker.discriminator())
         .collect()
 }
 

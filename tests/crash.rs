@@ -63,7 +63,7 @@ fn bot_markers(sandbox: &SandboxHandle, id: u64) -> Vec<String> {
         .into_iter()
         .filter(|c| c.creator == BOT_LOGIN)
         .flat_map(|c| pushbot::plan::markers_in(&c.text))
-        .map(|(rule, disc)| format!("[pushbot {rule} {disc}]"))
+        .map(|marker| marker.line())
         .collect()
 }
 

@@ -4,7 +4,7 @@
 mod support;
 
 use chrono::{TimeZone, Utc};
-use pushbot::bugzilla::{BugId, Client, CommentId, FlagChange};
+use pushbot::bugzilla::{BugId, Client, CommentId, FlagChange, FlagChangeStatus};
 use pushbot::execute::{ExecuteOptions, ExecutionReport, Executor};
 use pushbot::plan::{Action, ActionKey};
 use pushbot::store::{ActionRecord, Outcome, Store};
@@ -156,7 +156,7 @@ fn flag_request(name: &str, requestee: &str) -> FlagChange {
     FlagChange {
         id: None,
         name: Some(name.to_string()),
-        status: "?".to_string(),
+        status: FlagChangeStatus::Requested,
         requestee: Some(requestee.to_string()),
         new: false,
     }
@@ -502,7 +502,7 @@ async fn a_reply_and_a_rule_on_one_bug_are_the_one_put_of_recording_147() {
     let log = bench.store.actions_for_bug(BugId(1)).unwrap();
     let posted = |rule: &str| -> Vec<&ActionRecord> {
         log.iter()
-            .filter(|r| r.key.rule == rule && r.outcome == Outcome::Posted)
+            .filter(|r| r.key.name() == rule && r.outcome == Outcome::Posted)
             .collect()
     };
     let answered = posted("command");
@@ -523,7 +523,7 @@ async fn a_comment_alone_is_a_post_whose_answer_gives_its_id() {
     comment_post(created(321)).expect(1).mount(&server).await;
     let bench = Bench::writing(&server);
     let mut reply = Action::comment(
-        ActionKey::new(BugId(1), "check", "c500"),
+        ActionKey::new(BugId(1), "command", "c500"),
         "Requested QA sign-off.",
     );
     reply
@@ -540,7 +540,7 @@ async fn a_comment_alone_is_a_post_whose_answer_gives_its_id() {
     let text = body["comment"].as_str().unwrap_or_default();
     assert_eq!(
         text,
-        "Requested QA sign-off.\n\n[pushbot check c500]\n\n\
+        "Requested QA sign-off.\n\n[pushbot command c500]\n\n\
          This push bug has no owner yet. Who will take it?\n\n[pushbot no-owner 2026-W48]"
     );
     assert_eq!(body["is_private"], json!(false));

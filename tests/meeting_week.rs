@@ -173,7 +173,7 @@ fn the_push_model_of_the_meeting_week() {
     );
     // The bot's earlier nag on Personas is read back from Bugzilla.
     assert_eq!(pushes[2].markers.len(), 1);
-    assert_eq!(pushes[2].markers[0].discriminator, "nag-1");
+    assert_eq!(pushes[2].markers[0].marker.discriminator(), "nag-1");
 }
 
 #[test]

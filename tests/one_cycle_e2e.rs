@@ -80,8 +80,8 @@ fn ledger(demo: &Demo, bugs: &[u64]) -> BTreeMap<u64, Vec<String>> {
             if c.creator != BOT {
                 continue;
             }
-            for (rule, disc) in pushbot::plan::markers_in(&c.text) {
-                lines.push(format!("[pushbot {rule} {disc}]"));
+            for marker in pushbot::plan::markers_in(&c.text) {
+                lines.push(marker.line());
             }
         }
         let mut flags: Vec<String> = demo

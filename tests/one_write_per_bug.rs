@@ -74,7 +74,7 @@ fn bot_comments(demo: &Demo, bug: u64, after: u64) -> Vec<Comment> {
 fn rules_of(comment: &Comment) -> Vec<String> {
     markers_in(&comment.text)
         .into_iter()
-        .map(|(rule, _)| rule)
+        .map(|marker| marker.name().to_string())
         .collect()
 }
 

@@ -91,7 +91,7 @@ async fn an_outsiders_signoff_is_missing_said_once_and_left_alone() {
         .sandbox
         .flags(801)
         .into_iter()
-        .map(|f| (f.name, f.status, f.setter))
+        .map(|f| (f.name, f.status.to_string(), f.setter))
         .collect();
     assert!(flags.contains(&(
         "qa-signoff".to_string(),

@@ -164,12 +164,12 @@ impl Spec {
             vec![
                 FlagData {
                     name: "webdev-signoff".to_string(),
-                    status: "+".to_string(),
+                    status: FlagStatus::Granted,
                     requestee: None,
                 },
                 FlagData {
                     name: "qa-signoff".to_string(),
-                    status: "+".to_string(),
+                    status: FlagStatus::Granted,
                     requestee: None,
                 },
             ]

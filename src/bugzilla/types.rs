@@ -61,6 +61,84 @@ impl FlagStatus {
             FlagStatus::Denied => "-",
         }
     }
+
+    /// The status spelt `text` (`?`, `+`, `-`).
+    pub fn from_wire(text: &str) -> Option<FlagStatus> {
+        [
+            FlagStatus::Requested,
+            FlagStatus::Granted,
+            FlagStatus::Denied,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+impl fmt::Display for FlagStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a flag change does to its flag: set a status, or clear the flag
+/// (`X` on the wire).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FlagChangeStatus {
+    #[serde(rename = "?")]
+    Requested,
+    #[serde(rename = "+")]
+    Granted,
+    #[serde(rename = "-")]
+    Denied,
+    /// Remove the flag.
+    #[serde(rename = "X")]
+    Clear,
+}
+
+impl FlagChangeStatus {
+    /// The form used on the wire: `?`, `+`, `-`, `X`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagChangeStatus::Clear => "X",
+            FlagChangeStatus::Requested => "?",
+            FlagChangeStatus::Granted => "+",
+            FlagChangeStatus::Denied => "-",
+        }
+    }
+
+    /// The change spelt `text`, if Bugzilla knows it.
+    pub fn from_wire(text: &str) -> Option<FlagChangeStatus> {
+        match text {
+            "X" => Some(FlagChangeStatus::Clear),
+            _ => FlagStatus::from_wire(text).map(FlagChangeStatus::from),
+        }
+    }
+
+    /// The status the flag has after the change; `None`: it is gone.
+    pub fn target(self) -> Option<FlagStatus> {
+        match self {
+            FlagChangeStatus::Requested => Some(FlagStatus::Requested),
+            FlagChangeStatus::Granted => Some(FlagStatus::Granted),
+            FlagChangeStatus::Denied => Some(FlagStatus::Denied),
+            FlagChangeStatus::Clear => None,
+        }
+    }
+}
+
+impl From<FlagStatus> for FlagChangeStatus {
+    fn from(status: FlagStatus) -> Self {
+        match status {
+            FlagStatus::Requested => FlagChangeStatus::Requested,
+            FlagStatus::Granted => FlagChangeStatus::Granted,
+            FlagStatus::Denied => FlagChangeStatus::Denied,
+        }
+    }
+}
+
+impl fmt::Display for FlagChangeStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A flag set on a bug (`webdev-signoff?`, `needinfo?(someone)`, …).
@@ -343,7 +421,7 @@ pub struct FlagChange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `?`, `+`, `-`, or `X` to clear.
-    pub status: String,
+    pub status: FlagChangeStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requestee: Option<String>,
     /// Always add a new flag (`"new": true`), as a needinfo request must:

@@ -38,9 +38,10 @@ use chrono_tz::Tz;
 use super::auth::{authorize, groups_to_ask, Decision, Membership};
 use super::parse::parse;
 use super::{messages, reply_key, Command, CommandSettings, OwnerArg};
-use crate::bugzilla::{Bug, BugId, BugUpdate, Comment, FlagChange};
-use crate::plan::{Action, ActionKey};
-use crate::push::{self, PushBug, PushSettings};
+use crate::bugzilla::{Bug, BugUpdate, Comment, CommentId, FlagChange, FlagChangeStatus};
+use crate::plan::marker::Snooze;
+use crate::plan::{Action, ActionKey, Marker};
+use crate::push::{PushBug, PushSettings};
 use crate::rules::{self, RuleSet, Verdict};
 
 /// One question the caller must ask Bugzilla before [`answer`]. Logins
@@ -78,7 +79,6 @@ pub type Memberships = BTreeMap<Lookup, Membership>;
 /// The comments of one bug whose commands still need an answer (see the
 /// module doc), oldest first.
 pub fn unanswered<'c>(
-    bug: BugId,
     comments: &'c [Comment],
     bot_login: &str,
     settings: &CommandSettings,
@@ -88,17 +88,19 @@ pub fn unanswered<'c>(
     let by_bot = |c: &Comment| c.creator.trim().eq_ignore_ascii_case(bot_login.trim());
     // Every reply marker the bot left, read once (a flood of comments must
     // not cost comments × comments).
-    let replied: BTreeSet<String> = comments
+    let replied: BTreeSet<CommentId> = comments
         .iter()
         .filter(|c| by_bot(c))
         .flat_map(|c| crate::plan::markers_in(&c.text))
-        .filter(|(rule, _)| rule == super::REPLY_RULE)
-        .map(|(_, disc)| disc)
+        .filter_map(|m| match m {
+            Marker::Reply(id) => Some(id),
+            _ => None,
+        })
         .collect();
     comments
         .iter()
         .filter(|c| !by_bot(c) && c.creation_time >= oldest)
-        .filter(|c| !replied.contains(&reply_key(bug, c.id).discriminator))
+        .filter(|c| !replied.contains(&c.id))
         .filter(|c| !parse(&c.text, settings).is_empty())
         .collect()
 }
@@ -107,14 +109,13 @@ pub fn unanswered<'c>(
 /// memberships of their authors, accounts named by `owner EMAIL`), for the
 /// caller to ask before calling [`answer`].
 pub fn lookups(
-    bug: BugId,
     comments: &[Comment],
     bot_login: &str,
     settings: &CommandSettings,
     now: DateTime<Utc>,
 ) -> Vec<Lookup> {
     let mut out = Vec::new();
-    for comment in unanswered(bug, comments, bot_login, settings, now) {
+    for comment in unanswered(comments, bot_login, settings, now) {
         for line in parse(&comment.text, settings) {
             let Ok(command) = line.result else { continue };
             let mut wanted: Vec<Lookup> = groups_to_ask(&command, settings)
@@ -214,11 +215,8 @@ pub fn answer(env: &Env<'_>, bug: &Bug, comment: &Comment) -> Option<Action> {
         }
     }
     if let Some(until) = run.snooze {
-        run.markers.push(ActionKey::new(
-            bug.id,
-            push::SNOOZE_MARKER,
-            push::snooze_discriminator(until),
-        ));
+        run.markers
+            .push(ActionKey::of(bug.id, Marker::Snooze(Snooze::of(until))));
     }
     Some(Action {
         key: reply_key(bug.id, comment.id),
@@ -297,11 +295,11 @@ impl Run<'_, '_> {
                 messages::unsnoozed(was)
             }
             Command::Go => {
-                self.set_webdev_flag("+");
+                self.set_webdev_flag(FlagChangeStatus::Granted);
                 messages::go_recorded(self.commenter, settings)
             }
             Command::NoGo { reason } => {
-                self.set_webdev_flag("-");
+                self.set_webdev_flag(FlagChangeStatus::Denied);
                 messages::no_go_recorded(self.commenter, reason.as_deref(), settings)
             }
             Command::Owner(arg) => {
@@ -354,7 +352,7 @@ impl Run<'_, '_> {
     /// `go`/`no-go`: the webdev sign-off flag, changed in place when the
     /// bug has one (a request from the lead becomes the answer), else set
     /// by name. A later command of the same comment replaces an earlier one.
-    fn set_webdev_flag(&mut self, status: &str) {
+    fn set_webdev_flag(&mut self, status: FlagChangeStatus) {
         let name = &self.env.push_settings.signoff_flags.webdev;
         // Id 0: a flag this cycle's earlier reply creates (not in Bugzilla
         // yet); set it by name, which changes that one flag.
@@ -362,7 +360,7 @@ impl Run<'_, '_> {
         let change = FlagChange {
             id: existing.map(|f| f.id),
             name: existing.is_none().then(|| name.clone()),
-            status: status.to_string(),
+            status,
             requestee: None,
             new: false,
         };

@@ -44,7 +44,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{markers_in, Action, ActionKey};
+use super::{markers_in, Action, ActionKey, Marker};
 use crate::bugzilla::{BugId, BugUpdate, FlagChange, MAX_COMMENT_CHARS};
 
 /// What the bot writes on one bug in one cycle: one request.
@@ -276,12 +276,11 @@ fn flag_target(change: &FlagChange) -> Option<FlagTarget> {
 }
 
 /// One section of a bot comment as read back: its text (markers left out,
-/// trimmed) and its marker lines as `(rule, discriminator)`, the section's
-/// own key last.
+/// trimmed) and its markers, the section's own key last.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
     pub text: String,
-    pub markers: Vec<(String, String)>,
+    pub markers: Vec<Marker>,
 }
 
 /// A bot comment split into its sections: a section ends with its run of
@@ -324,6 +323,7 @@ pub fn sections(comment_text: &str) -> Vec<Section> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bugzilla::FlagChangeStatus;
 
     fn said(bug: u64, rule: &str, text: &str) -> Action {
         Action::comment(ActionKey::new(BugId(bug), rule, "2026-W49"), text)
@@ -333,7 +333,7 @@ mod tests {
         FlagChange {
             id: None,
             name: Some(name.to_string()),
-            status: "?".to_string(),
+            status: FlagChangeStatus::Requested,
             requestee: Some(who.to_string()),
             new: false,
         }
@@ -368,7 +368,7 @@ mod tests {
         let bugs: Vec<BugId> = merged.changes.iter().map(|c| c.bug).collect();
         assert_eq!(bugs, vec![BugId(804), BugId(801)], "first appearance");
         let change = &merged.changes[0];
-        let keys: Vec<&str> = change.keys().map(|k| k.rule.as_str()).collect();
+        let keys: Vec<&str> = change.keys().map(|k| k.name()).collect();
         assert_eq!(keys, vec!["command", "signoff", "push-window"]);
         assert_eq!(
             change.update.assigned_to.as_deref(),
@@ -408,15 +408,15 @@ mod tests {
         assert_eq!(
             split[0].markers,
             vec![
-                ("signoff".to_string(), "request-2026-12-10".to_string()),
-                ("command".to_string(), "c2".to_string())
+                Marker::from_parts("signoff", "request-2026-12-10"),
+                Marker::Reply(crate::bugzilla::CommentId(2))
             ],
             "carried markers, then the section's own"
         );
         assert_eq!(split[1].text, "Status?");
         assert_eq!(
             split[1].markers,
-            vec![("overrun".to_string(), "2026-W49".to_string())]
+            vec![Marker::from_parts("overrun", "2026-W49")]
         );
         assert_eq!(change.markers().len(), 3);
     }
@@ -436,7 +436,7 @@ mod tests {
         assert_eq!(merged.changes.len(), 1);
         let change = &merged.changes[0];
         assert!(!change.private);
-        let keys: Vec<&str> = change.keys().map(|k| k.rule.as_str()).collect();
+        let keys: Vec<&str> = change.keys().map(|k| k.name()).collect();
         assert_eq!(keys, vec!["no-owner", "overrun"]);
         assert_eq!(
             merged.waiting,
@@ -459,7 +459,7 @@ mod tests {
         let merged = merge(vec![private, said(5, "no-owner", "Who owns this?")]);
         assert!(merged.changes[0].private);
         assert_eq!(merged.waiting.len(), 1);
-        assert_eq!(merged.waiting[0].action.key.rule, "no-owner");
+        assert_eq!(merged.waiting[0].action.key.name(), "no-owner");
     }
 
     #[test]
@@ -475,14 +475,14 @@ mod tests {
         let merged = merge(plan);
 
         let change = &merged.changes[0];
-        let keys: Vec<&str> = change.keys().map(|k| k.rule.as_str()).collect();
+        let keys: Vec<&str> = change.keys().map(|k| k.name()).collect();
         assert_eq!(keys, vec!["a", "b"]);
         let text = change.comment_text().unwrap();
         assert!(text.chars().count() <= MAX_COMMENT_CHARS);
         let waiting: Vec<(&str, WaitReason)> = merged
             .waiting
             .iter()
-            .map(|w| (w.action.key.rule.as_str(), w.reason))
+            .map(|w| (w.action.key.name(), w.reason))
             .collect();
         assert_eq!(
             waiting,
@@ -524,7 +524,7 @@ mod tests {
         let grant = FlagChange {
             id: None,
             name: Some("webdev-signoff".to_string()),
-            status: "+".to_string(),
+            status: FlagChangeStatus::Granted,
             requestee: None,
             new: false,
         };

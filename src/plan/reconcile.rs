@@ -41,9 +41,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
-use super::{markers_in, Action, ActionKey};
-use crate::bugzilla::{Bug, BugId, Comment, CommentId, Flag, FlagChange, FlagStatus};
-use crate::push::SNOOZE_MARKER;
+use super::{markers_in, Action, ActionKey, Marker};
+use crate::bugzilla::{
+    Bug, BugId, Comment, CommentId, Flag, FlagChange, FlagChangeStatus, FlagStatus,
+};
 
 /// One bug as read this cycle: what reconciliation checks actions against.
 #[derive(Debug, Clone, Copy)]
@@ -72,9 +73,9 @@ pub struct Reconciled {
 struct Projection {
     flags: Vec<Flag>,
     /// Markers already posted by the bot on the bug.
-    posted: BTreeSet<(String, String)>,
+    posted: BTreeSet<Marker>,
     /// Markers carried by actions kept so far in this cycle.
-    planned: BTreeSet<(String, String)>,
+    planned: BTreeSet<Marker>,
 }
 
 impl Projection {
@@ -97,10 +98,6 @@ impl Projection {
     }
 }
 
-fn pair(key: &ActionKey) -> (String, String) {
-    (key.rule.clone(), key.discriminator.clone())
-}
-
 /// Reconciles the cycle's plan (see the module doc). `bugs` holds the bugs
 /// as read this cycle; an action on a bug not in it (the tracking bug of
 /// the summary, say) is checked against the other actions only.
@@ -116,7 +113,7 @@ pub fn reconcile(
         let view = projections
             .entry(bug)
             .or_insert_with(|| Projection::of(bugs.get(&bug), bot_login));
-        let own = pair(&action.key);
+        let own = action.key.mark.clone();
         if view.planned.contains(&own) {
             out.dropped.push(Dropped {
                 key: action.key.clone(),
@@ -132,13 +129,13 @@ pub fn reconcile(
         }
         let mut carried = Vec::new();
         for key in std::mem::take(&mut action.also) {
-            let marker = pair(&key);
+            let marker = &key.mark;
             // A snooze marker is state, not an event: `[pushbot snooze off]`
             // may be said again after a later snooze (the latest wins).
-            let once = key.rule != SNOOZE_MARKER;
-            if marker == own
-                || view.planned.contains(&marker)
-                || (once && view.posted.contains(&marker))
+            let once = !matches!(marker, Marker::Snooze(_));
+            if *marker == own
+                || view.planned.contains(marker)
+                || (once && view.posted.contains(marker))
             {
                 out.dropped.push(Dropped {
                     key,
@@ -171,7 +168,7 @@ pub fn reconcile(
             continue;
         }
         for key in action.keys() {
-            view.planned.insert(pair(key));
+            view.planned.insert(key.mark.clone());
         }
         for change in &action.update.flags {
             apply_flag(&mut view.flags, change, bot_login);
@@ -236,8 +233,8 @@ fn check_flag(flags: &[Flag], mut change: FlagChange) -> Result<FlagChange, Stri
         return Ok(change);
     };
     let label = change.name.clone().unwrap_or_else(|| current.name.clone());
-    match (change.status.as_str(), current.status) {
-        ("?", FlagStatus::Granted | FlagStatus::Denied) => {
+    match (change.status, current.status) {
+        (FlagChangeStatus::Requested, FlagStatus::Granted | FlagStatus::Denied) => {
             let sign = if current.status == FlagStatus::Granted {
                 '+'
             } else {
@@ -248,7 +245,7 @@ fn check_flag(flags: &[Flag], mut change: FlagChange) -> Result<FlagChange, Stri
                 "not requesting {label}: it is {sign} (set by {by}), and a decision stands"
             ))
         }
-        ("?", FlagStatus::Requested) => {
+        (FlagChangeStatus::Requested, FlagStatus::Requested) => {
             // Already asked: by the bot, or by a person who chose whom to
             // ask (a request by name would only move it to someone else).
             let from = current.requestee.as_deref().unwrap_or("anyone");
@@ -276,16 +273,12 @@ fn apply_flag(flags: &mut Vec<Flag>, change: &FlagChange, setter: &str) {
         (None, Some(name)) => flags.iter().position(|f| &f.name == name),
         (None, None) => return,
     };
-    let status = match change.status.as_str() {
-        "?" => FlagStatus::Requested,
-        "+" => FlagStatus::Granted,
-        "-" => FlagStatus::Denied,
-        _ => {
-            if let Some(i) = index {
-                flags.remove(i);
-            }
-            return;
+    let Some(status) = change.status.target() else {
+        // `X`: the flag is cleared.
+        if let Some(i) = index {
+            flags.remove(i);
         }
+        return;
     };
     let requestee = (status == FlagStatus::Requested)
         .then(|| change.requestee.clone())
@@ -371,7 +364,7 @@ mod tests {
         FlagChange {
             id: None,
             name: Some(name.to_string()),
-            status: status.to_string(),
+            status: FlagChangeStatus::from_wire(status).unwrap(),
             requestee: requestee.map(str::to_string),
             new: false,
         }
@@ -464,7 +457,7 @@ mod tests {
             vec![FlagChange {
                 id: Some(8),
                 name: None,
-                status: "+".to_string(),
+                status: FlagChangeStatus::Granted,
                 requestee: None,
                 new: false,
             }]
@@ -531,7 +524,7 @@ mod tests {
         let ask = |who: &str| FlagChange {
             id: None,
             name: Some("needinfo".to_string()),
-            status: "?".to_string(),
+            status: FlagChangeStatus::Requested,
             requestee: Some(who.to_string()),
             new: true,
         };
@@ -599,7 +592,7 @@ mod tests {
             vec![FlagChange {
                 id: Some(8),
                 name: None,
-                status: "+".to_string(),
+                status: FlagChangeStatus::Granted,
                 requestee: None,
                 new: false,
             }],
@@ -613,10 +606,7 @@ mod tests {
         assert_eq!(last.creator, BOT);
         assert_eq!(
             markers_in(&last.text),
-            vec![
-                ("snooze".to_string(), "off".to_string()),
-                ("command".to_string(), "c1".to_string())
-            ]
+            vec![key("snooze", "off").mark, key("command", "c1").mark]
         );
     }
 }

@@ -352,7 +352,7 @@ fn signoffs_checklist_markers_and_status() {
         .collect();
     assert_eq!(by, vec![Some("whiteboard"), Some("dev@example.test"), None]);
     assert_eq!(p.markers.len(), 1);
-    assert_eq!(p.markers[0].discriminator, "nag-1");
+    assert_eq!(p.markers[0].marker.discriminator(), "nag-1");
     assert!(p.opted_out);
 
     b.resolution = "WONTFIX".to_string();

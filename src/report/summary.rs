@@ -12,7 +12,7 @@
 //!
 //! Pure: no I/O, no clock (`now` is an argument).
 
-use chrono::{DateTime, NaiveDateTime, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
@@ -21,11 +21,8 @@ use super::model::{IsoWeekId, WeekReport};
 use crate::bugzilla::BugId;
 use crate::clock;
 use crate::config_error::ConfigError;
-use crate::plan::{Action, ActionKey};
+use crate::plan::{Action, ActionKey, Marker};
 use crate::push::HhMm;
-
-/// The rule name in the summary's marker.
-pub const RULE: &str = "summary";
 
 /// `[summary]`: the weekly summary comment.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -79,14 +76,25 @@ impl SummarySettings {
     }
 }
 
-/// One summary that is due: which week, and the marker's discriminator.
+/// One summary that is due: which week, and whether it is the preview.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Due {
     /// The week the summary is about.
     pub week: IsoWeekId,
-    /// `2026-W49` for the week's own summary, `2026-W50-next` for the
-    /// preview posted the week before.
-    pub discriminator: String,
+    /// The preview posted the week before (`[pushbot summary
+    /// 2026-W50-next]`), not the week's own summary (`[pushbot summary
+    /// 2026-W49]`).
+    pub next: bool,
+}
+
+impl Due {
+    /// The summary's marker.
+    pub fn marker(&self) -> Marker {
+        Marker::Summary {
+            week: self.week.days()[0].iso_week(),
+            next: self.next,
+        }
+    }
 }
 
 /// The instant of `day` at `time` (team-local) in `week`; `None` only if
@@ -108,17 +116,13 @@ pub fn due(settings: &SummarySettings, tz: Tz, now: DateTime<Utc>) -> Vec<Due> {
     let week = IsoWeekId::of_instant(now, tz);
     let mut out = Vec::new();
     if scheduled(week, settings.post_on, settings.post_at, tz).is_some_and(|at| at <= now) {
-        out.push(Due {
-            week,
-            discriminator: week.to_string(),
-        });
+        out.push(Due { week, next: false });
     }
     if let Some(day) = settings.next_week_on {
         if scheduled(week, day, settings.post_at, tz).is_some_and(|at| at <= now) {
-            let next = week.next();
             out.push(Due {
-                week: next,
-                discriminator: format!("{next}-next"),
+                week: week.next(),
+                next: true,
             });
         }
     }
@@ -130,7 +134,7 @@ pub fn due(settings: &SummarySettings, tz: Tz, now: DateTime<Utc>) -> Vec<Due> {
 pub fn action(settings: &SummarySettings, due: &Due, report: &WeekReport) -> Option<Action> {
     let bug = BugId(settings.tracking_bug?);
     Some(Action::comment(
-        ActionKey::new(bug, RULE, due.discriminator.clone()),
+        ActionKey::of(bug, due.marker()),
         markdown::render(report),
     ))
 }
@@ -157,10 +161,7 @@ mod tests {
         let sunday = Utc.with_ymd_and_hms(2026, 12, 7, 7, 59, 0).unwrap();
         assert_eq!(due(&settings(), LA, before), vec![]);
         let week: IsoWeekId = "2026-W49".parse().unwrap();
-        let expected = vec![Due {
-            week,
-            discriminator: "2026-W49".to_string(),
-        }];
+        let expected = vec![Due { week, next: false }];
         assert_eq!(due(&settings(), LA, at), expected);
         assert_eq!(due(&settings(), LA, sunday), expected);
         assert_eq!(due(&SummarySettings::default(), LA, at), vec![]);
@@ -177,7 +178,8 @@ mod tests {
         let found = due(&s, LA, friday);
         assert_eq!(found.len(), 2);
         assert_eq!(found[1].week.to_string(), "2026-W50");
-        assert_eq!(found[1].discriminator, "2026-W50-next");
+        assert!(found[1].next);
+        assert_eq!(found[1].marker().discriminator(), "2026-W50-next");
         let report = WeekReport::empty(found[1].week, LA, friday);
         let action = action(&s, &found[1], &report).unwrap();
         assert_eq!(action.key.marker(), "[pushbot summary 2026-W50-next]");

@@ -17,7 +17,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{already_said, Ctx, Decision, ParamError, Post};
-use crate::bugzilla::FlagChange;
+use crate::bugzilla::{FlagChange, FlagChangeStatus};
+use crate::plan::{RuleMark, RuleName};
 use crate::push::{PushBug, PushStatus};
 
 /// Templates: `nag` (variables: `nag`, the nag's number; `nags_before_escalation`)
@@ -111,7 +112,7 @@ pub(crate) fn sample_extras(template: &str) -> Value {
     }
 }
 
-pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
+pub(crate) fn decide(p: &Params, rule: &RuleName, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
     let quiet = |reason: String| Decision::quiet(push.id, reason);
     match &push.status {
         PushStatus::Done => return quiet("the push is done".to_string()),
@@ -126,14 +127,15 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
     if push.opted_out {
         return quiet(format!("opted out ({})", ctx.settings.opt_out_tag));
     }
-    if let Some(said) = already_said(push, rule, "escalate") {
+    if let Some(said) = already_said(push, rule, &RuleMark::Escalate) {
         return quiet(format!(
             "escalated to the lead; waiting for an owner: {said}"
         ));
     }
     let nags: Vec<_> = push
-        .markers_of(rule)
-        .filter(|m| m.discriminator.starts_with("nag-"))
+        .said_by(rule)
+        .filter(|(mark, _)| matches!(mark, RuleMark::Nag(_)))
+        .map(|(_, m)| m)
         .collect();
     let n = u32::try_from(nags.len()).unwrap_or(u32::MAX);
     let near = push.at().is_some_and(|at| {
@@ -189,7 +191,7 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
             .map(|lead| FlagChange {
                 id: None,
                 name: Some(p.escalate_flag.clone()),
-                status: "?".to_string(),
+                status: FlagChangeStatus::Requested,
                 requestee: Some(lead.clone()),
                 new: true,
             })
@@ -203,11 +205,9 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
             push.id,
             format!("no owner after {n} nags: escalating ({to}){near_note}"),
             Post {
-                template: "escalate",
-                discriminator: "escalate".to_string(),
                 extras: json!({ "nags": n }),
                 flags,
-                ..Post::default()
+                ..Post::new("escalate", RuleMark::Escalate)
             },
         );
     }
@@ -222,7 +222,7 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
         .map(|owner| FlagChange {
             id: None,
             name: Some(p.escalate_flag.clone()),
-            status: "?".to_string(),
+            status: FlagChangeStatus::Requested,
             requestee: Some(owner.clone()),
             new: true,
         })
@@ -237,14 +237,12 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
         push.id,
         format!("no owner ({}): nag {next}{to}{near_note}", push.assignee),
         Post {
-            template: "nag",
-            discriminator: format!("nag-{next}"),
             extras: json!({
                 "nag": next,
                 "nags_before_escalation": p.escalate_after_nags.saturating_sub(next),
             }),
             flags,
-            ..Post::default()
+            ..Post::new("nag", RuleMark::Nag(next))
         },
     )
 }
@@ -301,7 +299,7 @@ mod tests {
             "2026-11-25T12:00:00Z",
         );
         assert!(v.fires, "{}", v.reason);
-        assert_eq!(v.action.unwrap().key.discriminator, "nag-2");
+        assert_eq!(v.action.unwrap().key.mark.discriminator(), "nag-2");
         // An old comment (before the cadence window) does not hold anything.
         let old = PushBuilder::new(1)
             .unowned()
@@ -332,7 +330,7 @@ mod tests {
             "2026-11-24T00:00:00Z",
         );
         assert!(v.fires);
-        assert_eq!(v.action.unwrap().key.discriminator, "nag-2");
+        assert_eq!(v.action.unwrap().key.mark.discriminator(), "nag-2");
         // After nag 2 the wait doubles to 96 h.
         let push = PushBuilder::from(push)
             .marker("no-owner", "nag-2", "2026-11-24T00:00:00Z")
@@ -365,7 +363,7 @@ mod tests {
         );
         assert!(v.fires, "{}", v.reason);
         let action = v.action.unwrap();
-        assert_eq!(action.key.discriminator, "escalate");
+        assert_eq!(action.key.mark.discriminator(), "escalate");
         assert_eq!(action.update.flags.len(), 1);
         assert_eq!(action.update.flags[0].name.as_deref(), Some("needinfo"));
         assert_eq!(
@@ -416,7 +414,7 @@ mod tests {
         );
         assert_eq!(action.update.flags.len(), 1);
         assert_eq!(action.update.flags[0].name.as_deref(), Some("needinfo"));
-        assert_eq!(action.update.flags[0].status, "?");
+        assert_eq!(action.update.flags[0].status, FlagChangeStatus::Requested);
         assert_eq!(
             action.update.flags[0].requestee.as_deref(),
             Some("triage@example.test")

@@ -8,8 +8,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{already_said, Ctx, Decision, ParamError, Post};
-use crate::bugzilla::FlagChange;
+use crate::bugzilla::{FlagChange, FlagChangeStatus};
 use crate::clock;
+use crate::plan::{RuleMark, RuleName};
 use crate::push::{PushBug, PushStatus};
 
 /// Template: `comment` (variables: `window_minutes`; `window_end`, when the
@@ -50,7 +51,7 @@ pub(crate) fn sample_extras() -> Value {
     json!({"window_minutes": 120, "window_end": "Tue 2026-12-01 18:00 PST"})
 }
 
-pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
+pub(crate) fn decide(p: &Params, rule: &RuleName, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
     let quiet = |reason: String| Decision::quiet(push.id, reason);
     if !matches!(push.status, PushStatus::Open { .. }) {
         return quiet("the push is done or cancelled".to_string());
@@ -68,8 +69,8 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
             clock::format_local(end, ctx.tz)
         ));
     }
-    let discriminator = clock::local_date(at, ctx.tz).format("%Y-%m-%d").to_string();
-    if let Some(said) = already_said(push, rule, &discriminator) {
+    let mark = RuleMark::Overrun(clock::local_date(at, ctx.tz));
+    if let Some(said) = already_said(push, rule, &mark) {
         return quiet(said);
     }
     let who = push.owner.clone().or_else(|| push.leads.first().cloned());
@@ -77,7 +78,7 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
         (Some(who), false) => vec![FlagChange {
             id: None,
             name: Some(p.needinfo_flag.clone()),
-            status: "?".to_string(),
+            status: FlagChangeStatus::Requested,
             requestee: Some(who.clone()),
             new: true,
         }],
@@ -90,14 +91,12 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
             clock::format_local(end, ctx.tz)
         ),
         Post {
-            template: "comment",
-            discriminator,
             extras: json!({
                 "window_minutes": p.outage_window_minutes,
                 "window_end": clock::format_local(end, ctx.tz),
             }),
             flags,
-            ..Post::default()
+            ..Post::new("comment", mark)
         },
     )
 }

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{already_said, Ctx, Decision, ParamError, Post};
+use crate::plan::{RuleMark, RuleName};
 use crate::push::{PushBug, PushSettings, PushStatus, PushWindow, SizeClass};
 
 /// Template: `comment` (variables: `problems`, a list of sentences;
@@ -36,7 +37,7 @@ pub(crate) fn sample_extras(settings: &PushSettings) -> Value {
     })
 }
 
-pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
+pub(crate) fn decide(p: &Params, rule: &RuleName, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
     let quiet = |reason: &str| Decision::quiet(push.id, reason);
     if !matches!(push.status, PushStatus::Open { .. }) {
         return quiet("the push is done or cancelled");
@@ -56,19 +57,16 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
     if problems.is_empty() {
         return quiet("inside the push window");
     }
-    let discriminator = local.format("%Y-%m-%dT%H:%M").to_string();
-    if let Some(said) = already_said(push, rule, &discriminator) {
+    let mark = RuleMark::push_window(local.naive_local());
+    if let Some(said) = already_said(push, rule, &mark) {
         return quiet(&said);
     }
     Decision::fire(
         push.id,
         format!("outside the push window: {}", problems.join("; ")),
         Post {
-            template: "comment",
-            discriminator,
             extras: json!({ "problems": problems, "window": window.describe() }),
-            flags: Vec::new(),
-            ..Post::default()
+            ..Post::new("comment", mark)
         },
     )
 }

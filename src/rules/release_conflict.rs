@@ -66,16 +66,18 @@
 //! week of 1,000 pushes costs about ten times one of 100. Pure.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt;
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, Duration, IsoWeek, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{Ctx, Decision, Finding, ParamError, Post};
 use crate::bugzilla::BugId;
-use crate::clock::{self, IsoWeekId};
+use crate::clock;
+use crate::plan::marker::ConflictMark;
+pub use crate::plan::marker::{Limit, Period, ProblemKey};
+use crate::plan::{RuleMark, RuleName};
 use crate::push::{PushBug, PushStatus, SeenMarker, SizeClass};
 use crate::redact::{restricted_pushes, Audience};
 
@@ -179,145 +181,30 @@ pub struct Entry {
     pub size: SizeClass,
 }
 
-/// Which limit a problem breaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Limit {
-    /// `max_large_per_week`: counts the week's large pushes.
-    Large,
-    /// `max_small_per_week`: counts the week's small pushes.
-    Small,
-    /// `max_per_week`: counts every push of the week.
-    Total,
-    /// `max_per_day`: counts every push of the day.
-    Day,
-    /// `allow_large_and_small_same_day = false`: counts every push of the
-    /// day.
-    Mixed,
+/// `2026-W49`, as [`clock::iso_week_label`] writes it.
+fn week_label(week: IsoWeek) -> String {
+    format!("{}-W{:02}", week.year(), week.week())
 }
 
-impl Limit {
-    /// The name in marker keys.
-    pub fn name(self) -> &'static str {
-        match self {
-            Limit::Large => "large",
-            Limit::Small => "small",
-            Limit::Total => "total",
-            Limit::Day => "day",
-            Limit::Mixed => "mixed",
-        }
-    }
-
-    fn parse(text: &str) -> Option<Limit> {
-        [
-            Limit::Large,
-            Limit::Small,
-            Limit::Total,
-            Limit::Day,
-            Limit::Mixed,
-        ]
-        .into_iter()
-        .find(|l| l.name() == text)
-    }
-
-    fn per_day(self) -> bool {
-        matches!(self, Limit::Day | Limit::Mixed)
-    }
-}
-
-/// The week or the day a problem is about, in the team's zone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Period {
-    Week(IsoWeekId),
-    Day(NaiveDate),
-}
-
-impl Period {
-    /// The ISO week (a day's own week).
-    pub fn week(self) -> IsoWeekId {
-        match self {
-            Period::Week(w) => w,
-            Period::Day(d) => IsoWeekId::of_date(d),
-        }
-    }
-
-    /// Its last local day: a week's Sunday, or the day itself.
-    pub fn last_day(self) -> NaiveDate {
-        match self {
-            Period::Week(w) => w.sunday(),
-            Period::Day(d) => d,
-        }
-    }
-
-    fn parse(text: &str) -> Option<Period> {
-        if text.contains("-W") {
-            text.parse().ok().map(Period::Week)
-        } else {
-            NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .ok()
-                .map(Period::Day)
-        }
-    }
-}
-
-impl fmt::Display for Period {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Period::Week(w) => write!(f, "{w}"),
-            Period::Day(d) => write!(f, "{}", d.format("%Y-%m-%d")),
-        }
-    }
-}
-
-/// What identifies a problem across cycles: its limit and its week or
-/// day, `2026-W49.large`, `2026-12-01.day`. The count is not part of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ProblemKey {
-    pub period: Period,
-    pub limit: Limit,
-}
-
-impl fmt::Display for ProblemKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.period, self.limit.name())
-    }
-}
-
-impl ProblemKey {
-    /// The marker discriminator telling generation `generation` (1: the
-    /// key itself; then `….2`, `….3`).
-    pub fn told_marker(&self, generation: u32) -> String {
-        if generation <= 1 {
-            self.to_string()
-        } else {
-            format!("{self}.{generation}")
-        }
-    }
-
-    /// The marker discriminator of that generation's resolved note.
-    pub fn resolved_marker(&self, generation: u32) -> String {
-        format!("{}.resolved", self.told_marker(generation))
-    }
-
-    /// The problem without its count, for the resolved note: "more large
-    /// releases in 2026-W49 than allowed (1)".
-    pub fn describe(&self, p: &Params) -> String {
-        let period = self.period;
-        match self.limit {
-            Limit::Large => format!(
-                "more large releases in {period} than allowed ({})",
-                p.max_large_per_week
-            ),
-            Limit::Small => format!(
-                "more small releases in {period} than allowed ({})",
-                p.max_small_per_week
-            ),
-            Limit::Total => format!(
-                "more releases in {period} than allowed ({})",
-                p.max_per_week
-            ),
-            Limit::Day => format!("more releases on {period} than allowed ({})", p.max_per_day),
-            Limit::Mixed => format!("a large and a small release on the same day ({period})"),
-        }
+/// The problem without its count, for the resolved note: "more large
+/// releases in 2026-W49 than allowed (1)".
+fn describe(key: &ProblemKey, p: &Params) -> String {
+    let period = key.period;
+    match key.limit {
+        Limit::Large => format!(
+            "more large releases in {period} than allowed ({})",
+            p.max_large_per_week
+        ),
+        Limit::Small => format!(
+            "more small releases in {period} than allowed ({})",
+            p.max_small_per_week
+        ),
+        Limit::Total => format!(
+            "more releases in {period} than allowed ({})",
+            p.max_per_week
+        ),
+        Limit::Day => format!("more releases on {period} than allowed ({})", p.max_per_day),
+        Limit::Mixed => format!("a large and a small release on the same day ({period})"),
     }
 }
 
@@ -359,7 +246,7 @@ pub struct Analysis {
     /// The problems each bug is counted in, as indices into `problems`.
     of_bug: HashMap<BugId, Vec<usize>>,
     /// How many counted pushes each week holds, per [`cell`].
-    weeks: HashMap<IsoWeekId, [usize; CELLS]>,
+    weeks: HashMap<IsoWeek, [usize; CELLS]>,
     /// Each counted bug's entry.
     counted: HashMap<BugId, Entry>,
 }
@@ -401,10 +288,10 @@ impl Analysis {
         if size == SizeClass::ContentOnly {
             return true;
         }
-        let week = IsoWeekId::of_date(date);
+        let week = date.iso_week();
         let mut cells = self.weeks.get(&week).copied().unwrap_or([0; CELLS]);
         if let Some(own) = self.counted.get(&bug) {
-            if IsoWeekId::of_date(own.date) == week {
+            if own.date.iso_week() == week {
                 let c = cell(own.date, own.size);
                 cells[c] = cells[c].saturating_sub(1);
             }
@@ -434,12 +321,9 @@ pub fn analyse(p: &Params, entries: &[Entry]) -> Analysis {
     for e in entries.iter().filter(|e| e.size != SizeClass::ContentOnly) {
         counted.entry(e.bug).or_insert(*e);
     }
-    let mut by_week: BTreeMap<IsoWeekId, Vec<Entry>> = BTreeMap::new();
+    let mut by_week: BTreeMap<IsoWeek, Vec<Entry>> = BTreeMap::new();
     for e in counted.values() {
-        by_week
-            .entry(IsoWeekId::of_date(e.date))
-            .or_default()
-            .push(*e);
+        by_week.entry(e.date.iso_week()).or_default().push(*e);
     }
     let mut weeks = HashMap::with_capacity(by_week.len());
     let mut problems = Vec::new();
@@ -459,7 +343,7 @@ pub fn analyse(p: &Params, entries: &[Entry]) -> Analysis {
             cells[cell(e.date, e.size)] += 1;
         }
         weeks.insert(week, cells);
-        let label = week.to_string();
+        let label = week_label(week);
         let large = members
             .iter()
             .filter(|e| e.size == SizeClass::Large)
@@ -641,46 +525,6 @@ fn propose(
     None
 }
 
-/// What one of the bot's markers on a bug says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mark {
-    /// Generation `n` of a problem told.
-    Told(ProblemKey, u32),
-    /// Generation `n` of a problem resolved.
-    Resolved(ProblemKey, u32),
-    /// An older marker for the whole week (`2026-W49:802-803`).
-    Legacy(IsoWeekId),
-    /// The resolved note for such a week (`2026-W49.resolved`).
-    LegacyResolved(IsoWeekId),
-}
-
-fn parse_mark(discriminator: &str) -> Option<Mark> {
-    if let Some((week, _)) = discriminator.split_once(':') {
-        return week.parse().ok().map(Mark::Legacy);
-    }
-    let mut parts = discriminator.split('.');
-    let period = Period::parse(parts.next()?)?;
-    let rest: Vec<&str> = parts.collect();
-    let (limit, tail) = match (period, rest.as_slice()) {
-        (Period::Week(w), []) => return Some(Mark::Legacy(w)),
-        (Period::Week(w), ["resolved"]) => return Some(Mark::LegacyResolved(w)),
-        (_, [limit, tail @ ..]) => (Limit::parse(limit)?, tail),
-        _ => return None,
-    };
-    if limit.per_day() != matches!(period, Period::Day(_)) {
-        return None;
-    }
-    let key = ProblemKey { period, limit };
-    let generation = |g: &str| g.parse::<u32>().ok().filter(|n| *n >= 2);
-    match tail {
-        [] => Some(Mark::Told(key, 1)),
-        ["resolved"] => Some(Mark::Resolved(key, 1)),
-        [g] => generation(g).map(|n| Mark::Told(key, n)),
-        [g, "resolved"] => generation(g).map(|n| Mark::Resolved(key, n)),
-        _ => None,
-    }
-}
-
 /// A problem's generations as the bug's markers tell them.
 #[derive(Debug, Clone, Copy, Default)]
 struct Generations<'a> {
@@ -714,35 +558,47 @@ struct Told<'a> {
     problems: BTreeMap<ProblemKey, Generations<'a>>,
     /// Weeks with an older marker: its marker, and whether its resolved
     /// note was posted.
-    legacy: BTreeMap<IsoWeekId, (Option<&'a SeenMarker>, bool)>,
+    legacy: BTreeMap<IsoWeek, (Option<&'a SeenMarker>, bool)>,
 }
 
 impl<'a> Told<'a> {
-    fn read(push: &'a PushBug, rule: &'a str) -> Told<'a> {
+    fn read(push: &'a PushBug, rule: &'a RuleName) -> Told<'a> {
         let mut told = Told::default();
-        for m in push.markers_of(rule) {
-            match parse_mark(&m.discriminator) {
-                Some(Mark::Told(key, n)) => {
-                    let g = told.problems.entry(key).or_default();
-                    if n >= g.told {
-                        g.told = n;
+        for (mark, m) in push.said_by(rule) {
+            let RuleMark::Conflict(mark) = mark else {
+                continue;
+            };
+            match mark {
+                ConflictMark::Told {
+                    problem,
+                    generation,
+                } => {
+                    let g = told.problems.entry(*problem).or_default();
+                    if *generation >= g.told {
+                        g.told = *generation;
                         g.marker = Some(m);
                     }
                 }
-                Some(Mark::Resolved(key, n)) => {
-                    let g = told.problems.entry(key).or_default();
-                    g.resolved = g.resolved.max(n);
+                ConflictMark::Resolved {
+                    problem,
+                    generation,
+                } => {
+                    let g = told.problems.entry(*problem).or_default();
+                    g.resolved = g.resolved.max(*generation);
                 }
-                Some(Mark::Legacy(week)) => told.legacy.entry(week).or_default().0 = Some(m),
-                Some(Mark::LegacyResolved(week)) => told.legacy.entry(week).or_default().1 = true,
-                None => {}
+                ConflictMark::LegacyWeek { week, .. } => {
+                    told.legacy.entry(*week).or_default().0 = Some(m);
+                }
+                ConflictMark::LegacyResolved(week) => {
+                    told.legacy.entry(*week).or_default().1 = true;
+                }
             }
         }
         told
     }
 
     /// The older marker of `week`, while its resolved note is not posted.
-    fn legacy(&self, week: IsoWeekId) -> Option<&'a SeenMarker> {
+    fn legacy(&self, week: IsoWeek) -> Option<&'a SeenMarker> {
         match self.legacy.get(&week) {
             Some((Some(m), false)) => Some(m),
             _ => None,
@@ -786,7 +642,7 @@ impl Involved {
 /// (few: only those are checked against each bug's readers).
 struct Week<'a> {
     p: &'a Params,
-    rule: &'a str,
+    rule: &'a RuleName,
     analysis: Analysis,
     restricted_of: Vec<Vec<BugId>>,
     today: NaiveDate,
@@ -853,7 +709,7 @@ impl Week<'_> {
     }
 }
 
-pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>) -> Vec<Decision> {
+pub(crate) fn decide(p: &Params, rule: &RuleName, ctx: &Ctx<'_>) -> Vec<Decision> {
     let analysis = analyse(p, &entries(ctx.pushes, ctx.tz));
     let restricted: HashSet<BugId> = ctx
         .pushes
@@ -889,10 +745,10 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>) -> Vec<Decision> {
 }
 
 /// `[pushbot RULE KEY] in comment N at T`.
-fn said(rule: &str, m: &SeenMarker) -> String {
+fn said(m: &SeenMarker) -> String {
     format!(
-        "[pushbot {rule} {}] in comment {} at {}",
-        m.discriminator,
+        "{} in comment {} at {}",
+        m.marker,
         m.comment,
         m.at.to_rfc3339()
     )
@@ -912,7 +768,7 @@ fn decide_one(week: &Week<'_>, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
     } else {
         None
     };
-    let week_of = at.map(|at| IsoWeekId::of_instant(at, ctx.tz));
+    let week_of = at.map(|at| clock::IsoWeekId::of_date(clock::local_date(at, ctx.tz)).to_string());
     if push.status == PushStatus::Done {
         return quiet(match (not_counted, &week_of) {
             (None, Some(w)) => format!("done; still counted for {w}"),
@@ -948,21 +804,24 @@ fn decide_one(week: &Week<'_>, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
     // What the bug was told and is no longer counted in, while its week
     // or day is not over.
     let counted_in = |key: &ProblemKey| current.iter().any(|i| analysis.problems[*i].key == *key);
-    let mut resolved: Vec<(String, String)> = Vec::new();
+    let mut resolved: Vec<(RuleMark, String)> = Vec::new();
     for (key, generations) in &told.problems {
         if generations.holds() && !counted_in(key) && key.period.last_day() >= week.today {
-            resolved.push((key.resolved_marker(generations.told), key.describe(p)));
+            let mark = ConflictMark::Resolved {
+                problem: *key,
+                generation: generations.told,
+            };
+            resolved.push((RuleMark::Conflict(mark), describe(key, p)));
         }
     }
     for iso in told.legacy.keys() {
         let in_week = current
             .iter()
             .any(|i| analysis.problems[*i].key.period.week() == *iso);
-        if told.legacy(*iso).is_some() && !in_week && iso.sunday() >= week.today {
-            let label = iso.to_string();
+        if told.legacy(*iso).is_some() && !in_week && Period::Week(*iso).last_day() >= week.today {
             resolved.push((
-                format!("{label}.resolved"),
-                format!("the release conflict in {label}"),
+                RuleMark::Conflict(ConflictMark::LegacyResolved(*iso)),
+                format!("the release conflict in {}", week_label(*iso)),
             ));
         }
     }
@@ -989,9 +848,11 @@ fn decide_one(week: &Week<'_>, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
     if new.is_empty() {
         let Some(section) = resolved_section else {
             if !already.is_empty() {
-                already.sort_by_key(|m| (m.comment, m.discriminator.as_str()));
-                already.dedup_by_key(|m| (m.comment, m.discriminator.as_str()));
-                let list: Vec<String> = already.iter().map(|m| said(rule, m)).collect();
+                // By comment, then as the markers read (a day's problem
+                // before a week's).
+                already.sort_by_cached_key(|m| (m.comment, m.marker.discriminator()));
+                already.dedup_by(|a, b| a.comment == b.comment && a.marker == b.marker);
+                let list: Vec<String> = already.iter().map(|m| said(m)).collect();
                 return quiet(format!("already said ({})", list.join("; ")));
             }
             return quiet(match (not_counted, week_of) {
@@ -1000,18 +861,16 @@ fn decide_one(week: &Week<'_>, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
             });
         };
         let mut markers = resolved.into_iter().map(|(marker, _)| marker);
-        let Some(discriminator) = markers.next() else {
+        let Some(mark) = markers.next() else {
             return quiet("nothing to resolve".to_string());
         };
         return Decision::fire(
             push.id,
             format!("no longer counted in: {resolved_words}"),
             Post {
-                template: section.0,
-                discriminator,
                 extras: section.1,
                 also: markers.collect(),
-                ..Post::default()
+                ..Post::new(section.0, mark)
             },
         );
     }
@@ -1039,12 +898,17 @@ fn decide_one(week: &Week<'_>, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
     if !resolved.is_empty() {
         reason.push_str(&format!("; no longer counted in: {resolved_words}"));
     }
-    let mut markers: Vec<String> = new
+    let mut markers: Vec<RuleMark> = new
         .iter()
-        .map(|(i, generation)| analysis.problems[*i].key.told_marker(*generation))
+        .map(|(i, generation)| {
+            RuleMark::Conflict(ConflictMark::Told {
+                problem: analysis.problems[*i].key,
+                generation: *generation,
+            })
+        })
         .collect();
     markers.extend(resolved.into_iter().map(|(marker, _)| marker));
-    let discriminator = markers.remove(0);
+    let mark = markers.remove(0);
     let week_url = p
         .week_view_url
         .as_ref()
@@ -1057,8 +921,6 @@ fn decide_one(week: &Week<'_>, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
         push.id,
         reason,
         Post {
-            template: "comment",
-            discriminator,
             extras: json!({
                 "week": week_label,
                 "problems": problems,
@@ -1070,7 +932,7 @@ fn decide_one(week: &Week<'_>, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
             others,
             also: markers,
             sections: resolved_section.into_iter().collect(),
-            ..Post::default()
+            ..Post::new("comment", mark)
         },
     )
 }
@@ -1118,7 +980,7 @@ mod tests {
         v.action
             .iter()
             .flat_map(|a| a.keys())
-            .map(|k| k.discriminator.clone())
+            .map(|k| k.mark.discriminator())
             .collect()
     }
 
@@ -1642,23 +1504,28 @@ mod tests {
         let v = all(&rules(), &pushes, NOW);
         assert_eq!(fired(&v), vec![1, 2]);
         assert_eq!(markers(&v[0]), vec!["2026-W53.large"]);
+        let rule = RuleName::new("release-conflict").unwrap();
+        let conflict = |disc: &str| match crate::plan::Marker::from_parts("release-conflict", disc)
+            .said_by(&rule)
+        {
+            Some(RuleMark::Conflict(mark)) => Some(mark.clone()),
+            _ => None,
+        };
         assert_eq!(
-            parse_mark("2026-W53.large.3.resolved"),
-            Some(Mark::Resolved(
-                ProblemKey {
-                    period: Period::Week(IsoWeekId::of_date(
-                        NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()
-                    )),
+            conflict("2026-W53.large.3.resolved"),
+            Some(ConflictMark::Resolved {
+                problem: ProblemKey {
+                    period: Period::Week(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap().iso_week()),
                     limit: Limit::Large
                 },
-                3
-            ))
+                generation: 3
+            })
         );
         // 2027 has no week 53; a day limit is not a week's.
-        assert_eq!(parse_mark("2027-W53.large"), None);
-        assert_eq!(parse_mark("2026-W49.day"), None);
-        assert_eq!(parse_mark("2026-12-01.large"), None);
-        assert_eq!(parse_mark("2026-W49.large.1"), None);
+        assert_eq!(conflict("2027-W53.large"), None);
+        assert_eq!(conflict("2026-W49.day"), None);
+        assert_eq!(conflict("2026-12-01.large"), None);
+        assert_eq!(conflict("2026-W49.large.1"), None);
     }
 
     #[test]
@@ -1837,7 +1704,7 @@ mod tests {
                 for bug in problem.bugs.iter() {
                     let e = entries.iter().find(|e| e.bug == *bug).unwrap();
                     match problem.key.period {
-                        Period::Week(w) => prop_assert_eq!(IsoWeekId::of_date(e.date), w),
+                        Period::Week(w) => prop_assert_eq!(e.date.iso_week(), w),
                         Period::Day(d) => prop_assert_eq!(e.date, d),
                     }
                     if problem.key.limit == Limit::Large {
@@ -1900,8 +1767,9 @@ mod tests {
                 let again = all(&rules, &pushes, now);
                 prop_assert!(again.iter().all(|v| !v.fires), "{:?}", again.iter().filter(|v| v.fires).collect::<Vec<_>>());
                 let analysis = analyse(&Params::default(), &entries(&pushes, LA));
+                let rule = RuleName::new("release-conflict").unwrap();
                 for push in &pushes {
-                    let told = Told::read(push, "release-conflict");
+                    let told = Told::read(push, &rule);
                     let holding: Vec<ProblemKey> = told.problems.iter()
                         .filter(|(_, g)| g.holds()).map(|(k, _)| *k).collect();
                     let mut current: Vec<ProblemKey> = analysis.problems_of(push.id).map(|p| p.key).collect();

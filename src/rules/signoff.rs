@@ -19,9 +19,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{already_said, Ctx, Decision, ParamError, Post};
-use crate::bugzilla::FlagChange;
+use crate::bugzilla::{FlagChange, FlagChangeStatus};
 use crate::clock;
-use crate::plan::ActionKey;
+use crate::plan::{RuleMark, RuleName};
 use crate::push::{PushBug, PushStatus, Signoff, SizeClass};
 
 /// Templates: `request` (variables: `requested`, a list of "flag from
@@ -117,7 +117,7 @@ fn missing(push: &PushBug, ctx: &Ctx<'_>) -> Vec<String> {
     out
 }
 
-pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
+pub(crate) fn decide(p: &Params, rule: &RuleName, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
     let quiet = |reason: String| Decision::quiet(push.id, reason);
     if !matches!(push.status, PushStatus::Open { .. }) {
         return quiet("the push is done or cancelled".to_string());
@@ -131,7 +131,7 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
     let Some(at) = push.at() else {
         return quiet("no push date".to_string());
     };
-    let date = clock::local_date(at, ctx.tz).format("%Y-%m-%d").to_string();
+    let date = clock::local_date(at, ctx.tz);
     let missing = missing(push, ctx);
     if missing.is_empty() {
         return quiet("signed off and checklist confirmed".to_string());
@@ -144,19 +144,16 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
                 p.missed_within_hours
             ));
         }
-        let discriminator = format!("missed-{date}");
-        if let Some(said) = already_said(push, rule, &discriminator) {
+        let mark = RuleMark::SignoffMissed(date);
+        if let Some(said) = already_said(push, rule, &mark) {
             return quiet(said);
         }
         return Decision::fire(
             push.id,
             format!("the push time has arrived without: {}", missing.join("; ")),
             Post {
-                template: "missing",
-                discriminator,
                 extras: json!({ "missing": missing }),
-                flags: Vec::new(),
-                ..Post::default()
+                ..Post::new("missing", mark)
             },
         );
     }
@@ -167,8 +164,7 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
             clock::format_local(from, ctx.tz)
         ));
     }
-    let discriminator = format!("request-{date}");
-    if let Some(said) = already_said(push, rule, &discriminator) {
+    if let Some(said) = already_said(push, rule, &RuleMark::SignoffRequest(Some(date))) {
         return quiet(said);
     }
     let mut d = request_now(p, ctx, push);
@@ -183,7 +179,7 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
 /// Sign-offs set by someone who may not give them, said once (by marker
 /// naming each flag and setter) with who may set them; `None` when there
 /// are none, or they were already said.
-fn not_allowed(rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> Option<Decision> {
+fn not_allowed(rule: &RuleName, ctx: &Ctx<'_>, push: &PushBug) -> Option<Decision> {
     let flags = &ctx.settings.signoff_flags;
     let app = push.app.as_deref().unwrap_or("this app");
     let mut parts = Vec::new();
@@ -198,7 +194,7 @@ fn not_allowed(rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> Option<Decision> {
         ),
     ] {
         if let Signoff::NotAllowed { granted, by } = state {
-            parts.push(format!("{name}.{}", by.as_deref().unwrap_or("someone")));
+            parts.push((name.as_str(), by.as_deref().unwrap_or("someone")));
             lines.push(format!(
                 "{name} {}",
                 crate::push::not_allowed_words(*granted, by.as_deref(), app)
@@ -213,10 +209,8 @@ fn not_allowed(rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> Option<Decision> {
     if parts.is_empty() {
         return None;
     }
-    // As the marker will spell it (a login's `@` is not marker text).
-    let discriminator =
-        ActionKey::new(push.id, rule, format!("not-allowed-{}", parts.join("-"))).discriminator;
-    if already_said(push, rule, &discriminator).is_some() {
+    let mark = RuleMark::signoff_not_allowed(parts);
+    if already_said(push, rule, &mark).is_some() {
         return None;
     }
     Some(Decision::fire(
@@ -226,28 +220,19 @@ fn not_allowed(rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> Option<Decision> {
             lines.join("; ")
         ),
         Post {
-            template: "not_allowed",
-            discriminator,
             extras: json!({ "not_allowed": lines, "ask": ask }),
-            flags: Vec::new(),
-            ..Post::default()
+            ..Post::new("not_allowed", mark)
         },
     ))
 }
 
 /// The sign-off request of this rule, made now whatever the lead time
 /// (the `signoff` command): the flags nobody set yet, requested from the
-/// lead and QA, and the `request` template's checklist. Its discriminator
-/// is the one the rule would use (`request-<local date>`, or
+/// lead and QA, and the `request` template's checklist. Its marker is the
+/// one the rule would use (`request-<local date>`, or
 /// `request-unscheduled`), so the rule does not ask again at lead time.
 pub(crate) fn request_now(p: &Params, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
-    let discriminator = match push.at() {
-        Some(at) => format!(
-            "request-{}",
-            clock::local_date(at, ctx.tz).format("%Y-%m-%d")
-        ),
-        None => "request-unscheduled".to_string(),
-    };
+    let mark = RuleMark::SignoffRequest(push.at().map(|at| clock::local_date(at, ctx.tz)));
     let flags_cfg = &ctx.settings.signoff_flags;
     let mut flags = Vec::new();
     let mut requested = Vec::new();
@@ -262,7 +247,7 @@ pub(crate) fn request_now(p: &Params, ctx: &Ctx<'_>, push: &PushBug) -> Decision
             flags.push(FlagChange {
                 id: None,
                 name: Some(name.clone()),
-                status: "?".to_string(),
+                status: FlagChangeStatus::Requested,
                 requestee: from.cloned(),
                 new: false,
             });
@@ -276,11 +261,9 @@ pub(crate) fn request_now(p: &Params, ctx: &Ctx<'_>, push: &PushBug) -> Decision
         push.id,
         format!("sign-off requested: {}", requested.join("; ")),
         Post {
-            template: "request",
-            discriminator,
             extras: json!({ "requested": requested, "lead_hours": p.lead_hours }),
             flags,
-            ..Post::default()
+            ..Post::new("request", mark)
         },
     )
 }
@@ -403,7 +386,10 @@ mod tests {
         // Rescheduled to Thursday: asked again for the new date.
         let moved = PushBuilder::from(p).at("2026-12-03 16:00").build();
         let v = one(&rules(), &[moved], "2026-12-03T01:00:00Z");
-        assert_eq!(v.action.unwrap().key.discriminator, "request-2026-12-03");
+        assert_eq!(
+            v.action.unwrap().key.mark.discriminator(),
+            "request-2026-12-03"
+        );
     }
 
     #[test]
@@ -421,7 +407,7 @@ mod tests {
             .build();
         let v = one(&rules(), std::slice::from_ref(&p), "2026-12-02T00:00:00Z");
         let action = v.action.unwrap();
-        assert_eq!(action.key.discriminator, "missed-2026-12-01");
+        assert_eq!(action.key.mark.discriminator(), "missed-2026-12-01");
         assert_eq!(
             action.comment.as_deref(),
             Some("missing: qa-signoff (denied (no-go) by qa@example.test)")

@@ -164,8 +164,7 @@ impl PushBuilder {
     pub fn marker(mut self, rule: &str, discriminator: &str, at: &str) -> Self {
         let n = self.0.markers.len() as u64;
         self.0.markers.push(SeenMarker {
-            rule: rule.to_string(),
-            discriminator: discriminator.to_string(),
+            marker: crate::plan::Marker::from_parts(rule, discriminator),
             at: utc(at),
             comment: CommentId(9000 + n),
         });

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{already_said, Ctx, Decision, ParamError, Post};
+use crate::plan::{RuleMark, RuleName};
 use crate::push::{PushBug, PushStatus, Schedule};
 
 /// Template: `comment` (variables: `reason`, why no date could be read;
@@ -33,7 +34,7 @@ pub(crate) fn sample_extras() -> Value {
     json!({"reason": "no push date found", "example": "[push 2026-12-01 16:00]"})
 }
 
-pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
+pub(crate) fn decide(p: &Params, rule: &RuleName, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
     let quiet = |reason: String| Decision::quiet(push.id, reason);
     if !matches!(push.status, PushStatus::Open { .. }) {
         return quiet("the push is done or cancelled".to_string());
@@ -50,7 +51,7 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
             return quiet(format!("unscheduled; will ask after {}", due.to_rfc3339()));
         }
     }
-    if let Some(said) = already_said(push, rule, "ask") {
+    if let Some(said) = already_said(push, rule, &RuleMark::Unscheduled) {
         return quiet(said);
     }
     let example = format!("[{} 2026-12-01 16:00]", ctx.settings.whiteboard_date_word);
@@ -58,11 +59,8 @@ pub(crate) fn decide(p: &Params, rule: &str, ctx: &Ctx<'_>, push: &PushBug) -> D
         push.id,
         format!("unscheduled: {reason}"),
         Post {
-            template: "comment",
-            discriminator: "ask".to_string(),
             extras: json!({ "reason": reason, "example": example }),
-            flags: Vec::new(),
-            ..Post::default()
+            ..Post::new("comment", RuleMark::Unscheduled)
         },
     )
 }

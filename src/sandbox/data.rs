@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::SandboxError;
+use crate::bugzilla::FlagStatus;
 
 /// Everything a sandbox starts with.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -248,7 +249,7 @@ pub struct BugData {
 pub struct FlagData {
     pub name: String,
     /// `?`, `+` or `-`.
-    pub status: String,
+    pub status: FlagStatus,
     #[serde(default)]
     pub requestee: Option<String>,
 }

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::data::{BugData, SandboxData};
 use super::SandboxError;
+use crate::bugzilla::FlagStatus;
 
 mod flags;
 mod history;
@@ -153,8 +154,7 @@ pub struct Flag {
     pub id: u64,
     pub type_id: u64,
     pub name: String,
-    /// `?`, `+` or `-`.
-    pub status: String,
+    pub status: FlagStatus,
     pub setter: String,
     pub requestee: Option<String>,
     pub creation_date: DateTime<Utc>,

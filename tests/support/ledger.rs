@@ -26,8 +26,8 @@ pub fn ledger(sandbox: &SandboxHandle) -> BTreeMap<u64, Vec<String>> {
                 !markers.is_empty(),
                 "bug {id}: a bot comment without a marker"
             );
-            for (rule, key) in markers {
-                lines.push(format!("[pushbot {rule} {key}]"));
+            for marker in markers {
+                lines.push(marker.line());
             }
         }
         for f in sandbox.flags(id) {

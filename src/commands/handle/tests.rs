@@ -86,13 +86,13 @@ fn unanswered_skips_the_bot_old_answered_and_plain_comments() {
         // A person pasting the marker does not answer anything.
         comment(16, 7, DEV, "[pushbot command c11]", "2026-11-30T10:05:00Z"),
     ];
-    let ids: Vec<u64> = unanswered(BugId(1), &comments, BOT, &settings, now)
+    let ids: Vec<u64> = unanswered(&comments, BOT, &settings, now)
         .iter()
         .map(|c| c.id.0)
         .collect();
     assert_eq!(ids, vec![11]);
     assert_eq!(
-        lookups(BugId(1), &comments, BOT, &settings, now),
+        lookups(&comments, BOT, &settings, now),
         vec![Lookup::member(DEV, "editbugs")]
     );
 }
@@ -145,7 +145,7 @@ fn several_commands_make_one_reply_and_one_update() {
     // The later no-go replaces the go on the same flag.
     assert_eq!(action.update.flags.len(), 1);
     assert_eq!(action.update.flags[0].id, Some(77));
-    assert_eq!(action.update.flags[0].status, "-");
+    assert_eq!(action.update.flags[0].status, FlagChangeStatus::Denied);
     assert_eq!(action.update.assigned_to.as_deref(), Some(LEAD));
     let text = action.comment_text().unwrap();
     let order = [
@@ -187,10 +187,14 @@ fn a_non_member_is_refused_and_nothing_changes() {
 #[test]
 fn snooze_markers_round_trip_and_the_latest_wins() {
     let until = utc("2026-12-02T18:05:00Z");
-    let disc = push::snooze_discriminator(Some(until));
+    let marker = Marker::Snooze(Snooze::of(Some(until)));
+    let disc = marker.discriminator();
     assert_eq!(disc, "until-2026-12-02T18:05Z");
-    assert_eq!(push::parse_snooze_discriminator(&disc), Some(until));
-    assert_eq!(push::parse_snooze_discriminator("off"), None);
+    assert_eq!(Marker::from_parts("snooze", &disc), marker);
+    assert_eq!(
+        Marker::from_parts("snooze", "off"),
+        Marker::Snooze(Snooze::of(None))
+    );
     let snoozed = PushBuilder::new(1)
         .marker("snooze", &disc, "2026-11-30T18:05:00Z")
         .build();

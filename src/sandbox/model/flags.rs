@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::{ApiError, Bug, Change, Flag, FlagType, Model, User};
+use crate::bugzilla::FlagChangeStatus;
 
 /// Keys a `flags` entry may hold; others are refused (404/32614) rather
 /// than ignored (guess, see `guesses`).
@@ -33,6 +34,7 @@ enum Target {
 /// One `flags` entry, resolved against the bug's flags before any change.
 struct Resolved {
     target: Target,
+    /// As sent: Bugzilla checks it only when it sets the flag.
     status: String,
     requestee: Option<String>,
 }
@@ -218,6 +220,8 @@ impl Model {
             status,
             requestee,
         } = resolved;
+        // The wire text stays for the error naming it.
+        let change = FlagChangeStatus::from_wire(&status);
         let (index, type_id) = match target {
             Target::Existing(id) => {
                 let index = bug.flags.iter().position(|f| f.id == id).ok_or_else(|| {
@@ -226,10 +230,10 @@ impl Model {
                 (Some(index), bug.flags[index].type_id)
             }
             // A new flag set to X is no flag at all.
-            Target::New(_) if status == "X" => return Ok(()),
+            Target::New(_) if change == Some(FlagChangeStatus::Clear) => return Ok(()),
             Target::New(type_id) => (None, type_id),
         };
-        if !["X", "?", "+", "-"].contains(&status.as_str()) {
+        let Some(status) = change else {
             let id = index
                 .map(|i| bug.flags[i].id.to_string())
                 .unwrap_or_default();
@@ -238,7 +242,7 @@ impl Model {
                 129,
                 format!("The flag status {status} for flag ID #{id} is invalid."),
             ));
-        }
+        };
         let flag_type = self
             .flag_types
             .iter()
@@ -256,16 +260,20 @@ impl Model {
             }
         }
         // Only a request has a requestee.
-        let requestee = requestee.filter(|_| status == "?");
+        let requestee = requestee.filter(|_| status == FlagChangeStatus::Requested);
         let old_requestee = index.and_then(|i| bug.flags[i].requestee.clone());
         let requestee_changed = requestee != old_requestee;
         if let Some(login) = requestee.as_ref().filter(|_| requestee_changed) {
             self.check_requestee(bug, flag_type, login)?;
         }
-        match index {
-            Some(index) if status == "X" => {
+        let Some(status) = status.target() else {
+            // `X`: the flag goes.
+            if let Some(index) = index {
                 bug.flags.remove(index);
             }
+            return Ok(());
+        };
+        match index {
             Some(index) => {
                 let flag = &mut bug.flags[index];
                 if flag.status != status || requestee_changed {
