@@ -55,6 +55,7 @@ pub fn run(config: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut web_stop = stop_rx.clone();
         let feed = live::feed(decider, &state);
+        let metrics = state.metrics().clone();
         let (addr, server) = live::spawn_server(listener, state, async move {
             let _ = web_stop.wait_for(|stop| *stop).await;
         })?;
@@ -66,6 +67,7 @@ pub fn run(config: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("pushbot cannot start with {}", config.display()))?;
         poller.set_after_cycle(feed);
+        poller.set_metrics(metrics);
         let shutdown = super::run::shutdown_signal();
         tokio::pin!(shutdown);
         loop {
