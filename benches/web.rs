@@ -330,11 +330,11 @@ async fn run(
 /// the next run starts from none (and stays under the connection cap).
 async fn wait_until_closed(state: &WebState) -> anyhow::Result<()> {
     let give_up = Instant::now() + Duration::from_secs(60);
-    while state.connections().open() > 0 {
+    while state.metrics().connections_open() > 0 {
         if Instant::now() > give_up {
             bail!(
                 "the server still holds {} connections a minute after the run",
-                state.connections().open()
+                state.metrics().connections_open()
             );
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -404,7 +404,7 @@ fn main() -> anyhow::Result<()> {
             }
         }
         wait_until_closed(&state).await?;
-        let rejected = state.connections().rejected();
+        let rejected = state.metrics().connections_rejected();
         let _ = stop.send(());
         server.await.context("the server task")??;
 

@@ -26,8 +26,10 @@
 //!   write cap, dry-run, no blind retry of writes; records them in the store.
 //! - [`poll`]: the cycle: incremental polling into an in-memory snapshot of
 //!   open push bugs and those shipped lately (they still count), planning on
-//!   all of it, executing, saving the watermark; the daemon loop and its
-//!   metrics.
+//!   all of it, executing, saving the watermark; the daemon loop.
+//! - [`metrics`]: every counter of the process in one type (the poller's
+//!   cycles, the web server's requests and connections) and their
+//!   Prometheus text exposition for `/metrics`.
 //! - [`store`]: the local SQLite state (watermark, action log, cycles):
 //!   history and speed, never the ledger.
 //! - [`bot`]: wiring: settings and rules into a planner and a started
@@ -40,7 +42,7 @@
 //! - [`web`]: the axum server for the week view, the feeds, `/healthz` and
 //!   `/metrics`, and its `[web]` settings.
 //! - [`live`]: feeds the web server from the poller after every cycle
-//!   (week reports, cycle status, counters).
+//!   (week reports, cycle status).
 //! - [`sandbox`]: an in-process Bugzilla 5.2 stand-in for tests and the demo.
 
 pub mod bot;
@@ -54,6 +56,7 @@ pub mod execute;
 pub mod explain;
 pub mod live;
 pub mod logging;
+pub mod metrics;
 pub mod plan;
 pub mod poll;
 pub mod push;

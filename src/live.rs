@@ -1,9 +1,11 @@
 //! Feeds the web server from the live bot: after every poll cycle, the
 //! snapshot becomes a [`WeekReport`](crate::report::WeekReport) for every
-//! week with pushes, and the cycle's report and running counters become the
-//! server's [`CycleStatus`](crate::web::CycleStatus) and
-//! [`Metrics`](crate::web::Metrics). The pages are rendered right then,
-//! once per cycle ([`WebState::update`]), so requests only send bytes.
+//! week with pushes, and the cycle's report becomes the server's
+//! [`CycleStatus`](crate::web::CycleStatus). The pages are rendered right
+//! then, once per cycle ([`WebState::update`]), so requests only send
+//! bytes. The counters need no feeding: the poller counts into the web
+//! state's [`Metrics`](crate::metrics::Metrics)
+//! (`poller.set_metrics(state.metrics().clone())`).
 //!
 //! Used by `pushbot run` (the real poller, unless `web.enabled = false`)
 //! and `pushbot serve` (a read-only poller: dry-run cycles, every read and
@@ -21,19 +23,13 @@ use tokio::net::TcpListener;
 
 use crate::bot::Decider;
 use crate::config::Settings;
-use crate::poll::{AfterCycle, CycleReport, Metrics as PollMetrics, Shipped, Snapshot};
+use crate::poll::{AfterCycle, CycleReport, Shipped, Snapshot};
 use crate::report::ics::IcsOptions;
 use crate::web::{self, CycleResult, WebData, WebState};
 
-/// Copies one finished cycle into the web data: every week's report, the
-/// status (result, last success, write-cap alert) and the counters.
-pub fn update(
-    data: &mut WebData,
-    decider: &Decider,
-    snapshot: &Snapshot,
-    cycle: &CycleReport,
-    totals: &PollMetrics,
-) {
+/// Copies one finished cycle into the web data: every week's report and
+/// the status (result, last success, write-cap alert).
+pub fn update(data: &mut WebData, decider: &Decider, snapshot: &Snapshot, cycle: &CycleReport) {
     let finished_at =
         cycle.started_at + Duration::from_std(cycle.duration).unwrap_or_else(|_| Duration::zero());
     let result = if cycle.outage {
@@ -52,19 +48,15 @@ pub fn update(
         data.reports_by_week = Arc::new(decider.week_reports(snapshot, cycle.started_at));
     }
     data.record_cycle(finished_at, result);
-    data.status.write_cap_alert = totals.alert.is_some();
-    data.metrics.cycles_total = totals.cycles;
-    data.metrics.bugzilla_requests_total = totals.requests_total;
-    data.metrics.actions_by_rule = totals.actions_by_rule.clone();
-    data.metrics.errors_total = totals.errors_total;
+    data.status.write_cap_alert = cycle.alert.is_some();
 }
 
 /// The poller's after-cycle hook that keeps `state`'s data current and
 /// renders its pages (on the poller's task, not on a request's).
 pub fn feed(decider: Decider, state: &WebState) -> AfterCycle {
     let state = state.clone();
-    Box::new(move |snapshot, cycle, totals| {
-        state.update(|data| update(data, &decider, snapshot, cycle, totals));
+    Box::new(move |snapshot, cycle| {
+        state.update(|data| update(data, &decider, snapshot, cycle));
     })
 }
 
@@ -167,12 +159,7 @@ mod tests {
             started_at: at,
             ..CycleReport::default()
         };
-        let mut totals = PollMetrics {
-            cycles: 1,
-            requests_total: 3,
-            ..PollMetrics::default()
-        };
-        update(&mut data, &decider(), &Snapshot::default(), &ok, &totals);
+        update(&mut data, &decider(), &Snapshot::default(), &ok);
         let this_week: crate::report::IsoWeekId = "2026-W49".parse().unwrap();
         assert!(data.reports_by_week.contains_key(&this_week));
         assert_eq!(data.status.last_result, Some(CycleResult::Ok));
@@ -183,19 +170,10 @@ mod tests {
             started_at: later,
             outage: true,
             errors: vec!["reading Bugzilla failed, retrying next cycle: timeout".to_string()],
+            alert: Some("cap".to_string()),
             ..CycleReport::default()
         };
-        totals.cycles = 2;
-        totals.requests_total = 5;
-        totals.errors_total = 1;
-        totals.alert = Some("cap".to_string());
-        update(
-            &mut data,
-            &decider(),
-            &Snapshot::default(),
-            &outage,
-            &totals,
-        );
+        update(&mut data, &decider(), &Snapshot::default(), &outage);
         // The reports are the last good ones (no week 50 yet).
         assert_eq!(data.reports_by_week.len(), 1);
         assert!(matches!(
@@ -204,8 +182,5 @@ mod tests {
         ));
         assert_eq!(data.status.last_success_at, Some(at));
         assert!(data.status.write_cap_alert);
-        assert_eq!(data.metrics.cycles_total, 2);
-        assert_eq!(data.metrics.bugzilla_requests_total, 5);
-        assert_eq!(data.metrics.errors_total, 1);
     }
 }

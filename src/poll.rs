@@ -47,7 +47,7 @@ pub mod shipped;
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -57,6 +57,7 @@ use crate::commands::handle::{Lookup, Memberships};
 use crate::commands::Membership;
 use crate::config::Settings;
 use crate::execute::{ExecuteOptions, Executor};
+use crate::metrics::Metrics;
 use crate::plan::Action;
 use crate::store::{CycleRecord, Store};
 
@@ -140,12 +141,13 @@ struct MembershipLookup {
     cache: BTreeMap<Lookup, (Membership, DateTime<Utc>)>,
 }
 
-/// Called after every cycle (either result) with the snapshot, the cycle's
-/// report and the running metrics: how the web view is fed. Must be quick
-/// and must not block (it runs inside the cycle).
-pub type AfterCycle = Box<dyn Fn(&Snapshot, &CycleReport, &Metrics) + Send + Sync>;
+/// Called after every cycle (either result) with the snapshot and the
+/// cycle's report: how the web view is fed (its counters are the poller's
+/// own [`Metrics`], shared: [`Poller::set_metrics`]). Must be quick and must
+/// not block (it runs inside the cycle).
+pub type AfterCycle = Box<dyn Fn(&Snapshot, &CycleReport) + Send + Sync>;
 
-/// What one cycle did; also kept in [`Metrics::last_cycle`].
+/// What one cycle did; counted in the poller's [`Metrics`].
 #[derive(Debug, Clone, Default)]
 pub struct CycleReport {
     /// The cycle's "now".
@@ -181,30 +183,6 @@ pub struct CycleReport {
     /// True when shutdown stopped the cycle's writes part-way.
     pub interrupted: bool,
 }
-
-/// Running totals for the status page and `/metrics`; read through
-/// [`Poller::metrics`].
-#[derive(Debug, Clone, Default)]
-pub struct Metrics {
-    pub cycles: u64,
-    /// Cycles that could not read Bugzilla.
-    pub outages: u64,
-    pub requests_total: u64,
-    pub errors_total: u64,
-    pub writes_total: u64,
-    /// Actions taken since start, by rule.
-    pub actions_by_rule: BTreeMap<String, u64>,
-    pub duplicates_total: u64,
-    /// End of the last cycle that read Bugzilla and made its writes.
-    pub last_success: Option<DateTime<Utc>>,
-    /// The write-cap alert of the latest cycle, if it had one: the health
-    /// endpoint shows it until a cycle passes without.
-    pub alert: Option<String>,
-    pub last_cycle: Option<CycleReport>,
-}
-
-/// Shared, read-mostly handle to the [`Metrics`].
-pub type SharedMetrics = Arc<Mutex<Metrics>>;
 
 /// How the poller behaves; [`PollerOptions::from_settings`] gives the
 /// production values.
@@ -259,7 +237,8 @@ pub struct Poller {
     /// When the snapshot was last loaded in full (the cycle's "now"); `None`
     /// until the first load, which makes the next cycle a cold start.
     loaded_at: Option<DateTime<Utc>>,
-    metrics: SharedMetrics,
+    /// Where each finished cycle is counted ([`Metrics::record_cycle`]).
+    metrics: Metrics,
     /// Set on shutdown; the executor stops between two writes.
     stop: Arc<AtomicBool>,
     /// Where the daemon loop reads "now" (the real clock unless `pushbot run
@@ -280,7 +259,7 @@ impl Poller {
             options,
             snapshot: Snapshot::default(),
             loaded_at: None,
-            metrics: SharedMetrics::default(),
+            metrics: Metrics::new(),
             stop: Arc::new(AtomicBool::new(false)),
             clock: Arc::new(Utc::now),
             memberships: MembershipLookup {
@@ -320,9 +299,16 @@ impl Poller {
         &self.store
     }
 
-    /// A handle the web server keeps to read the metrics.
-    pub fn metrics(&self) -> SharedMetrics {
-        Arc::clone(&self.metrics)
+    /// The counters the cycles are counted in (a handle: clones share
+    /// them).
+    pub fn metrics(&self) -> Metrics {
+        self.metrics.clone()
+    }
+
+    /// Counts the cycles in `metrics` from now on: the web server's, so
+    /// that `/metrics` shows them.
+    pub fn set_metrics(&mut self, metrics: Metrics) {
+        self.metrics = metrics;
     }
 
     /// One cycle: refresh, plan, execute, save the watermark. Never fails:
@@ -393,12 +379,7 @@ impl Poller {
         report.requests = self.client.request_count().saturating_sub(requests_before);
         self.finish(&report);
         if let Some(hook) = &self.after_cycle {
-            let metrics = self
-                .metrics
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clone();
-            hook(&self.snapshot, &report, &metrics);
+            hook(&self.snapshot, &report);
         }
         report
     }
@@ -618,26 +599,7 @@ impl Poller {
         if let Err(e) = self.store.record_cycle(&record) {
             tracing::error!(error = %e, "could not record the cycle");
         }
-        let mut m = self
-            .metrics
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        m.cycles += 1;
-        if report.outage {
-            m.outages += 1;
-        }
-        m.requests_total += report.requests;
-        m.errors_total += report.errors.len() as u64;
-        m.writes_total += report.writes as u64;
-        m.duplicates_total += report.duplicates as u64;
-        for (rule, n) in &report.taken_by_rule {
-            *m.actions_by_rule.entry(rule.clone()).or_default() += *n as u64;
-        }
-        if !report.outage && !report.interrupted {
-            m.last_success = Some(report.started_at);
-        }
-        m.alert = report.alert.clone();
-        m.last_cycle = Some(report.clone());
+        self.metrics.record_cycle(report);
     }
 
     /// The daemon loop, the only one (`pushbot run` and `pushbot serve`

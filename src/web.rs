@@ -1,8 +1,8 @@
 //! The web server: the week view, its JSON and Markdown forms, the
 //! iCalendar feed, `/healthz` and `/metrics`.
 //!
-//! It only reads: the poller writes the latest reports, cycle status and
-//! counters into the shared [`WebData`] ([`WebState::update`]), and the
+//! It only reads: the poller writes the latest reports and cycle status
+//! into the shared [`WebData`] ([`WebState::update`]), and the
 //! pages are rendered then, once per cycle, not once per request
 //! ([`pages`]: requests serve the stored bytes). It never calls Bugzilla
 //! and never sees the API key. "Now" comes from the state's clock function
@@ -24,16 +24,13 @@
 //! | `/week/2026-W49.json`, `.md` | the same week as JSON or Markdown |
 //! | `/calendar.ics` | every scheduled push as iCalendar (`text/calendar`) |
 //! | `/healthz` | JSON; 503 when the last cycle failed, the write-cap alert is raised, or no cycle ran for too long |
-//! | `/metrics` | Prometheus text exposition format |
+//! | `/metrics` | Prometheus text exposition format 0.0.4 of the [`Metrics`] (the poller's, shared with [`crate::poll::Poller::set_metrics`]) |
 
 pub mod pages;
 pub mod server;
 pub mod settings;
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use axum::body::{Body, Bytes};
@@ -49,10 +46,11 @@ use serde::Serialize;
 use thiserror::Error;
 use tokio::net::TcpListener;
 
+use crate::metrics::{self, Metrics};
 use crate::report::ics::IcsOptions;
 use crate::report::{html, IsoWeekId, WeekReport};
 use pages::{HtmlPage, Key, Output, PageCache, Reports};
-pub use server::{ConnectionCounters, ServerLimits};
+pub use server::ServerLimits;
 pub use settings::WebSettings;
 
 /// How many poll intervals may pass without a finished cycle before
@@ -97,20 +95,6 @@ pub struct CycleStatus {
     pub write_cap_alert: bool,
 }
 
-/// Counters since start, for `/metrics`. All are monotonic except where
-/// said.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Metrics {
-    /// Poll cycles finished (either result).
-    pub cycles_total: u64,
-    /// HTTP requests sent to Bugzilla.
-    pub bugzilla_requests_total: u64,
-    /// Actions carried out (comments, flag changes…), by rule name.
-    pub actions_by_rule: BTreeMap<String, u64>,
-    /// Errors logged by the cycle (failed requests, skipped bad input).
-    pub errors_total: u64,
-}
-
 /// Everything the server shows; the poller replaces parts of it after each
 /// cycle.
 #[derive(Debug, Clone, Default)]
@@ -122,8 +106,6 @@ pub struct WebData {
     pub reports_by_week: Reports,
     /// The last cycle's outcome.
     pub status: CycleStatus,
-    /// Counters since start.
-    pub metrics: Metrics,
 }
 
 impl WebData {
@@ -132,14 +114,14 @@ impl WebData {
         Arc::make_mut(&mut self.reports_by_week).insert(report.week, report);
     }
 
-    /// Records a finished cycle: sets the status and counts it.
+    /// Records a finished cycle's status (the poller counts it in its
+    /// [`Metrics`]).
     pub fn record_cycle(&mut self, finished_at: DateTime<Utc>, result: CycleResult) {
         if result == CycleResult::Ok {
             self.status.last_success_at = Some(finished_at);
         }
         self.status.last_cycle_at = Some(finished_at);
         self.status.last_result = Some(result);
-        self.metrics.cycles_total += 1;
     }
 }
 
@@ -161,12 +143,11 @@ pub struct WebState {
     poll_interval: Duration,
     /// Event length and calendar name of `/calendar.ics`.
     ics: IcsOptions,
-    /// Requests this server answered, for `/metrics`.
-    http_requests: Arc<AtomicU64>,
     /// The pages rendered from `data`.
     pages: Arc<PageCache>,
-    /// Open and refused connections, for `/metrics`.
-    connections: Arc<ConnectionCounters>,
+    /// The counters `/metrics` shows; this server counts its requests and
+    /// connections in them.
+    metrics: Metrics,
 }
 
 impl WebState {
@@ -186,9 +167,8 @@ impl WebState {
             started_at,
             poll_interval: Duration::from_std(poll_interval).unwrap_or(Duration::seconds(300)),
             ics: IcsOptions::default(),
-            http_requests: Arc::new(AtomicU64::new(0)),
             pages: Arc::new(PageCache::default()),
-            connections: Arc::new(ConnectionCounters::default()),
+            metrics: Metrics::new(),
         }
     }
 
@@ -214,9 +194,12 @@ impl WebState {
         let _ = self.rendered(self.now());
     }
 
-    /// Connections open and refused so far.
-    pub fn connections(&self) -> &ConnectionCounters {
-        &self.connections
+    /// The counters `/metrics` shows: this server's requests and
+    /// connections, and the poller's cycles once the poller counts into
+    /// them (`poller.set_metrics(state.metrics().clone())`). Clones share
+    /// them.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     fn now(&self) -> DateTime<Utc> {
@@ -357,12 +340,12 @@ pub async fn serve_with_limits(
     limits: ServerLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let counters = Arc::clone(&state.connections);
-    server::serve(listener, router(state), limits, counters, shutdown).await
+    let metrics = state.metrics.clone();
+    server::serve(listener, router(state), limits, metrics, shutdown).await
 }
 
 async fn count_request(State(state): State<WebState>, request: Request, next: Next) -> Response {
-    state.http_requests.fetch_add(1, Ordering::Relaxed);
+    state.metrics.http_request();
     next.run(request).await
 }
 
@@ -512,118 +495,11 @@ async fn healthz(State(state): State<WebState>) -> Response {
     with_type(JSON, code, text)
 }
 
-/// Escapes a Prometheus label value: backslash, double quote, newline.
-fn label_value(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
-/// What the web server itself counts, for `/metrics`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct HttpCounters {
-    /// Requests answered since start.
-    pub requests: u64,
-    /// Connections open now.
-    pub connections_open: u64,
-    /// Connections refused since start because too many were open.
-    pub connections_rejected: u64,
-}
-
-/// The Prometheus text exposition (format 0.0.4) of the counters.
-pub fn render_metrics(data: &WebData, http: HttpCounters) -> String {
-    let mut out = String::new();
-    let mut metric = |name: &str, kind: &str, help: &str, samples: &[(String, String)]| {
-        let _ = writeln!(out, "# HELP {name} {help}");
-        let _ = writeln!(out, "# TYPE {name} {kind}");
-        for (labels, value) in samples {
-            let _ = writeln!(out, "{name}{labels} {value}");
-        }
-    };
-    let m = &data.metrics;
-    metric(
-        "pushbot_cycles_total",
-        "counter",
-        "Poll cycles finished since start.",
-        &[(String::new(), m.cycles_total.to_string())],
-    );
-    metric(
-        "pushbot_bugzilla_requests_total",
-        "counter",
-        "HTTP requests sent to Bugzilla since start.",
-        &[(String::new(), m.bugzilla_requests_total.to_string())],
-    );
-    metric(
-        "pushbot_http_requests_total",
-        "counter",
-        "Requests answered by this web server since start.",
-        &[(String::new(), http.requests.to_string())],
-    );
-    metric(
-        "pushbot_http_connections_open",
-        "gauge",
-        "Connections open to this web server now.",
-        &[(String::new(), http.connections_open.to_string())],
-    );
-    metric(
-        "pushbot_http_connections_rejected_total",
-        "counter",
-        "Connections refused since start because the web server had its maximum open.",
-        &[(String::new(), http.connections_rejected.to_string())],
-    );
-    let actions: Vec<(String, String)> = m
-        .actions_by_rule
-        .iter()
-        .map(|(rule, n)| (format!("{{rule=\"{}\"}}", label_value(rule)), n.to_string()))
-        .collect();
-    metric(
-        "pushbot_actions_total",
-        "counter",
-        "Actions carried out since start, by rule.",
-        &actions,
-    );
-    metric(
-        "pushbot_errors_total",
-        "counter",
-        "Errors logged by poll cycles since start.",
-        &[(String::new(), m.errors_total.to_string())],
-    );
-    metric(
-        "pushbot_last_success_timestamp_seconds",
-        "gauge",
-        "Unix time of the last successful cycle; 0 when none yet.",
-        &[(
-            String::new(),
-            data.status
-                .last_success_at
-                .map_or(0, |t| t.timestamp())
-                .to_string(),
-        )],
-    );
-    metric(
-        "pushbot_write_cap_alert",
-        "gauge",
-        "1 while the write-cap alert is raised (a cycle planned too many writes).",
-        &[(
-            String::new(),
-            u8::from(data.status.write_cap_alert).to_string(),
-        )],
-    );
-    out
-}
-
 async fn metrics(State(state): State<WebState>) -> Response {
-    let http = HttpCounters {
-        requests: state.http_requests.load(Ordering::Relaxed),
-        connections_open: state.connections.open(),
-        connections_rejected: state.connections.rejected(),
-    };
-    let body = state.read(|d| render_metrics(d, http));
     with_type(
-        "text/plain; version=0.0.4; charset=utf-8",
+        metrics::CONTENT_TYPE,
         StatusCode::OK,
-        body,
+        state.metrics.encode(),
     )
 }
 

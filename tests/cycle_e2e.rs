@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use pushbot::bot::Decider;
 use pushbot::bugzilla::{BugId, Client, ClientTuning};
 use pushbot::demo::{self, Demo};
+use pushbot::metrics::Metrics;
 use pushbot::poll::{CycleReport, Poller, PollerOptions};
 use pushbot::rules::RuleSet;
 use pushbot::sandbox::{FaultKind, FaultPlan, FaultRule, LostAnswer};
@@ -21,6 +22,7 @@ use serde_json::json;
 
 mod support;
 use support::ledger::{ledger, writes_per_bug};
+use support::prometheus::parse_prometheus;
 
 const ZONE: chrono_tz::Tz = chrono_tz::America::Los_Angeles;
 
@@ -76,6 +78,17 @@ fn after_first_cycle() -> BTreeMap<u64, Vec<String>> {
         ),
         (805, &["assignee sumo-dev@example.test"]),
     ])
+}
+
+/// `pushbot_actions_total` by rule, as `/metrics` shows it, sorted.
+fn actions_by_rule(metrics: &Metrics) -> Vec<(String, u64)> {
+    let mut by_rule: Vec<(String, u64)> = parse_prometheus(&metrics.encode())
+        .into_iter()
+        .filter(|(name, _, _)| name == "pushbot_actions_total")
+        .map(|(_, labels, n)| (labels["rule"].clone(), n as u64))
+        .collect();
+    by_rule.sort();
+    by_rule
 }
 
 fn writes_in(log: &[pushbot::sandbox::LoggedRequest]) -> usize {
@@ -144,20 +157,18 @@ async fn first_cycle_writes_exactly_the_plan_then_quiet_cycles_cost_one_request(
     assert_eq!(ledger(&demo.sandbox), after_first_cycle());
 
     // Metrics after three real cycles.
-    let metrics = demo.poller.metrics();
-    let m = metrics.lock().unwrap().clone();
-    assert_eq!(m.cycles, 3);
-    assert_eq!(m.outages, 0);
-    assert_eq!(m.errors_total, 0);
-    assert_eq!(m.writes_total, 4, "one write per bug");
+    let m = demo.poller.metrics();
+    assert_eq!(m.cycles(), 3);
+    assert_eq!(m.outages(), 0);
+    assert_eq!(m.errors(), 0);
+    assert_eq!(m.writes(), 4, "one write per bug");
     assert_eq!(
-        m.requests_total,
+        m.bugzilla_requests(),
         (demo.sandbox.request_log().len() - start_log) as u64,
         "every request the sandbox saw after start-up, counted once"
     );
-    let by_rule: Vec<(String, u64)> = m.actions_by_rule.into_iter().collect();
     assert_eq!(
-        by_rule,
+        actions_by_rule(&m),
         vec![
             ("command".to_string(), 1),
             ("no-owner".to_string(), 1),
@@ -166,11 +177,7 @@ async fn first_cycle_writes_exactly_the_plan_then_quiet_cycles_cost_one_request(
             ("signoff".to_string(), 1),
         ]
     );
-    assert_eq!(m.last_success, Some(at("2026-11-30 09:10")));
-    let last = m.last_cycle.unwrap();
-    assert_eq!(last.requests, 1);
-    assert_eq!(last.duration, third.duration, "the last cycle's own report");
-    assert_eq!(last.started_at, at("2026-11-30 09:10"));
+    assert_eq!(m.last_success(), Some(at("2026-11-30 09:10")));
     // The same three cycles in the state file, durations included.
     let mut cycles = demo.poller.store().recent_cycles(10).unwrap();
     cycles.sort_by_key(|c| c.started_at);
@@ -477,14 +484,14 @@ async fn run_week(faults: FaultPlan, seed_dir: &Path) -> (BTreeMap<u64, Vec<Stri
     assert_eq!(report.writes, 0, "converged: nothing left to write");
     reports.push(report);
     // The metrics add up the cycles' own reports, faults and all.
-    let m = poller.metrics().lock().unwrap().clone();
-    assert_eq!(m.cycles, reports.len() as u64);
+    let m = poller.metrics();
+    assert_eq!(m.cycles(), reports.len() as u64);
     let sum = |f: fn(&CycleReport) -> u64| reports.iter().map(f).sum::<u64>();
-    assert_eq!(m.requests_total, sum(|r| r.requests));
-    assert_eq!(m.errors_total, sum(|r| r.errors.len() as u64));
-    assert_eq!(m.writes_total, sum(|r| r.writes as u64));
-    assert_eq!(m.outages, sum(|r| u64::from(r.outage)));
-    let taken: u64 = m.actions_by_rule.values().sum();
+    assert_eq!(m.bugzilla_requests(), sum(|r| r.requests));
+    assert_eq!(m.errors(), sum(|r| r.errors.len() as u64));
+    assert_eq!(m.writes(), sum(|r| r.writes as u64));
+    assert_eq!(m.outages(), sum(|r| u64::from(r.outage)));
+    let taken: u64 = actions_by_rule(&m).iter().map(|(_, n)| n).sum();
     assert_eq!(taken, sum(|r| r.taken as u64));
     assert_eq!(
         poller.store().recent_cycles(1000).unwrap().len(),

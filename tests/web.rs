@@ -2,9 +2,12 @@
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
+use pushbot::metrics::Metrics;
+use pushbot::poll::CycleReport;
 use pushbot::web::{self, CycleResult, WebData, WebState};
 use support::prometheus::{parse_prometheus, value};
 use support::week::*;
@@ -14,6 +17,8 @@ use tokio::sync::oneshot;
 struct Server {
     base: String,
     data: Arc<RwLock<WebData>>,
+    /// The counters `/metrics` shows (the poller's, in the bot).
+    metrics: Metrics,
     now: Arc<Mutex<DateTime<Utc>>>,
     stop: Option<oneshot::Sender<()>>,
     handle: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -33,6 +38,7 @@ impl Server {
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let metrics = state.metrics().clone();
         let (tx, rx) = oneshot::channel();
         let handle = tokio::spawn(web::serve(listener, state, async {
             let _ = rx.await;
@@ -40,6 +46,7 @@ impl Server {
         Server {
             base,
             data,
+            metrics,
             now,
             stop: Some(tx),
             handle,
@@ -316,23 +323,24 @@ async fn healthz_follows_the_cycles() {
 #[tokio::test]
 async fn metrics_parse_as_prometheus_text() {
     let server = Server::start(WebData::default()).await;
-    {
-        let mut data = server.data.write().unwrap();
-        data.record_cycle(utc(2026, 12, 1, 20, 0), CycleResult::Ok);
-        data.record_cycle(
-            utc(2026, 12, 1, 20, 5),
-            CycleResult::Failed { reason: "x".into() },
-        );
-        data.metrics.bugzilla_requests_total = 17;
-        data.metrics.errors_total = 2;
-        data.metrics.actions_by_rule.insert("no-owner".into(), 3);
-        data.metrics
-            .actions_by_rule
-            .insert("release-conflict".into(), 1);
-        data.metrics
-            .actions_by_rule
-            .insert("odd \"rule\"\\".into(), 1);
-    }
+    // A cycle that acted, then an outage, as the poller counts them.
+    server.metrics.record_cycle(&CycleReport {
+        started_at: utc(2026, 12, 1, 20, 0),
+        requests: 15,
+        taken_by_rule: BTreeMap::from([
+            ("no-owner".to_string(), 3),
+            ("release-conflict".to_string(), 1),
+            ("odd \"rule\"\\".to_string(), 1),
+        ]),
+        ..CycleReport::default()
+    });
+    server.metrics.record_cycle(&CycleReport {
+        started_at: utc(2026, 12, 1, 20, 5),
+        requests: 2,
+        outage: true,
+        errors: vec!["x".into(), "y".into()],
+        ..CycleReport::default()
+    });
     let _ = server.get("/healthz").await;
     let (status, content_type, text) = server.get("/metrics").await;
     assert_eq!(status, 200);

@@ -66,7 +66,7 @@ impl Server {
     }
 
     fn open(&self) -> u64 {
-        self.state.connections().open()
+        self.state.metrics().connections_open()
     }
 
     /// Waits until the server holds `n` connections.
@@ -263,7 +263,7 @@ async fn connections_over_the_cap_get_a_503_at_once() {
     );
     assert!(answer.contains("connection: close\r\n"), "{answer}");
     assert!(answer.ends_with("try again in a moment.\n"), "{answer}");
-    assert_eq!(server.state.connections().rejected(), 1);
+    assert_eq!(server.state.metrics().connections_rejected(), 1);
 
     // One slot freed: a normal request gets in.
     drop(held.remove(0));

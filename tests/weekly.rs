@@ -299,13 +299,19 @@ async fn metrics_after_real_cycles_parse_as_prometheus_text() {
     let state = live::web_state(&demo.settings, Arc::clone(&data), live::clock(Some(now))).unwrap();
     demo.poller
         .set_after_cycle(live::feed(decider(&demo.settings), &state));
+    demo.poller.set_metrics(state.metrics().clone());
     let first = demo.cycle_at(local("2026-11-30 09:00")).await;
     let second = demo.cycle_at(local("2026-11-30 09:05")).await;
     assert!(
         first.taken > 0,
         "the first cycle acts on the meeting's week"
     );
-    let totals = demo.poller.metrics().lock().unwrap().clone();
+    let mut by_rule: BTreeMap<String, usize> = BTreeMap::new();
+    for report in [&first, &second] {
+        for (rule, n) in &report.taken_by_rule {
+            *by_rule.entry(rule.clone()).or_default() += n;
+        }
+    }
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -332,15 +338,14 @@ async fn metrics_after_real_cycles_parse_as_prometheus_text() {
         value(&samples, "pushbot_bugzilla_requests_total", &[]),
         Some((first.requests + second.requests) as f64)
     );
-    assert_eq!(totals.requests_total, first.requests + second.requests);
-    for (rule, n) in &totals.actions_by_rule {
+    for (rule, n) in &by_rule {
         assert_eq!(
             value(&samples, "pushbot_actions_total", &[("rule", rule)]),
             Some(*n as f64),
             "{rule}"
         );
     }
-    assert!(totals.actions_by_rule.contains_key("release-conflict"));
+    assert!(by_rule.contains_key("release-conflict"));
     assert_eq!(value(&samples, "pushbot_errors_total", &[]), Some(0.0));
     assert_eq!(value(&samples, "pushbot_write_cap_alert", &[]), Some(0.0));
     assert!(value(&samples, "pushbot_last_success_timestamp_seconds", &[]).unwrap() > 0.0);

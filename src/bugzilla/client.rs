@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use backon::Retryable;
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, DATE, RETRY_AFTER, USER_AGENT};
@@ -28,7 +29,7 @@ use url::Url;
 
 use super::error::code;
 use super::limit::Pacer;
-use super::retry::{backoff, parse_retry_after};
+use super::retry::{self, parse_retry_after, Again};
 use super::settings::{AuthMethod, BugzillaSettings, QuerySettings, Secret};
 use super::types::{Bug, BugId, BugUpdate, Comment, CommentId, FlagType, NewComment, User};
 use super::BugzillaError;
@@ -251,6 +252,22 @@ struct Reply {
     retry_after: Option<Duration>,
     date: Option<DateTime<Utc>>,
     body: Vec<u8>,
+}
+
+/// A read that failed: the error it ends with if it is not tried again.
+struct FailedRead {
+    error: BugzillaError,
+    again: Again,
+}
+
+impl FailedRead {
+    /// A failure that another try would not change.
+    fn last(error: BugzillaError) -> FailedRead {
+        FailedRead {
+            error,
+            again: Again::No,
+        }
+    }
 }
 
 /// What one attempt gave: an answer, or a lost exchange (connection error,
@@ -1032,57 +1049,80 @@ impl Client {
     }
 
     /// A read with retries (connection errors, timeouts, 5xx; 429/503 with
-    /// `Retry-After` wait that long). Returns the decoded body and the
-    /// server's `Date`.
+    /// `Retry-After` wait that long), paced by [`retry::read_backoff`].
+    /// Returns the decoded body and the server's `Date`.
     async fn get_dated<T: DeserializeOwned>(
         &self,
         url: &Url,
     ) -> Result<(T, Option<DateTime<Utc>>), BugzillaError> {
         let what = format!("GET {}", url.path());
         let tuning = &self.inner.tuning;
-        let mut attempt = 0u32;
-        loop {
-            let (wait, failure) = match self.attempt(&Method::GET, url, None, &what).await? {
-                Attempt::Lost(reason) => (
-                    None,
-                    BugzillaError::Transport {
-                        what: what.clone(),
+        let mut retries = 0u32;
+        (|| self.read_once::<T>(url, &what))
+            .retry(retry::read_backoff(
+                tuning.backoff_base,
+                tuning.backoff_cap,
+                tuning.max_retries,
+            ))
+            .sleep(tokio::time::sleep)
+            .when(|failed| failed.again != Again::No)
+            .adjust(|failed, backoff| retry::next_wait(failed.again, backoff))
+            .notify(|failed, wait| {
+                retries += 1;
+                tracing::warn!(what = %what, retry = retries, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), error = %failed.error, "retrying a Bugzilla read");
+            })
+            .await
+            .map_err(|failed| failed.error)
+    }
+
+    /// One try of a read, and whether a failure is worth another.
+    async fn read_once<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+        what: &str,
+    ) -> Result<(T, Option<DateTime<Utc>>), FailedRead> {
+        let tuning = &self.inner.tuning;
+        let reply = match self.attempt(&Method::GET, url, None, what).await {
+            Err(error) => return Err(FailedRead::last(error)),
+            Ok(Attempt::Lost(reason)) => {
+                return Err(FailedRead {
+                    error: BugzillaError::Transport {
+                        what: what.to_string(),
                         reason,
                     },
-                ),
-                Attempt::Reply(reply) => {
-                    if reply.status == 429 && reply.retry_after.is_none() {
-                        return Err(self.start_block(&what));
-                    }
-                    if let Some(retry_after) = reply
-                        .retry_after
-                        .filter(|_| reply.status == 429 || reply.status == 503)
-                    {
-                        let failure = BugzillaError::RateLimited {
-                            what: what.clone(),
-                            retry_after,
-                        };
-                        if retry_after > tuning.retry_after_cap {
-                            return Err(failure);
-                        }
-                        (Some(retry_after), failure)
-                    } else if reply.status >= 500 {
-                        (None, self.error_of(&what, &reply))
-                    } else {
-                        let value = self.decode::<T>(&what, &reply)?;
-                        return Ok((value, reply.date));
-                    }
-                }
-            };
-            if attempt >= tuning.max_retries {
-                return Err(failure);
+                    again: Again::AfterBackoff,
+                })
             }
-            let wait =
-                wait.unwrap_or_else(|| backoff(tuning.backoff_base, tuning.backoff_cap, attempt));
-            tracing::warn!(what = %what, retry = attempt + 1, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), error = %failure, "retrying a Bugzilla read");
-            tokio::time::sleep(wait).await;
-            attempt += 1;
+            Ok(Attempt::Reply(reply)) => reply,
+        };
+        if reply.status == 429 && reply.retry_after.is_none() {
+            return Err(FailedRead::last(self.start_block(what)));
         }
+        if let Some(retry_after) = reply
+            .retry_after
+            .filter(|_| reply.status == 429 || reply.status == 503)
+        {
+            let error = BugzillaError::RateLimited {
+                what: what.to_string(),
+                retry_after,
+            };
+            return Err(if retry_after > tuning.retry_after_cap {
+                FailedRead::last(error)
+            } else {
+                FailedRead {
+                    error,
+                    again: Again::After(retry_after),
+                }
+            });
+        }
+        if reply.status >= 500 {
+            return Err(FailedRead {
+                error: self.error_of(what, &reply),
+                again: Again::AfterBackoff,
+            });
+        }
+        let value = self.decode::<T>(what, &reply).map_err(FailedRead::last)?;
+        Ok((value, reply.date))
     }
 
     async fn get<T: DeserializeOwned>(&self, url: &Url) -> Result<T, BugzillaError> {

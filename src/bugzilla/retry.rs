@@ -1,26 +1,53 @@
-//! Back-off for retried reads: exponential, capped, with jitter so that
-//! several bots restarted together do not retry in step.
+//! The retry policy of reads: which failures are tried again, and how long
+//! to wait first. The waits come from `backon`'s exponential back-off with
+//! jitter, so that several bots restarted together do not retry in step; a
+//! `Retry-After` the server sent replaces the back-off's wait.
 //!
-//! Pure apart from the random jitter; it never sleeps itself.
+//! Writes never come here: their outcome may be unknown, and the caller
+//! re-reads the bug instead (see the client). Pure apart from the random
+//! jitter; it never sleeps or sends itself.
 
 use std::time::Duration;
 
+use backon::ExponentialBuilder;
 use chrono::{DateTime, Utc};
-use rand::Rng;
 
-/// The wait before retry number `attempt` (0 for the first retry): a random
-/// duration between half and all of `min(cap, base * 2^attempt)`.
-pub(crate) fn backoff(base: Duration, cap: Duration, attempt: u32) -> Duration {
-    let factor = 2u32.saturating_pow(attempt.min(20));
-    let full = base.saturating_mul(factor).min(cap);
-    let half = full / 2;
-    let extra_ms = u64::try_from((full - half).as_millis()).unwrap_or(u64::MAX);
-    let jitter = if extra_ms == 0 {
-        Duration::ZERO
-    } else {
-        Duration::from_millis(rand::rng().random_range(0..=extra_ms))
-    };
-    half + jitter
+/// Whether a failed read is tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Again {
+    /// No: the answer will not change (a 4xx, an unreadable body, a block,
+    /// a `Retry-After` longer than the client waits inside one call).
+    No,
+    /// Yes, after the back-off's wait (connection error, timeout, 5xx).
+    AfterBackoff,
+    /// Yes, after the server's `Retry-After` (a 429 or 503 that sent one).
+    After(Duration),
+}
+
+/// The back-off of reads: retry number `n` (0 for the first) waits a random
+/// duration between half and all of `min(cap, base * 2^n)`, and there are
+/// at most `max_retries` retries.
+///
+/// backon's jitter adds a random part of the wait to it (`d` becomes
+/// between `d` and `2d`) after the cap, so the builder is given half the
+/// base and half the cap.
+pub(crate) fn read_backoff(base: Duration, cap: Duration, max_retries: u32) -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(base / 2)
+        .with_max_delay(cap / 2)
+        .with_factor(2.0)
+        .with_max_times(usize::try_from(max_retries).unwrap_or(usize::MAX))
+        .with_jitter()
+}
+
+/// The wait before the next try of a read that failed this way, given the
+/// back-off's next wait (`None`: retries used up, and then none either way).
+pub(crate) fn next_wait(again: Again, backoff: Option<Duration>) -> Option<Duration> {
+    match (again, backoff) {
+        (_, None) | (Again::No, _) => None,
+        (Again::AfterBackoff, Some(wait)) => Some(wait),
+        (Again::After(retry_after), Some(_)) => Some(retry_after),
+    }
 }
 
 /// Parses a `Retry-After` value: delay seconds (`120`) or an HTTP date
@@ -45,18 +72,45 @@ pub(crate) fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Durat
 
 #[cfg(test)]
 mod tests {
+    use backon::BackoffBuilder;
+
     use super::*;
 
     #[test]
-    fn backoff_grows_and_stays_under_the_cap() {
+    fn backoff_grows_with_jitter_stays_under_the_cap_and_stops() {
         let base = Duration::from_millis(100);
         let cap = Duration::from_millis(1000);
-        for attempt in 0..10 {
-            let wait = backoff(base, cap, attempt);
-            let full = (base * 2u32.pow(attempt)).min(cap);
-            assert!(wait >= full / 2 && wait <= full, "{attempt}: {wait:?}");
+        // backon multiplies in f32: a wait may be a few nanoseconds off.
+        let slack = Duration::from_micros(1);
+        // Many runs: the jitter is random.
+        for _ in 0..200 {
+            let waits: Vec<Duration> = read_backoff(base, cap, 10).build().collect();
+            assert_eq!(waits.len(), 10, "max_retries retries, then none");
+            for (n, wait) in waits.iter().enumerate() {
+                let full = (base * 2u32.pow(n as u32)).min(cap);
+                assert!(
+                    *wait + slack >= full / 2 && *wait <= full + slack,
+                    "retry {n}: {wait:?} not in [{:?}, {full:?}]",
+                    full / 2
+                );
+            }
         }
-        assert_eq!(backoff(Duration::ZERO, cap, 3), Duration::ZERO);
+        assert!(read_backoff(Duration::ZERO, cap, 3)
+            .build()
+            .all(|wait| wait == Duration::ZERO));
+        assert_eq!(read_backoff(base, cap, 0).build().count(), 0);
+    }
+
+    #[test]
+    fn retry_after_replaces_the_backoff_but_not_its_count() {
+        let backoff = Some(Duration::from_millis(300));
+        let five = Duration::from_secs(5);
+        assert_eq!(next_wait(Again::AfterBackoff, backoff), backoff);
+        assert_eq!(next_wait(Again::After(five), backoff), Some(five));
+        assert_eq!(next_wait(Again::No, backoff), None);
+        // Retries used up: no more, even when the server named a wait.
+        assert_eq!(next_wait(Again::After(five), None), None);
+        assert_eq!(next_wait(Again::AfterBackoff, None), None);
     }
 
     #[test]

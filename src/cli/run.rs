@@ -57,6 +57,7 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
             let listener = web::bind(&settings.web).await?;
             let mut web_stop = stop_rx.clone();
             poller.set_after_cycle(live::feed(decider, &state));
+            poller.set_metrics(state.metrics().clone());
             let (addr, task) = live::spawn_server(listener, state, async move {
                 let _ = web_stop.wait_for(|stop| *stop).await;
             })?;

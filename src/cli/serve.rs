@@ -52,6 +52,7 @@ pub fn run(config: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut web_stop = stop_rx.clone();
         let feed = live::feed(decider, &state);
+        let metrics = state.metrics().clone();
         let (addr, server) = live::spawn_server(listener, state, async move {
             let _ = web_stop.wait_for(|stop| *stop).await;
         })?;
@@ -63,6 +64,7 @@ pub fn run(config: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("pushbot cannot start with {}", config.display()))?;
         poller.set_after_cycle(feed);
+        poller.set_metrics(metrics);
         if let Some(at) = pinned {
             poller.set_clock(Arc::new(move || at));
         }

@@ -43,6 +43,8 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tower::ServiceExt;
 
+use crate::metrics::Metrics;
+
 /// How long a client has to send a whole request head (see the module
 /// doc): long enough for any real client on a slow link, short enough that
 /// a connection held open on purpose is soon given back.
@@ -99,44 +101,21 @@ impl Default for ServerLimits {
     }
 }
 
-/// Connection counters, shared with `/metrics`.
-#[derive(Debug, Default)]
-pub struct ConnectionCounters {
-    open: AtomicU64,
-    rejected: AtomicU64,
-}
+/// One open connection, counted in [`Metrics`]; dropping it frees the
+/// slot.
+struct Slot(Metrics);
 
-impl ConnectionCounters {
-    /// Connections open now.
-    pub fn open(&self) -> u64 {
-        self.open.load(Ordering::Relaxed)
-    }
-
-    /// Connections refused because [`ServerLimits::max_connections`] were
-    /// open, since start.
-    pub fn rejected(&self) -> u64 {
-        self.rejected.load(Ordering::Relaxed)
-    }
-
-    /// Takes a slot for one more connection, unless `max` are open.
-    fn try_open(self: &Arc<Self>, max: usize) -> Option<Slot> {
-        let max = u64::try_from(max).unwrap_or(u64::MAX);
-        let before = self.open.fetch_add(1, Ordering::Relaxed);
-        if before >= max {
-            self.open.fetch_sub(1, Ordering::Relaxed);
-            self.rejected.fetch_add(1, Ordering::Relaxed);
-            return None;
-        }
-        Some(Slot(Arc::clone(self)))
+impl Slot {
+    /// Takes a slot for one more connection, unless `max` are open (a
+    /// refusal is counted).
+    fn take(metrics: &Metrics, max: usize) -> Option<Slot> {
+        metrics.open_connection(max).then(|| Slot(metrics.clone()))
     }
 }
-
-/// One open connection; dropping it frees the slot.
-struct Slot(Arc<ConnectionCounters>);
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.0.open.fetch_sub(1, Ordering::Relaxed);
+        self.0.close_connection();
     }
 }
 
@@ -148,7 +127,7 @@ pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ServerLimits,
-    counters: Arc<ConnectionCounters>,
+    metrics: Metrics,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -170,7 +149,7 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let Some(slot) = counters.try_open(limits.max_connections) else {
+                let Some(slot) = Slot::take(&metrics, limits.max_connections) else {
                     turn_away(stream);
                     continue;
                 };

@@ -1,0 +1,408 @@
+//! The process's counters, one type for all of them: the poller counts its
+//! cycles ([`Metrics::record_cycle`]), the web server its requests and
+//! connections, and `/metrics` is their Prometheus text exposition (format
+//! 0.0.4), written by `prometheus-client` ([`Metrics::encode`]).
+//!
+//! [`Metrics`] is cheap to clone: clones share the counters, so the poller
+//! and the web server hold the same ones (`Poller::set_metrics`) and a
+//! scrape reads them as they are, with no copy per cycle.
+//!
+//! | series | type | what |
+//! |---|---|---|
+//! | `pushbot_cycles_total` | counter | poll cycles finished (either result) |
+//! | `pushbot_outages_total` | counter | cycles that could not read Bugzilla |
+//! | `pushbot_bugzilla_requests_total` | counter | HTTP requests sent to Bugzilla (retries included) |
+//! | `pushbot_errors_total` | counter | errors of poll cycles (failed requests, skipped bad input) |
+//! | `pushbot_writes_total` | counter | POST and PUT requests to Bugzilla |
+//! | `pushbot_duplicates_total` | counter | planned actions found already done (their marker was there) |
+//! | `pushbot_actions_total{rule}` | counter | actions carried out (written, or rendered in dry-run), by rule |
+//! | `pushbot_last_success_timestamp_seconds` | gauge | start ("now") of the last cycle that read Bugzilla and made its writes; 0 when none yet |
+//! | `pushbot_write_cap_alert` | gauge | 1 while the latest cycle planned more writes than `poll.max_writes_per_cycle` |
+//! | `pushbot_http_requests_total` | counter | requests this web server answered |
+//! | `pushbot_http_connections_open` | gauge | connections open to this web server now |
+//! | `pushbot_http_connections_rejected_total` | counter | connections refused because the web server had its maximum open |
+//!
+//! Must not: decide anything, or hold what is not a count (the cycle's
+//! status for `/healthz` is `web::CycleStatus`).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use prometheus_client::encoding::{prometheus_text, EncodeLabelSet};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+use crate::poll::CycleReport;
+
+/// The `Content-Type` of [`Metrics::encode`]'s text.
+pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
+
+/// The label of `pushbot_actions_total`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RuleLabel {
+    rule: String,
+}
+
+/// Every counter of the process (see the module doc). Clones share them.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    /// Holds a clone of every series below (they share their values).
+    registry: Registry,
+    cycles: Counter,
+    outages: Counter,
+    bugzilla_requests: Counter,
+    errors: Counter,
+    writes: Counter,
+    duplicates: Counter,
+    actions: Family<RuleLabel, Counter>,
+    /// Unix seconds; 0 = none yet.
+    last_success: Gauge,
+    write_cap_alert: Gauge,
+    http_requests: Counter,
+    connections_open: Gauge,
+    connections_rejected: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    /// All counters at zero.
+    pub fn new() -> Metrics {
+        let mut registry = Registry::default();
+        // prometheus-client adds `_total` to a counter's name, and a `.` to
+        // every help text.
+        let counter = |registry: &mut Registry, name: &str, help: &str| {
+            let counter = Counter::default();
+            registry.register(name, help, counter.clone());
+            counter
+        };
+        let gauge = |registry: &mut Registry, name: &str, help: &str| {
+            let gauge = Gauge::default();
+            registry.register(name, help, gauge.clone());
+            gauge
+        };
+        let cycles = counter(
+            &mut registry,
+            "pushbot_cycles",
+            "Poll cycles finished since start",
+        );
+        let outages = counter(
+            &mut registry,
+            "pushbot_outages",
+            "Poll cycles since start that could not read Bugzilla",
+        );
+        let bugzilla_requests = counter(
+            &mut registry,
+            "pushbot_bugzilla_requests",
+            "HTTP requests sent to Bugzilla since start",
+        );
+        let http_requests = counter(
+            &mut registry,
+            "pushbot_http_requests",
+            "Requests answered by this web server since start",
+        );
+        let connections_open = gauge(
+            &mut registry,
+            "pushbot_http_connections_open",
+            "Connections open to this web server now",
+        );
+        let connections_rejected = counter(
+            &mut registry,
+            "pushbot_http_connections_rejected",
+            "Connections refused since start because the web server had its maximum open",
+        );
+        let actions = Family::<RuleLabel, Counter>::default();
+        registry.register(
+            "pushbot_actions",
+            "Actions carried out since start, by rule",
+            actions.clone(),
+        );
+        let errors = counter(
+            &mut registry,
+            "pushbot_errors",
+            "Errors logged by poll cycles since start",
+        );
+        let writes = counter(
+            &mut registry,
+            "pushbot_writes",
+            "POST and PUT requests sent to Bugzilla since start",
+        );
+        let duplicates = counter(
+            &mut registry,
+            "pushbot_duplicates",
+            "Planned actions found already done (their marker was in Bugzilla) since start",
+        );
+        let last_success = gauge(
+            &mut registry,
+            "pushbot_last_success_timestamp_seconds",
+            "Unix time at which the last successful cycle started; 0 when none yet",
+        );
+        let write_cap_alert = gauge(
+            &mut registry,
+            "pushbot_write_cap_alert",
+            "1 while the write-cap alert is raised (a cycle planned too many writes)",
+        );
+        Metrics {
+            inner: Arc::new(Inner {
+                registry,
+                cycles,
+                outages,
+                bugzilla_requests,
+                errors,
+                writes,
+                duplicates,
+                actions,
+                last_success,
+                write_cap_alert,
+                http_requests,
+                connections_open,
+                connections_rejected,
+            }),
+        }
+    }
+
+    /// Counts a finished cycle (either result): its requests, errors,
+    /// writes, duplicates and actions; an outage; the start of a successful
+    /// one (it read Bugzilla and was not stopped part-way); the write-cap
+    /// alert, raised or cleared by each cycle.
+    pub fn record_cycle(&self, report: &CycleReport) {
+        let m = &self.inner;
+        m.cycles.inc();
+        if report.outage {
+            m.outages.inc();
+        }
+        m.bugzilla_requests.inc_by(report.requests);
+        m.errors.inc_by(report.errors.len() as u64);
+        m.writes.inc_by(report.writes as u64);
+        m.duplicates.inc_by(report.duplicates as u64);
+        for (rule, n) in &report.taken_by_rule {
+            m.actions
+                .get_or_create(&RuleLabel { rule: rule.clone() })
+                .inc_by(*n as u64);
+        }
+        if !report.outage && !report.interrupted {
+            m.last_success.set(report.started_at.timestamp());
+        }
+        m.write_cap_alert.set(i64::from(report.alert.is_some()));
+    }
+
+    /// Counts a request the web server answered.
+    pub fn http_request(&self) {
+        self.inner.http_requests.inc();
+    }
+
+    /// Takes a connection slot unless `max` are open; a refusal is
+    /// counted. Pair every `true` with [`Metrics::close_connection`].
+    pub(crate) fn open_connection(&self, max: usize) -> bool {
+        let max = i64::try_from(max).unwrap_or(i64::MAX);
+        let before = self.inner.connections_open.inc();
+        if before >= max {
+            self.inner.connections_open.dec();
+            self.inner.connections_rejected.inc();
+            return false;
+        }
+        true
+    }
+
+    /// Frees a slot [`Metrics::open_connection`] took.
+    pub(crate) fn close_connection(&self) {
+        self.inner.connections_open.dec();
+    }
+
+    /// The Prometheus text exposition (format 0.0.4) of every series; its
+    /// `Content-Type` is [`CONTENT_TYPE`].
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        // Writing into a String cannot fail; an error would leave the text
+        // short, never wrong.
+        let _ = prometheus_text::encode(&mut text, &self.inner.registry);
+        text
+    }
+
+    /// Poll cycles finished.
+    pub fn cycles(&self) -> u64 {
+        self.inner.cycles.get()
+    }
+
+    /// Cycles that could not read Bugzilla.
+    pub fn outages(&self) -> u64 {
+        self.inner.outages.get()
+    }
+
+    /// HTTP requests sent to Bugzilla by the cycles.
+    pub fn bugzilla_requests(&self) -> u64 {
+        self.inner.bugzilla_requests.get()
+    }
+
+    /// Errors of the cycles.
+    pub fn errors(&self) -> u64 {
+        self.inner.errors.get()
+    }
+
+    /// POST and PUT requests of the cycles.
+    pub fn writes(&self) -> u64 {
+        self.inner.writes.get()
+    }
+
+    /// Planned actions found already done.
+    pub fn duplicates(&self) -> u64 {
+        self.inner.duplicates.get()
+    }
+
+    /// Actions of `rule` carried out.
+    pub fn actions(&self, rule: &str) -> u64 {
+        self.inner
+            .actions
+            .get(&RuleLabel {
+                rule: rule.to_string(),
+            })
+            .map_or(0, |counter| counter.get())
+    }
+
+    /// The start of the last successful cycle, if any (whole seconds).
+    pub fn last_success(&self) -> Option<DateTime<Utc>> {
+        match self.inner.last_success.get() {
+            0 => None,
+            secs => DateTime::from_timestamp(secs, 0),
+        }
+    }
+
+    /// True while the latest cycle's write-cap alert is raised.
+    pub fn write_cap_alert(&self) -> bool {
+        self.inner.write_cap_alert.get() != 0
+    }
+
+    /// Requests the web server answered.
+    pub fn http_requests(&self) -> u64 {
+        self.inner.http_requests.get()
+    }
+
+    /// Connections open to the web server now.
+    pub fn connections_open(&self) -> u64 {
+        u64::try_from(self.inner.connections_open.get()).unwrap_or(0)
+    }
+
+    /// Connections the web server refused (it had its maximum open).
+    pub fn connections_rejected(&self) -> u64 {
+        self.inner.connections_rejected.get()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn at(minute: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, 20, minute, 0).unwrap()
+    }
+
+    #[test]
+    fn counts_cycles_and_keeps_the_last_success() {
+        let metrics = Metrics::new();
+        assert_eq!(metrics.last_success(), None);
+        metrics.record_cycle(&CycleReport {
+            started_at: at(0),
+            requests: 3,
+            writes: 2,
+            duplicates: 1,
+            taken_by_rule: BTreeMap::from([("no-owner".to_string(), 2)]),
+            alert: Some("too many".to_string()),
+            ..CycleReport::default()
+        });
+        let clone = metrics.clone();
+        clone.record_cycle(&CycleReport {
+            started_at: at(5),
+            requests: 1,
+            outage: true,
+            errors: vec!["Bugzilla answered 503".to_string()],
+            ..CycleReport::default()
+        });
+        clone.record_cycle(&CycleReport {
+            started_at: at(10),
+            interrupted: true,
+            ..CycleReport::default()
+        });
+        assert_eq!(metrics.cycles(), 3, "clones share the counters");
+        assert_eq!(metrics.outages(), 1);
+        assert_eq!(metrics.bugzilla_requests(), 4);
+        assert_eq!(metrics.errors(), 1);
+        assert_eq!(metrics.writes(), 2);
+        assert_eq!(metrics.duplicates(), 1);
+        assert_eq!(metrics.actions("no-owner"), 2);
+        assert_eq!(metrics.actions("signoff"), 0);
+        // An outage and an interrupted cycle are not successes.
+        assert_eq!(metrics.last_success(), Some(at(0)));
+        assert!(!metrics.write_cap_alert(), "cleared by the next cycle");
+    }
+
+    #[test]
+    fn connection_slots_stop_at_the_maximum_and_count_refusals() {
+        let metrics = Metrics::new();
+        assert!(metrics.open_connection(2));
+        assert!(metrics.open_connection(2));
+        assert!(!metrics.open_connection(2));
+        assert_eq!(
+            (metrics.connections_open(), metrics.connections_rejected()),
+            (2, 1)
+        );
+        metrics.close_connection();
+        assert!(metrics.open_connection(2));
+        assert_eq!(metrics.connections_open(), 2);
+    }
+
+    #[test]
+    fn the_exposition_names_every_series_once_with_its_type() {
+        let metrics = Metrics::new();
+        metrics.record_cycle(&CycleReport {
+            started_at: at(0),
+            taken_by_rule: BTreeMap::from([("odd \"rule\"\\\n".to_string(), 1)]),
+            ..CycleReport::default()
+        });
+        metrics.http_request();
+        let text = metrics.encode();
+        for (name, kind) in [
+            ("pushbot_cycles_total", "counter"),
+            ("pushbot_outages_total", "counter"),
+            ("pushbot_bugzilla_requests_total", "counter"),
+            ("pushbot_errors_total", "counter"),
+            ("pushbot_writes_total", "counter"),
+            ("pushbot_duplicates_total", "counter"),
+            ("pushbot_actions_total", "counter"),
+            ("pushbot_last_success_timestamp_seconds", "gauge"),
+            ("pushbot_write_cap_alert", "gauge"),
+            ("pushbot_http_requests_total", "counter"),
+            ("pushbot_http_connections_open", "gauge"),
+            ("pushbot_http_connections_rejected_total", "counter"),
+        ] {
+            let typed = format!("# TYPE {name} {kind}\n");
+            assert_eq!(text.matches(&typed).count(), 1, "{name}: {text}");
+            assert_eq!(text.matches(&format!("# HELP {name} ")).count(), 1);
+        }
+        assert!(text.contains("\npushbot_cycles_total 1\n"), "{text}");
+        assert!(text.contains(&format!(
+            "\npushbot_last_success_timestamp_seconds {}\n",
+            at(0).timestamp()
+        )));
+        // Label values escaped as the format asks.
+        assert!(
+            text.contains("\npushbot_actions_total{rule=\"odd \\\"rule\\\"\\\\\\n\"} 1\n"),
+            "{text}"
+        );
+        assert!(!text.contains(".."), "one period after each help text");
+    }
+}
