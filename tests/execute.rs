@@ -549,7 +549,7 @@ async fn a_comment_alone_is_a_post_whose_answer_gives_its_id() {
         .actions_for_bug(BugId(1))
         .unwrap()
         .into_iter()
-        .find(|r| r.key == ActionKey::new(BugId(1), "check", "c500"))
+        .find(|r| r.key == ActionKey::new(BugId(1), "command", "c500"))
         .expect("the reply recorded");
     assert_eq!(answered.outcome, Outcome::Posted);
     assert_eq!(answered.comment_id, Some(CommentId(321)));
