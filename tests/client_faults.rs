@@ -1,6 +1,11 @@
 //! Faults: throttling, blocks, server errors, timeouts, resets, broken
 //! bodies, Bugzilla's error envelope, and writes whose outcome is unknown.
 //! Every test counts the requests the client made.
+//!
+//! A timeout is shown with an answer delayed by a minute ([`HELD`]) against
+//! a one-second client timeout: it fires by construction, and no normal
+//! answer on a loaded machine comes near it. The one sleep (the end of a
+//! block) waits longer than the block, never shorter.
 
 mod support;
 

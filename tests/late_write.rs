@@ -3,6 +3,10 @@
 //! sandbox applies only after the bot's settle re-read end up in Bugzilla
 //! exactly once after the following cycles, and a comment that never
 //! landed is posted exactly once, a cycle later (invariant 3).
+//!
+//! The late writes are held by the sandbox until the test lands them
+//! (`Landing::WhenLanded`), so they land after the re-read by construction,
+//! not after a delay chosen to be long enough.
 
 use std::collections::BTreeMap;
 use std::path::Path;

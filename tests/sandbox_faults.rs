@@ -1,5 +1,10 @@
 //! Every fault kind the sandbox can inject, seen through a plain HTTP
 //! client (the real client is tested separately against the sandbox).
+//!
+//! Nothing races a timeout: a delay is a minute against a client timeout
+//! of a fraction of a second, a held write waits until the test (or the
+//! next request) lands it, and a write that lands by itself is waited for
+//! with `wait_late_writes_landed`, not slept on.
 
 use std::path::Path;
 use std::time::Duration;
