@@ -13,6 +13,9 @@
 //! - `api`: REST methods → JSON (pure).
 //! - `server`: sockets, fault execution, `ETag` / `Date` headers.
 //! - [`faults`], [`clock`], `log`: fault plans, the clock, the request log.
+//!   Tests wait on the sandbox's events (a request logged, a late write
+//!   held), never on a guessed delay: `wait_for_requests`,
+//!   `wait_late_writes_accepted`, `land_late_writes`.
 //! - [`guesses`]: the one list of what it does that no recording shows (and
 //!   why each is the strict choice).
 //!
@@ -39,7 +42,7 @@ use tokio::task::JoinHandle;
 
 pub use clock::SandboxClock;
 pub use data::SandboxData;
-pub use faults::{FaultKind, FaultPlan, FaultRule, LateAnswer, LostAnswer, Trigger};
+pub use faults::{FaultKind, FaultPlan, FaultRule, Landing, LateAnswer, LostAnswer, Trigger};
 pub use log::{route_name, LoggedRequest};
 pub use model::{ApiError, Bug, Comment, Flag, HistoryEntry};
 
@@ -172,6 +175,21 @@ impl SandboxHandle {
         self.request_counts().get(route).copied().unwrap_or(0)
     }
 
+    /// Waits until the request log satisfies `done` (checked now and after
+    /// every request logged from then on), e.g. until the bot's first
+    /// write has arrived: a test waits for the event, not for a guessed
+    /// time. It waits as long as that takes; a test that could hang
+    /// races it against its own guard (the bot process ending, say).
+    pub async fn wait_for_requests(&self, done: impl Fn(&[LoggedRequest]) -> bool) {
+        let mut logged = self.shared.log.subscribe();
+        while !done(&self.shared.log.snapshot()) {
+            // The sender lives in `shared`, which outlives this borrow.
+            if logged.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
     /// Replaces the fault plan (counters restart).
     pub fn set_faults(&self, plan: FaultPlan) {
         *self
@@ -184,6 +202,32 @@ impl SandboxHandle {
     /// Writes accepted under [`FaultKind::LateWrite`] and not applied yet.
     pub fn late_writes_pending(&self) -> usize {
         *self.shared.late.in_flight.borrow()
+    }
+
+    /// Requests accepted under [`FaultKind::LateWrite`] since the start
+    /// (applied or not).
+    pub fn late_writes_accepted(&self) -> u64 {
+        *self.shared.late.accepted.borrow()
+    }
+
+    /// Waits until `n` requests have been accepted under
+    /// [`FaultKind::LateWrite`] since the start, the last of them logged:
+    /// with [`Landing::WhenLanded`] the `n`-th write is then held, its
+    /// client waiting, until [`SandboxHandle::land_late_writes`]. A test
+    /// kills or stops the bot right then, mid-write by construction. It
+    /// waits as long as that takes (see [`SandboxHandle::wait_for_requests`]).
+    pub async fn wait_late_writes_accepted(&self, n: u64) {
+        let mut accepted = self.shared.late.accepted.subscribe();
+        // The sender lives in `shared`, which outlives this borrow.
+        let _ = accepted.wait_for(|count| *count >= n).await;
+    }
+
+    /// Waits until no write accepted under [`FaultKind::LateWrite`] is
+    /// waiting any more, without landing them: for writes that land by
+    /// themselves ([`Landing::AfterMillis`], [`Landing::BeforeNextRequest`]).
+    pub async fn wait_late_writes_landed(&self) {
+        let mut in_flight = self.shared.late.in_flight.subscribe();
+        let _ = in_flight.wait_for(|n| *n == 0).await;
     }
 
     /// Applies every write held by [`FaultKind::LateWrite`] now, without

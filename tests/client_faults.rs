@@ -1,6 +1,11 @@
 //! Faults: throttling, blocks, server errors, timeouts, resets, broken
 //! bodies, Bugzilla's error envelope, and writes whose outcome is unknown.
 //! Every test counts the requests the client made.
+//!
+//! A timeout is shown with an answer delayed by a minute ([`HELD`]) against
+//! a one-second client timeout: it fires by construction, and no normal
+//! answer on a loaded machine comes near it. The one sleep (the end of a
+//! block) waits longer than the block, never shorter.
 
 mod support;
 
@@ -46,10 +51,19 @@ fn tuned(server: &MockServer, change: impl FnOnce(&mut ClientTuning)) -> Client 
     client_with(server, "query", "pushbot@example.test", t)
 }
 
-/// A client that gives up on an answer after 100 ms.
+/// A client that gives up on an answer after a second: only an answer
+/// delayed by [`HELD`] reaches that, not a normal one on a loaded machine.
 fn impatient(server: &MockServer) -> Client {
-    tuned(server, |t| t.timeout = Duration::from_millis(100))
+    tuned(server, |t| t.timeout = IMPATIENT)
 }
+
+/// The timeout of [`impatient`].
+const IMPATIENT: Duration = Duration::from_secs(1);
+
+/// The delay of an answer that must time out: far past [`IMPATIENT`], so
+/// no scheduling on a loaded machine can bring it in time (the test does
+/// not wait for it).
+const HELD: Duration = Duration::from_secs(60);
 
 /// `429 Too Many Requests` with this `Retry-After`.
 fn throttled(retry_after: &str) -> ResponseTemplate {
@@ -227,9 +241,9 @@ async fn persistent_server_errors_give_up_after_max_retries() {
 
 #[tokio::test]
 async fn a_timeout_is_retried_then_reported() {
-    let server = answering("GET", ok_version().set_delay(Duration::from_secs(3))).await;
+    let server = answering("GET", ok_version().set_delay(HELD)).await;
     let c = tuned(&server, |t| {
-        t.timeout = Duration::from_millis(100);
+        t.timeout = IMPATIENT;
         t.max_retries = 1;
     });
     let err = c.version().await.unwrap_err();
@@ -244,7 +258,7 @@ async fn a_timeout_is_retried_then_reported() {
 
 #[tokio::test]
 async fn a_timeout_then_success() {
-    let server = failing_then_ok(ok_version().set_delay(Duration::from_secs(3)), 1).await;
+    let server = failing_then_ok(ok_version().set_delay(HELD), 1).await;
     let c = impatient(&server);
     assert_eq!(c.version().await.unwrap(), "5.2");
     assert_eq!(c.request_count(), 2);
@@ -252,9 +266,9 @@ async fn a_timeout_then_success() {
 
 #[tokio::test]
 async fn a_write_that_times_out_has_an_unknown_outcome_and_is_sent_once() {
-    let server = answering("POST", recorded("27").set_delay(Duration::from_secs(3))).await;
+    let server = answering("POST", recorded("27").set_delay(HELD)).await;
     Mock::given(method("PUT"))
-        .respond_with(recorded("35").set_delay(Duration::from_secs(3)))
+        .respond_with(recorded("35").set_delay(HELD))
         .mount(&server)
         .await;
     let c = impatient(&server);
@@ -345,9 +359,8 @@ async fn a_connection_reset_on_a_write_is_not_retried() {
 
 #[tokio::test]
 async fn connection_refused_is_a_transport_error() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
+    let (_kept, addr) = support::net::refusing();
+    assert!(support::net::is_refused(addr).await);
     let c = client_for(&format!("http://{addr}"));
     let err = c.version().await.unwrap_err();
     assert!(matches!(err, BugzillaError::Transport { .. }), "{err:?}");

@@ -61,7 +61,8 @@ async fn exercise(auth: &str) -> Vec<String> {
     )
     .await;
     Mock::given(method("POST"))
-        .respond_with(recorded("27").set_delay(Duration::from_secs(3)))
+        // Far past the client's timeout below: it times out by construction.
+        .respond_with(recorded("27").set_delay(Duration::from_secs(60)))
         .mount(&server)
         .await;
     Mock::given(method("PUT"))
@@ -75,7 +76,8 @@ async fn exercise(auth: &str) -> Vec<String> {
         .await;
 
     let mut t = tuning();
-    t.timeout = Duration::from_millis(150);
+    // Long enough for every normal answer on a loaded machine.
+    t.timeout = Duration::from_secs(1);
     let c = client_with(&server, auth, "lead@example.test", t.clone());
     texts.push(format!("{c:?}"));
     assert_eq!(c.version().await.unwrap(), "5.2");
@@ -118,9 +120,8 @@ async fn exercise(auth: &str) -> Vec<String> {
         &mut texts,
         reset.post_comment(BugId(1), &comment()).await.unwrap_err(),
     );
-    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let closed_addr = closed.local_addr().unwrap();
-    drop(closed);
+    let (_kept, closed_addr) = support::net::refusing();
+    assert!(support::net::is_refused(closed_addr).await);
     let refused = Client::with_tuning(
         &support::client::settings(&format!("http://{closed_addr}"), auth, "lead@example.test"),
         t,

@@ -503,12 +503,15 @@ async fn a_lost_answer_and_a_lost_state_file_still_give_exactly_one_reply() {
     );
     assert_eq!(replies(&demo, 803, id).len(), 1);
     // Restart without the state file: Bugzilla's marker is the ledger.
+    let mut removed = 0;
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let path = entry.unwrap().path();
         if path.to_string_lossy().contains("pushbot.sqlite") {
             std::fs::remove_file(path).unwrap();
+            removed += 1;
         }
     }
+    assert!(removed > 0, "no state file in {}", dir.path().display());
     demo.restart().await.unwrap();
     demo.cycle_at(t("2026-11-30 10:10")).await;
     demo.cycle_at(t("2026-11-30 10:15")).await;

@@ -319,12 +319,15 @@ async fn a_push_joins_then_others_leave(n: u64) {
     // Again: nothing. Without the state file: nothing.
     let again = cycle(&mut demo, "2026-11-30 09:15").await;
     assert_eq!(again.writes, 0, "n = {n}");
+    let mut removed = 0;
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let path = entry.unwrap().path();
         if path.to_string_lossy().contains("pushbot.sqlite") {
             std::fs::remove_file(path).unwrap();
+            removed += 1;
         }
     }
+    assert!(removed > 0, "no state file in {}", dir.path().display());
     demo.restart().await.unwrap();
     let cold = cycle(&mut demo, "2026-11-30 09:20").await;
     assert!(cold.full_load);

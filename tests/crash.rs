@@ -1,25 +1,34 @@
-//! The bot process killed (SIGKILL) at many points of a cycle with pending
+//! The bot process killed (SIGKILL) at every point of a cycle with pending
 //! writes, then restarted: in the end every expected comment exists exactly
 //! once and each flag is requested once. Also `once --dry-run` through the
 //! binary: the writes on stdout, none in the sandbox.
 //!
 //! The sandbox runs in this test's process; the bot is the real `pushbot`
 //! binary (`once`) with a settings file in a temporary directory.
+//!
+//! How the kills are timed: not at all. The sandbox holds a request
+//! (`FaultKind::LateWrite` with `Landing::WhenLanded`) and tells the test
+//! (`wait_late_writes_accepted`), so each kill lands while the search or
+//! the n-th write is in flight by construction; the write lands after the
+//! process is gone. The SIGTERM test holds the first write the same way
+//! and lets it finish only after the bot's `SIGTERM: shutting down` line.
 
 #![cfg(unix)]
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use pushbot::demo::{self, BOT_LOGIN};
 use pushbot::sandbox::{
-    FaultKind, FaultPlan, FaultRule, LostAnswer, Sandbox, SandboxData, SandboxHandle,
-    SandboxOptions, Trigger,
+    FaultKind, FaultPlan, FaultRule, Landing, LateAnswer, LostAnswer, Sandbox, SandboxData,
+    SandboxHandle, SandboxOptions, Trigger,
 };
 use pushbot::store::{Outcome, Store};
+
+mod support;
+use support::output::Lines;
 
 const NOW: &str = "2026-11-30 09:00";
 
@@ -159,20 +168,26 @@ fn recorded_posts(state: &Path) -> usize {
 
 const WRITE_ROUTES: [&str; 2] = ["POST /rest/bug/{id}/comment", "PUT /rest/bug/{id}"];
 
-/// Every write waits `millis` before it is applied.
-fn slow_writes(millis: u64) -> Vec<FaultRule> {
-    WRITE_ROUTES
-        .iter()
-        .map(|route| FaultRule {
-            route: Some((*route).to_string()),
-            kind: FaultKind::Delay { millis },
-            trigger: Trigger::Share(1.0),
-        })
-        .collect()
+/// Every request to `route` is held by the sandbox (the client waits, the
+/// test is told) until the test lands it.
+fn held(route: &str) -> FaultRule {
+    FaultRule {
+        route: Some(route.to_string()),
+        kind: FaultKind::LateWrite {
+            land: Landing::WhenLanded,
+            answer: LateAnswer::Hold,
+        },
+        trigger: Trigger::Share(1.0),
+    }
 }
 
-/// A share of writes is applied and its answer lost.
-fn lost_answers(share: f64) -> Vec<FaultRule> {
+/// Every write is held until the test lands it.
+fn held_writes() -> Vec<FaultRule> {
+    WRITE_ROUTES.iter().map(|route| held(route)).collect()
+}
+
+/// Every write is applied and its answer lost.
+fn lost_answers() -> Vec<FaultRule> {
     WRITE_ROUTES
         .iter()
         .map(|route| FaultRule {
@@ -180,57 +195,94 @@ fn lost_answers(share: f64) -> Vec<FaultRule> {
             kind: FaultKind::LostResponse {
                 then: LostAnswer::Drop,
             },
-            trigger: Trigger::Share(share),
+            trigger: Trigger::Share(1.0),
         })
         .collect()
 }
 
+/// Where the first run of a round is killed.
+#[derive(Debug, Clone, Copy)]
+enum KillPoint {
+    /// While its first search is held: nothing is written yet.
+    Reading,
+    /// While its `n`-th write (from 1) is held by the sandbox: the writes
+    /// before it are made and recorded, this one is accepted and lands
+    /// after the process is gone, so the state file misses it.
+    Writing(u64),
+    /// Once its `n`-th write was applied and the answer lost: the bot is
+    /// in its settle wait (10 s) before re-reading the bug.
+    AnswerLost(u64),
+}
+
+/// The writes of the first cycle (one per bug that gets one).
+const WRITES: u64 = 4;
+
+/// Drives the sandbox until the bot of `child` is at `point`: lands the
+/// writes before it one by one, each time waiting until the sandbox holds
+/// the next one. Panics if the process ends first.
+async fn reach(sandbox: &SandboxHandle, child: &mut tokio::process::Child, point: KillPoint) {
+    let drive = async {
+        match point {
+            KillPoint::Reading => sandbox.wait_late_writes_accepted(1).await,
+            KillPoint::Writing(n) => {
+                for before in 1..n {
+                    sandbox.wait_late_writes_accepted(before).await;
+                    sandbox.land_late_writes().await;
+                }
+                sandbox.wait_late_writes_accepted(n).await;
+            }
+            KillPoint::AnswerLost(n) => {
+                for before in 1..n {
+                    sandbox.wait_late_writes_accepted(before).await;
+                    if before == n - 1 {
+                        // Decided before it lands: the next write is lost.
+                        sandbox.set_faults(FaultPlan::with_rules(lost_answers()));
+                    }
+                    sandbox.land_late_writes().await;
+                }
+                sandbox
+                    .wait_for_requests(|log| {
+                        log.iter()
+                            .any(|r| matches!(r.fault, Some(FaultKind::LostResponse { .. })))
+                    })
+                    .await;
+            }
+        }
+    };
+    tokio::select! {
+        () = drive => {}
+        status = child.wait() => panic!("{point:?}: the bot ended ({status:?}) before it got there"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_at_any_point_and_restarted_every_write_happens_once() {
-    // (delay of each write in ms, when to kill the process in ms)
-    let runs: &[(u64, u64)] = &[
-        (0, 5),
-        (0, 40),
-        (20, 60),
-        (20, 100),
-        (40, 80),
-        (40, 150),
-        (40, 220),
-        (60, 120),
-        (60, 200),
-        (60, 300),
-        (80, 160),
-        (80, 260),
-        (80, 400),
-        (120, 200),
-        (120, 330),
-        (120, 500),
-        (150, 700),
-        (30, 130),
-    ];
+    let mut runs = vec![KillPoint::Reading];
+    runs.extend((1..=WRITES).map(KillPoint::Writing));
+    runs.extend((1..=WRITES).map(KillPoint::AnswerLost));
     let mut killed_mid_write = 0;
     let mut killed = 0;
-    for (round, &(delay, kill_at)) in runs.iter().enumerate() {
+    for (round, &point) in runs.iter().enumerate() {
         let sandbox = sandbox().await;
         let dir = tempfile::tempdir().unwrap();
         let config = settings_file(&sandbox, dir.path());
-        // Every write is slow; in the first run some also lose their
-        // answer after being applied, so the bot sits in its settle wait
-        // (10 s) with a write made and not yet recorded when it is killed.
-        sandbox.set_faults(FaultPlan {
-            seed: round as u64,
-            rules: [lost_answers(0.3), slow_writes(delay)].concat(),
-        });
+        sandbox.set_faults(FaultPlan::with_rules(match point {
+            KillPoint::Reading => vec![held("GET /rest/bug")],
+            KillPoint::Writing(_) => held_writes(),
+            KillPoint::AnswerLost(1) => lost_answers(),
+            KillPoint::AnswerLost(_) => held_writes(),
+        }));
         let mut child = once(&config, &[]).spawn().unwrap();
-        tokio::time::sleep(Duration::from_millis(kill_at)).await;
+        reach(&sandbox, &mut child, point).await;
         if child.try_wait().unwrap().is_none() {
             child.start_kill().unwrap();
             killed += 1;
         }
         let status = child.wait().await.unwrap();
-        // Let a write the dead process left in flight land (or not) before
-        // the restart reads the bugs.
-        tokio::time::sleep(Duration::from_millis(delay + 30)).await;
+        // A request the dead process left held lands now, before the
+        // restart reads the bugs.
+        sandbox.set_faults(FaultPlan::none());
+        sandbox.land_late_writes().await;
         let (landed, recorded) = (
             marked_comments(&sandbox),
             recorded_posts(&dir.path().join("state.sqlite")),
@@ -239,8 +291,7 @@ async fn killed_at_any_point_and_restarted_every_write_happens_once() {
             killed_mid_write += 1;
         }
 
-        // Restart (still with slow writes) until a run completes.
-        sandbox.set_faults(FaultPlan::with_rules(slow_writes(delay)));
+        // Restart until a run completes.
         let mut finished = false;
         for _ in 0..3 {
             let out = once(&config, &[]).output().await.unwrap();
@@ -253,7 +304,7 @@ async fn killed_at_any_point_and_restarted_every_write_happens_once() {
         assert_eq!(
             written(&sandbox),
             expected(),
-            "round {round} (delay {delay} ms, killed at {kill_at} ms, first run {status})"
+            "round {round} (killed at {point:?}, first run {status})"
         );
         sandbox.shutdown().await;
     }
@@ -336,8 +387,8 @@ async fn run_stops_cleanly_on_sigterm_and_the_next_start_completes() {
     }
     let dir = tempfile::tempdir().unwrap();
     let config = settings_file(&sandbox, dir.path());
-    sandbox.set_faults(FaultPlan::with_rules(slow_writes(150)));
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pushbot"))
+    sandbox.set_faults(FaultPlan::with_rules(held_writes()));
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pushbot"))
         .arg("--config")
         .arg(&config)
         .arg("run")
@@ -348,12 +399,11 @@ async fn run_stops_cleanly_on_sigterm_and_the_next_start_completes() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    // Wait for the first write to reach the sandbox.
-    let mut waited = 0;
-    while !sandbox.request_log().iter().any(|r| r.method == "POST") {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        waited += 1;
-        assert!(waited < 3000, "the bot never wrote");
+    let stderr = Lines::read(child.stderr.take().unwrap());
+    // The first write is held by the sandbox: the bot is mid-write.
+    tokio::select! {
+        () = sandbox.wait_late_writes_accepted(1) => {}
+        status = child.wait() => panic!("the bot ended ({status:?}) before writing:\n{}", stderr.text()),
     }
     let pid = child.id().unwrap().to_string();
     let term = std::process::Command::new("kill")
@@ -361,9 +411,14 @@ async fn run_stops_cleanly_on_sigterm_and_the_next_start_completes() {
         .status()
         .unwrap();
     assert!(term.success());
-    let out = child.wait_with_output().await.unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{}: {stderr}", out.status);
+    // Only once it has taken the signal does the write in progress end;
+    // any later write would go straight through.
+    stderr.wait_for("SIGTERM: shutting down").await;
+    sandbox.set_faults(FaultPlan::none());
+    sandbox.land_late_writes().await;
+    let status = child.wait().await.unwrap();
+    let stderr = stderr.finish().await;
+    assert!(status.success(), "{status}: {stderr}");
     assert!(stderr.contains("SIGTERM: shutting down"), "{stderr}");
     assert!(stderr.contains("shutdown: stopped"), "{stderr}");
     let partial = markers_on(&sandbox, &bugs);

@@ -3,6 +3,10 @@
 //! sandbox applies only after the bot's settle re-read end up in Bugzilla
 //! exactly once after the following cycles, and a comment that never
 //! landed is posted exactly once, a cycle later (invariant 3).
+//!
+//! The late writes are held by the sandbox until the test lands them
+//! (`Landing::WhenLanded`), so they land after the re-read by construction,
+//! not after a delay chosen to be long enough.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,7 +18,7 @@ use pushbot::bugzilla::{Client, ClientTuning};
 use pushbot::demo::{self, Demo};
 use pushbot::poll::{Poller, PollerOptions};
 use pushbot::rules::RuleSet;
-use pushbot::sandbox::{FaultKind, FaultPlan, FaultRule, LateAnswer, SandboxHandle};
+use pushbot::sandbox::{FaultKind, FaultPlan, FaultRule, Landing, LateAnswer, SandboxHandle};
 use pushbot::store::Store;
 
 mod support;
@@ -28,14 +32,16 @@ fn at(local: &str) -> DateTime<Utc> {
     pushbot::clock::parse_now(local, ZONE).unwrap()
 }
 
-/// A bot of its own on the demo's sandbox: a client timeout short enough
-/// for a held answer, and no settle wait (the re-read comes right away,
-/// before the late write lands).
+/// A bot of its own on the demo's sandbox, with no settle wait (the
+/// re-read comes right away). The held write lands only when the test
+/// says, so its client's timeout fires whatever its length; it is kept
+/// short only so that the test does not wait long for it, and long enough
+/// that no other request of a loaded machine reaches it.
 fn bot_on(demo: &Demo, state: &Path) -> Poller {
     let rules = RuleSet::from_sources(demo::SHIPPED_RULES).unwrap();
     let decider = Decider::from_settings(&demo.settings, rules).unwrap();
     let tuning = ClientTuning {
-        timeout: Duration::from_millis(500),
+        timeout: Duration::from_secs(2),
         ..ClientTuning::from_settings(&demo.settings)
     };
     let client = Client::with_tuning(&demo.settings, tuning).unwrap();
@@ -85,13 +91,13 @@ async fn writes_that_land_after_the_reread_end_up_exactly_once() {
     let mut poller = bot_on(&demo, &late_dir.join("late.sqlite"));
     let sandbox = &demo.sandbox;
     // The first comment and the first update are accepted but applied
-    // only when the test says so: after the bot's re-read, in any case.
+    // only when the test says so: after the bot's re-read, by construction.
     sandbox.set_faults(FaultPlan::with_rules(vec![
         FaultRule::next(
             1,
             COMMENT,
             FaultKind::LateWrite {
-                apply_after_millis: 600_000,
+                land: Landing::WhenLanded,
                 answer: LateAnswer::Hold,
             },
         ),
@@ -99,7 +105,7 @@ async fn writes_that_land_after_the_reread_end_up_exactly_once() {
             1,
             UPDATE,
             FaultKind::LateWrite {
-                apply_after_millis: 600_000,
+                land: Landing::WhenLanded,
                 answer: LateAnswer::GatewayTimeout,
             },
         ),

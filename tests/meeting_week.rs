@@ -30,6 +30,7 @@ fn verdicts_at(now: &str) -> (Vec<PushBug>, Vec<Verdict>) {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
+    assert!(!files.is_empty(), "no bug JSON in {}", fixtures().display());
     let mut pushes = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
@@ -371,6 +372,7 @@ fn explain_file_needs_no_settings() {
 
 #[test]
 fn every_fixture_parses() {
+    let mut parsed = 0;
     for entry in std::fs::read_dir(fixtures()).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|x| x == "json") {
@@ -380,6 +382,8 @@ fn every_fixture_parses() {
                 "{}",
                 Path::new(&path).display()
             );
+            parsed += 1;
         }
     }
+    assert!(parsed > 0, "no bug JSON in {}", fixtures().display());
 }

@@ -1,15 +1,19 @@
 //! `pushbot run --now TIME --dry-run`: the daemon rehearses a moment (the
 //! demo week's Monday morning) against a sandbox: it decides as of that
 //! time, prints the writes it would make, and writes nothing.
+//!
+//! It waits for the bot's own `cycle done` log line before stopping it,
+//! never for a fixed time.
 
 #![cfg(unix)]
 
 use std::process::Stdio;
-use std::time::Duration;
 
 use pushbot::demo;
 use pushbot::sandbox::{Sandbox, SandboxClock, SandboxData, SandboxOptions};
-use tokio::io::AsyncReadExt;
+
+mod support;
+use support::output::Lines;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_now_rehearses_monday_morning_without_writing() {
@@ -41,31 +45,20 @@ async fn run_now_rehearses_monday_morning_without_writing() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    // Wait until the first cycle has read the comments (its last read).
-    let mut waited = 0;
-    while sandbox.request_count("GET /rest/bug/{id}/comment") < 2 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        waited += 1;
-        assert!(waited < 1500, "the first cycle never ran");
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stdout = Lines::read(child.stdout.take().unwrap());
+    let stderr = Lines::read(child.stderr.take().unwrap());
+    // The first cycle is over (its dry-run writes printed) when it says so.
+    stderr.wait_for("cycle done").await;
     let pid = child.id().unwrap().to_string();
     let term = std::process::Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .unwrap();
     assert!(term.success());
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .await
-        .unwrap();
-    let out = child.wait_with_output().await.unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{}: {stderr}", out.status);
+    let status = child.wait().await.unwrap();
+    let stdout = stdout.finish().await;
+    let stderr = stderr.finish().await;
+    assert!(status.success(), "{status}: {stderr}");
     // As of Monday 09:00 the day before Input's 14:00 push has begun: the
     // sign-off request is due (it is not due before Sunday 14:00).
     assert!(

@@ -1,12 +1,17 @@
 //! Every fault kind the sandbox can inject, seen through a plain HTTP
 //! client (the real client is tested separately against the sandbox).
+//!
+//! Nothing races a timeout: a delay is a minute against a client timeout
+//! of a fraction of a second, a held write waits until the test (or the
+//! next request) lands it, and a write that lands by itself is waited for
+//! with `wait_late_writes_landed`, not slept on.
 
 use std::path::Path;
 use std::time::Duration;
 
 use pushbot::sandbox::{
-    FaultKind, FaultPlan, FaultRule, LateAnswer, LostAnswer, Sandbox, SandboxData, SandboxHandle,
-    SandboxOptions,
+    FaultKind, FaultPlan, FaultRule, Landing, LateAnswer, LostAnswer, Sandbox, SandboxData,
+    SandboxHandle, SandboxOptions,
 };
 use serde_json::{json, Value};
 
@@ -100,7 +105,8 @@ async fn a_delay_outlasts_the_client_timeout() {
     let sandbox = start(FaultPlan::with_rules(vec![FaultRule::next(
         1,
         "GET /rest/version",
-        FaultKind::Delay { millis: 2_000 },
+        // Far past the client's timeout: only the timeout can end it.
+        FaultKind::Delay { millis: 60_000 },
     )]))
     .await;
     let client = reqwest::Client::builder()
@@ -208,8 +214,8 @@ async fn a_late_write_lands_after_the_client_gave_up() {
             1,
             "POST /rest/bug/{id}/comment",
             FaultKind::LateWrite {
-                // Far beyond the test: `land_late_writes` applies it.
-                apply_after_millis: 600_000,
+                // Only `land_late_writes` applies it.
+                land: Landing::WhenLanded,
                 answer,
             },
         )]))
@@ -254,12 +260,69 @@ async fn a_late_write_lands_after_the_client_gave_up() {
 }
 
 #[tokio::test]
+async fn a_write_held_for_the_next_request_lands_before_that_is_answered() {
+    let sandbox = start(FaultPlan::with_rules(vec![FaultRule::next(
+        1,
+        "POST /rest/bug/{id}/comment",
+        FaultKind::LateWrite {
+            land: Landing::BeforeNextRequest,
+            answer: LateAnswer::Hold,
+        },
+    )]))
+    .await;
+    let before = sandbox.comments(1).len();
+    let comments = format!(
+        "{}/rest/bug/1/comment?api_key={LEAD_KEY}",
+        sandbox.base_url()
+    );
+    // Held until the next request: only the client's timeout ends it.
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(200))
+        .build()
+        .expect("client builds");
+    let err = impatient
+        .post(&comments)
+        .json(&json!({ "comment": "landed before the re-read" }))
+        .send()
+        .await
+        .expect_err("held past the timeout");
+    assert!(err.is_timeout(), "{err}");
+    assert_eq!(sandbox.comments(1).len(), before, "not applied yet");
+    assert_eq!(sandbox.late_writes_pending(), 1);
+
+    // The client's re-read is the next request: the write lands first.
+    let reread: Value = reqwest::Client::new()
+        .get(&comments)
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("JSON");
+    let texts: Vec<&str> = reread["bugs"]["1"]["comments"]
+        .as_array()
+        .expect("comments")
+        .iter()
+        .filter_map(|c| c["text"].as_str())
+        .collect();
+    assert_eq!(
+        texts.last(),
+        Some(&"landed before the re-read"),
+        "{texts:?}"
+    );
+    assert_eq!(texts.len(), before + 1);
+    assert_eq!(sandbox.late_writes_pending(), 0);
+    assert_eq!(sandbox.late_writes_accepted(), 1);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_late_write_applies_itself_after_its_delay() {
     let sandbox = start(FaultPlan::with_rules(vec![FaultRule::next(
         1,
         "PUT /rest/bug/{id}",
         FaultKind::LateWrite {
-            apply_after_millis: 1,
+            land: Landing::AfterMillis(1),
             answer: LateAnswer::GatewayTimeout,
         },
     )]))
@@ -275,10 +338,8 @@ async fn a_late_write_applies_itself_after_its_delay() {
         .await
         .expect("504 arrives");
     assert_eq!(answer.status().as_u16(), 504);
-    // Poll until it has applied itself (no assertion on how long).
-    while sandbox.late_writes_pending() > 0 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    // Wait until it has applied itself (no assertion on how long).
+    sandbox.wait_late_writes_landed().await;
     assert_eq!(
         sandbox.bug(1).map(|b| b.whiteboard),
         Some("[late]".to_string())

@@ -25,23 +25,39 @@ pub enum FaultKind {
     TruncateBody,
     /// Apply the request (a write succeeds) but lose the answer.
     LostResponse { then: LostAnswer },
-    /// Accept the request but apply it only `apply_after_millis` later, in
-    /// the background, whether or not the client is still there: a real
-    /// Bugzilla finishes a request the client (or a proxy) gave up on.
-    /// Until then the answer is held or replaced per `answer`.
-    /// `SandboxHandle::land_late_writes` applies every held write at once
-    /// and waits for them, so tests need not wait for the delay.
-    LateWrite {
-        apply_after_millis: u64,
-        answer: LateAnswer,
-    },
+    /// Accept the request but apply it only later, in the background,
+    /// whether or not the client is still there: a real Bugzilla finishes
+    /// a request the client (or a proxy) gave up on. When it is applied is
+    /// `land`; until then the answer is held or replaced per `answer`.
+    /// `SandboxHandle::land_late_writes` applies every waiting one at once
+    /// and waits for them; `SandboxHandle::wait_late_writes_accepted`
+    /// waits until one is being held, so a test acts while a write is in
+    /// flight by construction, not after a guessed delay. Reads work the
+    /// same way (nothing changes when one is applied; its answer waits).
+    LateWrite { land: Landing, answer: LateAnswer },
+}
+
+/// When a [`FaultKind::LateWrite`] is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Landing {
+    /// By itself, this long (milliseconds) after it was accepted.
+    AfterMillis(u64),
+    /// Just before the sandbox answers the next request it receives,
+    /// whatever its route. A client that sends one request at a time and
+    /// gets [`LateAnswer::Hold`] has given up on this one (its timeout)
+    /// before it sends the next, so the write lands after the client gave
+    /// up and before its re-read by construction: no delay races a timeout.
+    BeforeNextRequest,
+    /// Only when the test calls `SandboxHandle::land_late_writes`.
+    WhenLanded,
 }
 
 /// What the client sees of a [`FaultKind::LateWrite`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LateAnswer {
     /// No answer until the write is applied, then the real one: a client
-    /// with a shorter timeout has given up by then.
+    /// whose timeout is shorter (or that sends another request meanwhile,
+    /// with [`Landing::BeforeNextRequest`]) has given up by then.
     Hold,
     /// 504 Gateway Timeout at once, as a proxy that stopped waiting for a
     /// slow backend which still finishes the write.

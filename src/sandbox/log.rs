@@ -7,6 +7,8 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
+use tokio::sync::watch;
+
 use super::faults::FaultKind;
 
 /// One request as the sandbox saw it.
@@ -25,9 +27,21 @@ pub struct LoggedRequest {
 }
 
 /// Thread-safe append-only log.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct RequestLog {
     entries: Mutex<Vec<LoggedRequest>>,
+    /// How many entries there are, bumped after each push: what a test
+    /// waiting for a request (`SandboxHandle::wait_for_requests`) wakes on.
+    logged: watch::Sender<usize>,
+}
+
+impl Default for RequestLog {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::new(Vec::new()),
+            logged: watch::Sender::new(0),
+        }
+    }
 }
 
 impl RequestLog {
@@ -36,6 +50,12 @@ impl RequestLog {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(entry);
+        self.logged.send_modify(|n| *n += 1);
+    }
+
+    /// Wakes on every entry pushed from now on.
+    pub(crate) fn subscribe(&self) -> watch::Receiver<usize> {
+        self.logged.subscribe()
     }
 
     pub(crate) fn snapshot(&self) -> Vec<LoggedRequest> {

@@ -19,13 +19,13 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
 use super::api::{self, error_body, ApiRequest, ApiResponse};
 use super::clock::SandboxClock;
-use super::faults::{FaultKind, FaultState, LateAnswer, LostAnswer};
+use super::faults::{FaultKind, FaultState, Landing, LateAnswer, LostAnswer};
 use super::log::{route_name, LoggedRequest, RequestLog};
 use super::model::Model;
 
@@ -50,21 +50,56 @@ pub(crate) struct Shared {
 }
 
 /// Book-keeping of [`FaultKind::LateWrite`]: how many writes wait in the
-/// background, and the signal that applies them all at once.
+/// background, how many were ever accepted, and the signals that apply
+/// them.
 #[derive(Debug)]
 pub(crate) struct LateWrites {
     /// Writes accepted and not applied yet.
     pub(crate) in_flight: watch::Sender<usize>,
+    /// Writes accepted since the start (never goes down): what
+    /// `SandboxHandle::wait_late_writes_accepted` waits on.
+    pub(crate) accepted: watch::Sender<u64>,
     /// Bumped by `SandboxHandle::land_late_writes`: every waiting write is
     /// applied now.
     pub(crate) release: watch::Sender<u64>,
+    /// The writes of [`Landing::BeforeNextRequest`] waiting for the next
+    /// request: each one's go signal and the signal it sends once applied.
+    before_next: Mutex<Vec<(oneshot::Sender<()>, oneshot::Receiver<()>)>>,
 }
 
 impl Default for LateWrites {
     fn default() -> Self {
         Self {
             in_flight: watch::Sender::new(0),
+            accepted: watch::Sender::new(0),
             release: watch::Sender::new(0),
+            before_next: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl LateWrites {
+    /// Applies every write waiting for the next request, and returns once
+    /// they are applied. Every request calls it before it is looked at.
+    async fn land_before_next(&self) {
+        let due = std::mem::take(
+            &mut *self
+                .before_next
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        // All go signals first (no await in between), then the waits: a
+        // request whose client leaves meanwhile still lands them all.
+        let applied: Vec<_> = due
+            .into_iter()
+            .map(|(go, applied)| {
+                let _ = go.send(());
+                applied
+            })
+            .collect();
+        for one in applied {
+            // An error means its task has ended anyway.
+            let _ = one.await;
         }
     }
 }
@@ -133,6 +168,9 @@ async fn with_faults(
     shared: Arc<Shared>,
     request: Request<Incoming>,
 ) -> Result<Response<Body>, Dropped> {
+    // A write held until the next request lands before this one is even
+    // decided on, so whatever this request reads, it sees that write.
+    shared.late.land_before_next().await;
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
     let route = route_name(&method, &path);
@@ -177,10 +215,7 @@ async fn with_faults(
         Some(FaultKind::Delay { millis }) => {
             tokio::time::sleep(Duration::from_millis(millis)).await
         }
-        Some(FaultKind::LateWrite {
-            apply_after_millis,
-            answer,
-        }) => {
+        Some(FaultKind::LateWrite { land, answer }) => {
             // Read the whole request now (the client may be gone when it
             // is applied), then apply it from a task of its own.
             let (parts, body) = request.into_parts();
@@ -191,11 +226,34 @@ async fn with_faults(
             let request = Request::from_parts(parts, Body::from(bytes));
             let mut release = shared.late.release.subscribe();
             shared.late.in_flight.send_modify(|n| *n += 1);
-            let (applied_tx, applied_rx) = tokio::sync::oneshot::channel();
+            let (applied_tx, applied_rx) = oneshot::channel();
+            let (go_tx, go_rx) = oneshot::channel::<()>();
+            let (landed_tx, landed_rx) = oneshot::channel::<()>();
+            if land == Landing::BeforeNextRequest {
+                shared
+                    .late
+                    .before_next
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push((go_tx, landed_rx));
+            }
             let late = shared.clone();
             tokio::spawn(async move {
+                let due = async {
+                    match land {
+                        Landing::AfterMillis(millis) => {
+                            tokio::time::sleep(Duration::from_millis(millis)).await
+                        }
+                        // The go signal, or its sender dropped unsent
+                        // (never registered): either way, now.
+                        Landing::BeforeNextRequest => {
+                            let _ = go_rx.await;
+                        }
+                        Landing::WhenLanded => std::future::pending().await,
+                    }
+                };
                 tokio::select! {
-                    () = tokio::time::sleep(Duration::from_millis(apply_after_millis)) => {}
+                    () = due => {}
                     _ = release.changed() => {}
                 }
                 let response = match app.oneshot(request).await {
@@ -205,21 +263,24 @@ async fn with_faults(
                 late.late
                     .in_flight
                     .send_modify(|n| *n = n.saturating_sub(1));
-                // Nobody listens when the client has gone or got a 504.
+                // Nobody listens when the client has gone or got a 504, or
+                // when no request waits for this one to land.
+                let _ = landed_tx.send(());
                 let _ = applied_tx.send(response);
             });
+            // Logged, then counted: a test woken by the count finds it in
+            // the log.
+            log(match answer {
+                LateAnswer::GatewayTimeout => Some(504),
+                LateAnswer::Hold => None,
+            });
+            shared.late.accepted.send_modify(|n| *n += 1);
             return match answer {
-                LateAnswer::GatewayTimeout => {
-                    log(Some(504));
-                    Ok(plain(
-                        StatusCode::GATEWAY_TIMEOUT,
-                        "<html><body><h1>504 Gateway Time-out</h1></body></html>".to_owned(),
-                    ))
-                }
-                LateAnswer::Hold => {
-                    log(None);
-                    applied_rx.await.map_err(|_| Dropped)
-                }
+                LateAnswer::GatewayTimeout => Ok(plain(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "<html><body><h1>504 Gateway Time-out</h1></body></html>".to_owned(),
+                )),
+                LateAnswer::Hold => applied_rx.await.map_err(|_| Dropped),
             };
         }
         _ => {}

@@ -10,6 +10,7 @@ use std::process::{Child, Command, ExitStatus};
 pub fn write_shipped_rules(dir: &Path) -> PathBuf {
     let rules = dir.join("rules");
     std::fs::create_dir_all(&rules).unwrap();
+    assert!(!pushbot::demo::SHIPPED_RULES.is_empty(), "no shipped rules");
     for (name, text) in pushbot::demo::SHIPPED_RULES {
         let file = Path::new(name).file_name().unwrap();
         std::fs::write(rules.join(file), text).unwrap();
@@ -46,22 +47,20 @@ pub struct RunningBot {
 }
 
 /// Starts `pushbot run` for the demo in `dir`, with `env` set (e.g.
-/// `RUST_LOG`), and waits until its first cycle has fed the web view (a
-/// guard of one minute against a hang, not a timed assertion).
+/// `RUST_LOG`; the default here is `info`, which the waits below need),
+/// and waits until its first cycle has fed the web view. The web view
+/// listens on port 0: the bot binds it and the address is read from its
+/// `web server listening` log line, so no port is picked, let go and
+/// raced for. The waits poll the log and `/metrics`, with a hang guard
+/// ([`HANG_GUARD`]), not a timed assertion.
 pub async fn start_run(dir: &Path, env: &[(&str, &str)]) -> RunningBot {
     let rules = write_shipped_rules(dir);
-    // A free port: bind 0, note it, let go.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let demo_settings = std::fs::read_to_string(dir.join("pushbot.toml")).unwrap();
     let config = dir.join("run.toml");
     std::fs::write(
         &config,
         format!(
-            "{demo_settings}\n[rules]\ndir = \"{}\"\n\n[web]\nlisten = \"127.0.0.1:{port}\"\n",
+            "{demo_settings}\n[rules]\ndir = \"{}\"\n\n[web]\nlisten = \"127.0.0.1:0\"\n",
             rules.display()
         ),
     )
@@ -72,20 +71,31 @@ pub async fn start_run(dir: &Path, env: &[(&str, &str)]) -> RunningBot {
         .arg("--config")
         .arg(&config)
         .arg("run")
+        .env("RUST_LOG", "info")
         .envs(env.iter().copied())
         .stdout(std::fs::File::create(&out).unwrap())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let bot = RunningBot {
+    let mut bot = RunningBot {
         child,
-        base: format!("http://127.0.0.1:{port}"),
+        base: String::new(),
         config,
         log,
         out,
     };
-    let client = reqwest::Client::new();
     let started = std::time::Instant::now();
+    bot.base = loop {
+        let text = std::fs::read_to_string(&bot.log).unwrap_or_default();
+        if let Some(addr) = listening_addr(&text) {
+            break format!("http://{addr}");
+        }
+        if bot.child.try_wait().unwrap().is_some() || started.elapsed() > HANG_GUARD {
+            give_up(bot, "never said where it listens");
+        }
+        tokio::time::sleep(POLL).await;
+    };
+    let client = reqwest::Client::new();
     loop {
         if let Ok(answer) = client.get(format!("{}/metrics", bot.base)).send().await {
             if !answer
@@ -97,13 +107,35 @@ pub async fn start_run(dir: &Path, env: &[(&str, &str)]) -> RunningBot {
                 return bot;
             }
         }
-        if started.elapsed() > std::time::Duration::from_secs(60) {
-            let status = terminate(bot.child);
-            panic!(
-                "pushbot run never served a cycle ({status}); log:\n{}",
-                std::fs::read_to_string(&bot.log).unwrap_or_default()
-            );
+        if bot.child.try_wait().unwrap().is_some() || started.elapsed() > HANG_GUARD {
+            give_up(bot, "never served a cycle");
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        tokio::time::sleep(POLL).await;
     }
+}
+
+/// Stops `bot` and fails with its log.
+fn give_up(bot: RunningBot, what: &str) -> ! {
+    let status = terminate(bot.child);
+    panic!(
+        "pushbot run {what} ({status}); log:\n{}",
+        std::fs::read_to_string(&bot.log).unwrap_or_default()
+    );
+}
+
+/// How long the waits above give up after: a guard against a hang.
+pub const HANG_GUARD: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// How often they look.
+const POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// The address in the bot's `web server listening addr=127.0.0.1:PORT`
+/// log line (human format), if it is there yet.
+fn listening_addr(log: &str) -> Option<&str> {
+    log.lines()
+        .filter(|line| line.contains("web server listening"))
+        .find_map(|line| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix("addr="))
+        })
 }

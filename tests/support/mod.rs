@@ -6,7 +6,16 @@
 //! reads `/metrics` (web, weekly); [`binary`]: for the tests that run the
 //! `pushbot` binary; [`ledger`]: what the bot left on the demo's bugs
 //! (cycle, late-write tests); [`logs`]: the test binary's captured log
-//! lines (secrets, redaction).
+//! lines (secrets, redaction); [`output`]: a child process's output read
+//! as it comes, to wait for a line instead of sleeping; [`net`]: loopback
+//! addresses that refuse connections.
+//!
+//! How the tests wait: for an event (a line the bot prints, a request the
+//! sandbox logs, a write the sandbox holds, a condition polled), never for
+//! a fixed time; a fault that must outlast a client's timeout is held until
+//! the test (or the next request) releases it, not delayed by a guessed
+//! number of milliseconds. Every wait that could hang has a generous guard
+//! that fails the test with what it saw; no assertion is about speed.
 
 // `allow`, not `expect`: each test crate uses a different subset, so the
 // lint fires in some crates and not in others.
@@ -16,6 +25,8 @@ pub mod binary;
 pub mod client;
 pub mod ledger;
 pub mod logs;
+pub mod net;
+pub mod output;
 pub mod prometheus;
 pub mod week;
 
