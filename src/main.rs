@@ -37,8 +37,10 @@ enum Command {
     /// Write a commented `pushbot.toml` and the shipped `rules/` into DIR
     /// (default: here), never overwriting; then print the next commands.
     Init(cli::init::InitArgs),
-    /// Check the settings and that the API key works and belongs to the bot
-    /// account, then print what the server is.
+    /// Check what can be checked before running: settings, rules, the
+    /// server, the key, the push query, flag types, groups, accounts, the
+    /// tracking bug, webhooks. Prints PASS/WARN/FAIL with what to do; exit
+    /// 0 only without a failure.
     Doctor,
     /// Run a local Bugzilla 5.2 stand-in (the sandbox), for trying pushbot
     /// without a real server. Prints its URL, API keys and, without
