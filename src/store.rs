@@ -209,7 +209,7 @@ pub struct ActionRecord {
     pub outcome: Outcome,
 }
 
-/// One finished cycle, for the status page and `/metrics`.
+/// One finished cycle, for people reading the state file (`sqlite3 pushbot.sqlite 'SELECT * FROM cycles'`); `/metrics` counts cycles in `metrics::Metrics`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CycleRecord {
     pub started_at: DateTime<Utc>,
