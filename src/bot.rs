@@ -7,7 +7,7 @@
 //! of surfacing later as a stream of 401s.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -172,18 +172,18 @@ impl Decider {
         );
         // A bug with a command waiting is decided in full: a `check`
         // reply lists every rule's verdict on it.
-        let mut waiting: HashSet<BugId> = HashSet::new();
+        // The unanswered command comments, by bug, oldest first.
+        let mut waiting: BTreeMap<BugId, Vec<&Comment>> = BTreeMap::new();
         for tracked in snapshot.bugs.values() {
             if memo.no_commands(tracked) {
                 continue;
             }
-            let id = tracked.bug.id;
-            if handle::unanswered(&tracked.comments, &self.bot_login, &self.commands, now)
-                .is_empty()
-            {
+            let unanswered =
+                handle::unanswered(&tracked.comments, &self.bot_login, &self.commands, now);
+            if unanswered.is_empty() {
                 memo.set_no_commands(tracked);
             } else {
-                waiting.insert(id);
+                waiting.insert(tracked.bug.id, unanswered);
             }
         }
         let decided = {
@@ -191,7 +191,7 @@ impl Decider {
             let pushes = memo.pushes();
             let due = |r: usize, i: usize| {
                 memo.due(&self.rules, r, i, now)
-                    || pushes.get(i).is_some_and(|p| waiting.contains(&p.id))
+                    || pushes.get(i).is_some_and(|p| waiting.contains_key(&p.id))
             };
             rules::evaluate_some(&self.rules, memo.pushes(), &self.push, self.tz, now, &due)
         };
@@ -284,7 +284,7 @@ impl Decider {
         pushes: &[PushBug],
         verdicts: &[rules::Verdict],
         now: DateTime<Utc>,
-        waiting: &HashSet<BugId>,
+        waiting: &BTreeMap<BugId, Vec<&Comment>>,
     ) -> (Vec<Action>, Option<Vec<PushBug>>) {
         // `summary`: the week report's Markdown (what the rules find,
         // whether or not already said), of the push's week or the next,
@@ -305,13 +305,10 @@ impl Decider {
         };
         let mut actions = Vec::new();
         let mut projected: Option<Vec<PushBug>> = None;
-        for tracked in snapshot.bugs.values() {
-            let id = tracked.bug.id;
-            if !waiting.contains(&id) {
+        for (&id, waiting) in waiting {
+            let Some(tracked) = snapshot.bugs.get(&id) else {
                 continue;
-            }
-            let waiting =
-                handle::unanswered(&tracked.comments, &self.bot_login, &self.commands, now);
+            };
             let mut answered = 0;
             // Several command comments on one bug are answered in order,
             // each seeing what the replies before it do (a `go`, then a
@@ -360,7 +357,7 @@ impl Decider {
     fn lookups(
         &self,
         snapshot: &Snapshot,
-        waiting: &HashSet<BugId>,
+        waiting: &BTreeMap<BugId, Vec<&Comment>>,
         now: DateTime<Utc>,
     ) -> Vec<Lookup> {
         let mut out: Vec<Lookup> = Vec::new();
@@ -390,7 +387,7 @@ impl Decider {
                 }
             }
         }
-        for id in waiting {
+        for id in waiting.keys() {
             let Some(tracked) = snapshot.bugs.get(id) else {
                 continue;
             };

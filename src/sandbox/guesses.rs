@@ -152,3 +152,8 @@
 //!     a user is in. 5.2 grants `canconfirm` through `editbugs` on some
 //!     instances (the bot's own groups in 138 list it; the lead's in 50, an
 //!     older copy, do not), so the seeds say so per user.
+//! 30. **A bad API key on any route** is 400/306, `GET /rest/version`
+//!     included: recorded only on a bug read (70) and a search (71); the
+//!     strict choice is that 5.2 checks a key sent with any call.
+//!     `pushbot doctor` reports it as a key failure. Settle: `GET
+//!     /rest/version?api_key=ThisIsNotAValidKey…`.
