@@ -15,7 +15,7 @@
 //!   them with `sqlite3`, tests with [`Store::actions_for_bug`]).
 //! - `cycles`: the operator's history of the cycles (requests, writes,
 //!   errors, the write-cap alert), read with `sqlite3`; the running bot
-//!   keeps its counters in memory (`poll::Metrics`).
+//!   keeps its counters in memory (`metrics::Metrics`).
 //!
 //! What the store no longer keeps, because nothing read it back to decide
 //! anything (schema version 4 drops the tables of older files): snoozes

@@ -181,9 +181,9 @@ pub struct Entry {
     pub size: SizeClass,
 }
 
-/// `2026-W49`, as [`clock::iso_week_label`] writes it.
+/// `2026-W49`, as every report names a week ([`clock::IsoWeekId`]).
 fn week_label(week: IsoWeek) -> String {
-    format!("{}-W{:02}", week.year(), week.week())
+    clock::IsoWeekId::from(week).to_string()
 }
 
 /// The problem without its count, for the resolved note: "more large
