@@ -22,6 +22,7 @@ use serde::Deserialize;
 use crate::bugzilla::{BugzillaSettings, QuerySettings};
 use crate::commands::CommandSettings;
 pub use crate::config_error::ConfigError;
+use crate::lease::LeaseSettings;
 use crate::push::PushSettings;
 use crate::report::summary::SummarySettings;
 use crate::web::WebSettings;
@@ -46,6 +47,10 @@ pub struct Settings {
     pub team: TeamSettings,
     #[serde(default)]
     pub state: StateSettings,
+    /// `[lease]`: PostgreSQL sessions and the leader lease (`lease`);
+    /// read with `state.backend = "postgres"`.
+    #[serde(default)]
+    pub lease: LeaseSettings,
     #[serde(default)]
     pub rules: RulesSettings,
     /// `[web]`: the week view's server (`web::settings`).
@@ -138,19 +143,40 @@ impl TeamSettings {
     }
 }
 
-/// `[state]`: the local SQLite file.
+/// `[state]`: where the state is: the local SQLite file, or a PostgreSQL
+/// database shared by replicas (docs/ha.md).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StateSettings {
-    /// Default: `pushbot.sqlite` in the working directory.
+    /// `sqlite` (one process) or `postgres` (replicas, one writer at a
+    /// time). Default: `sqlite`.
+    #[serde(default)]
+    pub backend: StateBackend,
+    /// The SQLite file. Default: `pushbot.sqlite` in the working directory.
     #[serde(default = "default_state_path")]
     pub path: PathBuf,
+    /// With `backend = "postgres"`: the database, as a `postgres://` URL or
+    /// a libpq `key=value` string (`PUSHBOT__STATE__URL` keeps a password
+    /// out of the file).
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// `state.backend`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StateBackend {
+    #[default]
+    Sqlite,
+    Postgres,
 }
 
 impl Default for StateSettings {
     fn default() -> Self {
         StateSettings {
+            backend: StateBackend::Sqlite,
             path: default_state_path(),
+            url: None,
         }
     }
 }
@@ -269,6 +295,16 @@ impl Settings {
         self.push.validate()?;
         self.summary.validate()?;
         self.web.validate()?;
+        if self.state.backend == StateBackend::Postgres {
+            let Some(url) = self.state.url.as_deref() else {
+                return Err(ConfigError::invalid(
+                    "state.url",
+                    "state.backend = \"postgres\" needs the database: set state.url (or PUSHBOT__STATE__URL), e.g. postgres://pushbot@db.example.org/pushbot",
+                ));
+            };
+            self.lease.session_config(url, "pushbot", false)?;
+            self.lease.validate(&self.bugzilla)?;
+        }
         Ok(self)
     }
 

@@ -54,6 +54,7 @@ pub mod config_error;
 pub mod demo;
 pub mod execute;
 pub mod explain;
+pub mod lease;
 pub mod live;
 pub mod logging;
 pub mod metrics;

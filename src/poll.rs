@@ -56,7 +56,7 @@ use crate::bugzilla::{Bug, BugId, BugzillaError, Client, Comment, SearchQuery, S
 use crate::commands::handle::{Lookup, Memberships};
 use crate::commands::Membership;
 use crate::config::Settings;
-use crate::execute::{ExecuteOptions, Executor};
+use crate::execute::{ExecuteOptions, Executor, WriteGate};
 use crate::metrics::Metrics;
 use crate::plan::Action;
 use crate::store::{CycleRecord, Store};
@@ -182,6 +182,9 @@ pub struct CycleReport {
     pub watermark: Option<DateTime<Utc>>,
     /// True when shutdown stopped the cycle's writes part-way.
     pub interrupted: bool,
+    /// Why the cycle made no (more) writes: a standby, or a writer unsure
+    /// of its lease (`execute::ExecutionReport::held`).
+    pub held: Option<String>,
 }
 
 /// How the poller behaves; [`PollerOptions::from_settings`] gives the
@@ -248,6 +251,9 @@ pub struct Poller {
     memberships: MembershipLookup,
     /// See [`Poller::set_after_cycle`].
     after_cycle: Option<AfterCycle>,
+    /// Replicas: who may write now (`lease::Lease`); handed to every
+    /// executor this poller makes.
+    gate: Option<Arc<dyn WriteGate>>,
 }
 
 impl Poller {
@@ -267,7 +273,15 @@ impl Poller {
                 cache: BTreeMap::new(),
             },
             after_cycle: None,
+            gate: None,
         }
+    }
+
+    /// Writes only while `gate` allows (replicas sharing a PostgreSQL
+    /// state); polls in full when it says this process just became the
+    /// writer, and starts that cycle at once.
+    pub fn set_write_gate(&mut self, gate: Arc<dyn WriteGate>) {
+        self.gate = Some(gate);
     }
 
     /// Trusts a confirmed lookup answer (`Client::is_member`,
@@ -320,6 +334,10 @@ impl Poller {
             started_at: now,
             ..CycleReport::default()
         };
+        if self.gate.as_ref().is_some_and(|g| g.take_fresh_start()) {
+            // A new writer reads everything again, markers included.
+            self.loaded_at = None;
+        }
 
         let server_time = match self.refresh(now, &mut report).await {
             Ok(server_time) => Some(server_time),
@@ -348,7 +366,8 @@ impl Poller {
             }
             let actions = out.actions;
             let executor = Executor::new(&self.client, &self.store, self.options.execute.clone())
-                .with_stop(Arc::clone(&self.stop));
+                .with_stop(Arc::clone(&self.stop))
+                .with_gate(self.gate.clone());
             let done = executor.execute(&actions, now).await;
             report.planned = done.planned;
             report.taken = done.taken.len();
@@ -364,6 +383,7 @@ impl Poller {
             report.alert = done.alert;
             report.dry_run_text = done.dry_run_text;
             report.interrupted = done.interrupted;
+            report.held = done.held;
             // The writes are done: now the watermark may move.
             if !done.interrupted {
                 if let Some(t) = server_time {
@@ -648,8 +668,18 @@ impl Poller {
                     return;
                 }
                 () = tokio::time::sleep(interval) => {}
+                () = became_writer(self.gate.as_ref()) => {}
             }
         }
+    }
+}
+
+/// Completes when `gate` says this process became the writer; never
+/// without a gate.
+async fn became_writer(gate: Option<&Arc<dyn WriteGate>>) {
+    match gate.and_then(|g| g.writable()) {
+        Some(notify) => notify.notified().await,
+        None => std::future::pending().await,
     }
 }
 
