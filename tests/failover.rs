@@ -402,6 +402,42 @@ impl Netns {
     }
 }
 
+/// Listens on 127.0.0.1:`port` inside namespace `ns` and forwards each
+/// connection to `target` (over the namespace's link): the writer reaches
+/// the sandbox at a loopback address, the only kind plain http may use.
+fn forward_in_netns(ns: &str, port: u16, target: std::net::SocketAddr) {
+    use std::os::fd::AsRawFd;
+    let path = format!("/var/run/netns/{ns}");
+    let (ready_tx, ready) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let file = std::fs::File::open(&path).unwrap();
+        // SAFETY: setns on this thread only, with a namespace file we opened.
+        let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0, "setns into {path}");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+                .await
+                .unwrap();
+            ready_tx.send(()).unwrap();
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    if let Ok(mut out) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                    }
+                });
+            }
+        });
+    });
+    ready.recv().unwrap();
+}
+
 impl Drop for Netns {
     fn drop(&mut self) {
         let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
@@ -425,10 +461,15 @@ async fn a_writer_cut_off_from_postgres_stops_before_the_standby_starts() {
     let dir = tempfile::tempdir().unwrap();
     sandbox.set_faults(held_writes());
 
-    // The writer lives in the namespace: the sandbox over link a,
-    // PostgreSQL over link b.
+    // The writer lives in the namespace: the sandbox over link a (through
+    // a forwarder on the namespace's loopback), PostgreSQL over link b.
+    forward_in_netns(
+        &netns.name,
+        port,
+        format!("{to_sandbox}:{port}").parse().unwrap(),
+    );
     let mut writer = replica(
-        &settings_file(&format!("http://{to_sandbox}:{port}"), dir.path(), "w"),
+        &settings_file(&format!("http://127.0.0.1:{port}"), dir.path(), "w"),
         &pg.url(&to_pg),
         Some(&netns.name),
     );
