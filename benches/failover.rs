@@ -132,9 +132,8 @@ async fn round(pg: &pg::Postgres, n: usize) -> (f64, f64) {
     sandbox.land_late_writes().await;
     b_log.wait_for("lease confirmed; writing").await;
     let text = b_log.text();
-    let secs = |t: Option<DateTime<Utc>>| {
-        (t.expect("logged") - killed).num_milliseconds() as f64 / 1000.0
-    };
+    let secs =
+        |t: Option<DateTime<Utc>>| (t.expect("logged") - killed).num_milliseconds() as f64 / 1000.0;
     let took = secs(first_time(&text, "took the lease"));
     let wrote = secs(first_time(&text, "lease confirmed; writing"));
     b.start_kill().unwrap();
@@ -145,7 +144,7 @@ async fn round(pg: &pg::Postgres, n: usize) -> (f64, f64) {
 
 fn median_and_worst(mut v: Vec<f64>) -> (f64, f64) {
     v.sort_by(f64::total_cmp);
-    let median = if v.len() % 2 == 0 {
+    let median = if v.len().is_multiple_of(2) {
         (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
     } else {
         v[v.len() / 2]
@@ -170,8 +169,7 @@ fn main() {
             wrote.push(w);
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let mut lease: pushbot::lease::LeaseSettings = Default::default();
-        lease.takeover_grace_secs = None;
+        let lease = pushbot::lease::LeaseSettings::default();
         let bugzilla: pushbot::bugzilla::BugzillaSettings = toml::from_str(
             "url = \"http://127.0.0.1\"\nbot_login = \"b@example.test\"\ntimeout_secs = 3\nrate_limit_per_minute = 6000",
         )

@@ -20,11 +20,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use pushbot::demo::{self, BOT_LOGIN};
+use pushbot::sandbox::SandboxClock;
 use pushbot::sandbox::{
     FaultKind, FaultPlan, FaultRule, Landing, LateAnswer, Sandbox, SandboxData, SandboxHandle,
     SandboxOptions, Trigger,
 };
-use pushbot::sandbox::SandboxClock;
 
 mod support;
 use support::output::{Lines, HANG_GUARD};
@@ -249,7 +249,9 @@ async fn the_store_keeps_the_same_rows_on_postgres() {
     );
     assert_eq!(store.watermark().unwrap(), None);
     store.set_watermark(now()).unwrap();
-    store.set_watermark(now() + chrono::Duration::minutes(5)).unwrap();
+    store
+        .set_watermark(now() + chrono::Duration::minutes(5))
+        .unwrap();
     assert_eq!(
         store.watermark().unwrap(),
         Some(now() + chrono::Duration::minutes(5))
@@ -301,7 +303,8 @@ async fn the_store_keeps_the_same_rows_on_postgres() {
     assert!(again.is_done(&key).unwrap());
     // Its watermark is its own: it polls on its own.
     assert_eq!(
-        pg.psql("SELECT count(*) FROM meta WHERE key LIKE 'watermark %'").trim(),
+        pg.psql("SELECT count(*) FROM meta WHERE key LIKE 'watermark %'")
+            .trim(),
         "1"
     );
 }
@@ -389,7 +392,15 @@ impl Netns {
             ip(&["link", "set", &inner, "netns", &name]);
             ip(&["addr", "add", &format!("10.{net}.{n}.1/30"), "dev", &root]);
             ip(&["link", "set", &root, "up"]);
-            ip(&["-n", &name, "addr", "add", &format!("10.{net}.{n}.2/30"), "dev", &inner]);
+            ip(&[
+                "-n",
+                &name,
+                "addr",
+                "add",
+                &format!("10.{net}.{n}.2/30"),
+                "dev",
+                &inner,
+            ]);
             ip(&["-n", &name, "link", "set", &inner, "up"]);
         }
         guard
@@ -440,7 +451,9 @@ fn forward_in_netns(ns: &str, port: u16, target: std::net::SocketAddr) {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
         for link in &self.links {
             let _ = Command::new("ip")
                 .args(["link", "del", link])
@@ -504,7 +517,10 @@ async fn a_writer_cut_off_from_postgres_stops_before_the_standby_starts() {
         .into_iter()
         .filter(|t| *t > stop)
         .collect();
-    assert!(late.is_empty(), "writes after the stop bound: {late:?}\n{writer_text}");
+    assert!(
+        late.is_empty(),
+        "writes after the stop bound: {late:?}\n{writer_text}"
+    );
     // The standby wrote only after its takeover bound: the lock is freed
     // after the cut, and the grace follows.
     let standby_text = standby_log.text();
