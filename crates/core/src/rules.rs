@@ -24,6 +24,7 @@ pub mod signoff;
 pub mod unscheduled;
 
 mod now;
+mod shipped;
 mod view;
 
 use std::cell::OnceCell;
@@ -45,6 +46,7 @@ use crate::push::{PushBug, PushSettings};
 use crate::redact::{Audience, Restrictions};
 
 pub use now::{Horizon, Now};
+pub use shipped::SHIPPED_RULES;
 pub use view::{sample_pushes, PushView};
 
 /// A problem in a rule file: where and why.
