@@ -453,4 +453,102 @@ bot_login = "pushbot@example.org"
             .to_string();
         assert!(err.contains("pushbot.example.toml"), "{err}");
     }
+
+    // The sections defined beside their code, loaded through this module
+    // (their own tests, in the core, check them without the loader).
+
+    const BOT: &str = "pushbot@example.test";
+    const LA: Tz = chrono_tz::America::Los_Angeles;
+
+    fn push_bug(whiteboard: &str) -> crate::bugzilla::Bug {
+        crate::bugzilla::Bug {
+            id: crate::bugzilla::BugId(100),
+            summary: "Push AMO to production".to_string(),
+            status: "NEW".to_string(),
+            product: "Websites".to_string(),
+            component: "Push".to_string(),
+            assigned_to: "dev@example.test".to_string(),
+            assigned_to_detail: Some(crate::bugzilla::types::UserDetail::default()),
+            qa_contact: "qa@example.test".to_string(),
+            whiteboard: whiteboard.to_string(),
+            target_milestone: "---".to_string(),
+            ..crate::bugzilla::Bug::default()
+        }
+    }
+
+    #[test]
+    fn the_push_section_survives_the_settings_loader() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pushbot.toml");
+        std::fs::write(
+            &path,
+            r#"
+    [bugzilla]
+    url = "https://bugzilla.example.org"
+    api_key = "k"
+    bot_login = "pushbot@example.test"
+
+    [push]
+    default_push_time = "17:30"
+    component_default_assignees = { "Websites/Push" = "Triage@Example.test" }
+    component_triage_owners = { "Websites/Push" = "webops@example.test" }
+
+    [push.window]
+    days = ["Tue", "Thursday"]
+    "#,
+        )
+        .unwrap();
+        let s = Settings::load_with_env(&path, Vec::new()).unwrap();
+        assert_eq!(s.push.default_push_time.to_string(), "17:30");
+        assert_eq!(s.push.window.days, vec![chrono::Weekday::Tue, chrono::Weekday::Thu]);
+        let mut b = push_bug("[push:amo]");
+        b.assigned_to = "triage@example.test".to_string();
+        assert_eq!(crate::push::extract(&b, &[], &s.push, BOT, LA).owner, None);
+        assert_eq!(
+            crate::push::extract(&b, &[], &s.push, BOT, LA).triage_owner.as_deref(),
+            Some("webops@example.test")
+        );
+
+        std::fs::write(
+            &path,
+            "[bugzilla]\nurl = \"https://bugzilla.example.org\"\napi_key = \"k\"\nbot_login = \"b\"\n[push.window]\nnot_before = \"18:00\"\nnot_after = \"09:00\"\n",
+        )
+        .unwrap();
+        let err = Settings::load_with_env(&path, Vec::new()).unwrap_err();
+        assert!(err.to_string().contains("push.window.not_after"), "{err}");
+    }
+
+    #[test]
+    fn settings_file_and_environment_reach_the_commands_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pushbot.toml");
+        std::fs::write(
+            &path,
+            "[bugzilla]\nurl = \"https://bugzilla.example.org\"\napi_key = \"k\"\nbot_login = \"bot@example.org\"\n[commands]\nprefix = \"@relbot\"\n",
+        )
+        .unwrap();
+        let env = [
+            ("PUSHBOT__COMMANDS__MAX_SNOOZE_DAYS", "30"),
+            ("PUSHBOT__COMMANDS__ALLOW__NO_GO", "group:release"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        let settings = Settings::load_with_env(&path, env).unwrap();
+        assert_eq!(settings.commands.prefix, "@relbot");
+        assert_eq!(settings.commands.max_snooze_days, 30);
+        assert_eq!(
+            settings.commands.allow.no_go,
+            crate::commands::Who::Group("release".to_string())
+        );
+        assert_eq!(settings.commands.allow.go, crate::commands::Who::Leads);
+
+        std::fs::write(
+            &path,
+            "[bugzilla]\nurl = \"https://bugzilla.example.org\"\napi_key = \"k\"\nbot_login = \"bot@example.org\"\n[commands]\nprefix = \"push bot\"\n",
+        )
+        .unwrap();
+        let err = Settings::load_with_env(&path, Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("commands.prefix"), "{err}");
+    }
 }

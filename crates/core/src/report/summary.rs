@@ -188,7 +188,7 @@ mod tests {
 
     #[test]
     fn the_example_settings_are_the_defaults() {
-        let text = include_str!("../../pushbot.example.toml");
+        let text = include_str!("../../../../pushbot.example.toml");
         let table: toml::Table = toml::from_str(text).unwrap();
         let summary: SummarySettings = table["summary"].clone().try_into().unwrap();
         assert_eq!(summary, SummarySettings::default());

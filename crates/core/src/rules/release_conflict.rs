@@ -1450,7 +1450,7 @@ mod tests {
 
     #[test]
     fn the_shipped_templates_render_the_more_line_with_and_without_a_link() {
-        let src = include_str!("../../rules/release-conflict.toml");
+        let src = include_str!("../../../../rules/release-conflict.toml");
         let shipped = RuleSet::from_sources(&[("release-conflict.toml", src)]).unwrap();
         let pushes: Vec<PushBug> = (1..=8)
             .map(|i| push(i, &format!("2026-12-0{} 16:00", 1 + i % 3), Large))
