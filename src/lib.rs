@@ -54,9 +54,7 @@
 // The crates of the workspace, under the paths they had as modules of
 // this crate (tests, benches and the command line use them).
 pub use pushbot_bugzilla as bugzilla;
-pub use pushbot_core::{
-    clock, commands, config_error, explain, plan, push, redact, report, rules,
-};
+pub use pushbot_core::{clock, commands, config_error, explain, plan, push, redact, report, rules};
 #[cfg(feature = "sandbox")]
 pub use pushbot_sandbox as sandbox;
 

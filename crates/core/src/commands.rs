@@ -442,7 +442,8 @@ mod tests {
 
     #[test]
     fn the_example_settings_file_ships_the_defaults() {
-        let example: toml::Table = toml::from_str(include_str!("../../../pushbot.example.toml")).unwrap();
+        let example: toml::Table =
+            toml::from_str(include_str!("../../../pushbot.example.toml")).unwrap();
         let section = example.get("commands").cloned().unwrap();
         let settings: CommandSettings = section.try_into().unwrap();
         assert_eq!(settings, CommandSettings::default());

@@ -24,6 +24,7 @@ pub mod signoff;
 pub mod unscheduled;
 
 mod now;
+mod settings;
 mod shipped;
 mod view;
 
@@ -46,6 +47,7 @@ use crate::push::{PushBug, PushSettings};
 use crate::redact::{Audience, Restrictions};
 
 pub use now::{Horizon, Now};
+pub use settings::RulesSettings;
 pub use shipped::SHIPPED_RULES;
 pub use view::{sample_pushes, PushView};
 
