@@ -42,6 +42,7 @@
 //! Must not: decide what to write (the planner does) or write to Bugzilla
 //! itself (the executor does).
 
+pub mod settings;
 pub mod shipped;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -61,6 +62,7 @@ use crate::metrics::Metrics;
 use crate::plan::Action;
 use crate::store::{CycleRecord, Store};
 
+pub use settings::PollSettings;
 pub use shipped::Shipped;
 
 /// A push bug and all its comments, oldest first.

@@ -33,6 +33,8 @@
 //! Must not: talk to Bugzilla, decide anything, or hold a lock across an
 //! `await` (every method is synchronous and short).
 
+pub mod settings;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -42,11 +44,12 @@ use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 use thiserror::Error;
 
 use crate::bugzilla::{BugId, CommentId};
-use crate::config::{Settings, StateBackend};
+use crate::config::Settings;
 use crate::plan::{ActionKey, Marker};
 
 mod migrate;
 pub mod postgres;
+pub use settings::{StateBackend, StateSettings};
 
 /// Marks a SQLite file as pushbot's (`PSHB` in ASCII).
 pub const APPLICATION_ID: i32 = 0x5053_4842;
