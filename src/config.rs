@@ -7,7 +7,7 @@
 //! one module is defined beside it, with its defaults and its checks:
 //! `[bugzilla]` and `[query]` in `bugzilla::settings` (the client), `[web]`
 //! in `web::settings`, `[commands]` in `commands`, `[push]` in `push`,
-//! `[summary]` in `report::summary`. None of them depends on this module, so
+//! `[summary]` in `report::summary`, `[webhook]` in `webhook::settings`. None of them depends on this module, so
 //! there is no cycle. The sections defined here configure the wiring rather
 //! than one module: `[poll]` (the poller, the executor's write cap and the
 //! shipped lookback, built together by `poll::PollerOptions::from_settings`),
@@ -25,6 +25,7 @@ pub use crate::config_error::ConfigError;
 use crate::push::PushSettings;
 use crate::report::summary::SummarySettings;
 use crate::web::WebSettings;
+use crate::webhook::WebhookSettings;
 
 /// Environment variables starting with this prefix override the file:
 /// `PUSHBOT__BUGZILLA__API_KEY` sets `bugzilla.api_key`.
@@ -60,6 +61,10 @@ pub struct Settings {
     /// `[summary]`: the weekly summary comment on a tracking bug.
     #[serde(default)]
     pub summary: SummarySettings,
+    /// `[webhook]`: Bugzilla's webhook events as the trigger, polling as
+    /// the safety net (`webhook::settings`).
+    #[serde(default)]
+    pub webhook: WebhookSettings,
     /// Make every read and decision, print the writes, make none.
     /// Default: false.
     #[serde(default)]
@@ -269,6 +274,7 @@ impl Settings {
         self.push.validate()?;
         self.summary.validate()?;
         self.web.validate()?;
+        self.webhook.validate()?;
         Ok(self)
     }
 
