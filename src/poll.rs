@@ -525,8 +525,9 @@ impl Poller {
         for bug in &kept {
             match self.snapshot.bugs.get(&bug.id) {
                 None => new.push(bug.id),
-                Some(t) if t.bug.last_change_time.is_some()
-                    && t.bug.last_change_time == bug.last_change_time => {}
+                Some(t)
+                    if t.bug.last_change_time.is_some()
+                        && t.bug.last_change_time == bug.last_change_time => {}
                 Some(t) => {
                     known.push(bug.id);
                     let bound = t.bug.last_change_time.map(|at| at - options.overlap);
@@ -687,19 +688,6 @@ impl Poller {
                 seen.is_none() || now.is_none() || seen != now
             })
             .collect();
-        if let Some(announced) = &announced {
-            report.unannounced = new
-                .iter()
-                .chain(&known)
-                .filter(|id| !announced.contains(id) && !written.contains(id))
-                .count();
-            if report.unannounced > 0 {
-                tracing::info!(
-                    bugs = report.unannounced,
-                    "the poll found changes no webhook event announced"
-                );
-            }
-        }
         let mut new_comments = if new.is_empty() {
             BTreeMap::new()
         } else {
@@ -710,6 +698,37 @@ impl Poller {
         } else {
             self.client.comments(&known, since).await?
         };
+        if let Some(announced) = &announced {
+            // A bug the bot wrote to changed by its hand; it is news only
+            // with a comment by someone else (a field change by a person
+            // on such a bug goes uncounted).
+            let bot = self.client.bot_login();
+            let snapshot = &self.snapshot;
+            let news_on_written = |id: &BugId| {
+                let seen: BTreeSet<_> = snapshot
+                    .bugs
+                    .get(id)
+                    .map(|t| t.comments.iter().map(|c| c.id).collect())
+                    .unwrap_or_default();
+                known_comments.get(id).is_some_and(|comments| {
+                    comments
+                        .iter()
+                        .any(|c| !seen.contains(&c.id) && !c.creator.eq_ignore_ascii_case(bot))
+                })
+            };
+            report.unannounced = new
+                .iter()
+                .chain(&known)
+                .filter(|id| !announced.contains(id))
+                .filter(|id| !written.contains(id) || news_on_written(id))
+                .count();
+            if report.unannounced > 0 {
+                tracing::info!(
+                    bugs = report.unannounced,
+                    "the poll found changes no webhook event announced"
+                );
+            }
+        }
         for bug in gone {
             if self.snapshot.bugs.remove(&bug.id).is_some() {
                 // A restricted bug's id stays out of logs above debug.

@@ -16,8 +16,8 @@ use pushbot::bot::{self, Decider};
 use pushbot::clock;
 use pushbot::live;
 use pushbot::poll::{PollerOptions, Trigger};
-use pushbot::webhook::endpoint::{self, Endpoint};
 use pushbot::web::{self, WebData};
+use pushbot::webhook::endpoint::{self, Endpoint};
 
 /// Arguments of `pushbot run`.
 #[derive(Debug, clap::Args)]

@@ -147,7 +147,17 @@ impl Webhooks {
             }
             match before {
                 None => {
-                    events.push(payload(model, bug, "create", "bug", "bug.create", &bug.creator, None, &[], now));
+                    events.push(payload(
+                        model,
+                        bug,
+                        "create",
+                        "bug",
+                        "bug.create",
+                        &bug.creator,
+                        None,
+                        &[],
+                        now,
+                    ));
                     for comment in bug.comments.iter().skip(1) {
                         events.push(comment_event(model, bug, comment, now));
                     }
@@ -156,9 +166,14 @@ impl Webhooks {
                     // Field changes: new history entries, or changes added
                     // to the last one (one entry per person and second).
                     let mut entries: Vec<(&str, Vec<&super::model::Change>)> = Vec::new();
-                    if now_seen.history == before.history && now_seen.last_changes > before.last_changes {
+                    if now_seen.history == before.history
+                        && now_seen.last_changes > before.last_changes
+                    {
                         if let Some(last) = bug.history.last() {
-                            entries.push((&last.who, last.changes[before.last_changes..].iter().collect()));
+                            entries.push((
+                                &last.who,
+                                last.changes[before.last_changes..].iter().collect(),
+                            ));
                         }
                     }
                     for entry in bug.history.iter().skip(before.history) {
@@ -168,9 +183,12 @@ impl Webhooks {
                         if changes.is_empty() {
                             continue;
                         }
-                        let fields: Vec<String> = changes.iter().map(|c| field_name(&c.field_name)).collect();
+                        let fields: Vec<String> =
+                            changes.iter().map(|c| field_name(&c.field_name)).collect();
                         let key = format!("bug.modify:{}", fields.join(","));
-                        events.push(payload(model, bug, "modify", "bug", &key, who, None, &changes, now));
+                        events.push(payload(
+                            model, bug, "modify", "bug", &key, who, None, &changes, now,
+                        ));
                     }
                     for comment in bug.comments.iter().skip(before.comments) {
                         events.push(comment_event(model, bug, comment, now));
@@ -244,7 +262,17 @@ fn comment_event(
         "is_private": comment.is_private,
         "creation_time": time(comment.time),
     });
-    payload(model, bug, "create", "comment", "comment.create", &comment.creator, Some(body), &[], now)
+    payload(
+        model,
+        bug,
+        "create",
+        "comment",
+        "comment.create",
+        &comment.creator,
+        Some(body),
+        &[],
+        now,
+    )
 }
 
 #[allow(clippy::too_many_arguments, reason = "one payload, every part named")]

@@ -62,7 +62,9 @@ struct Inner {
 /// The endpoint could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum EndpointError {
-    #[error("webhook.secret is not set; set PUSHBOT__WEBHOOK__SECRET (or turn webhook.enabled off)")]
+    #[error(
+        "webhook.secret is not set; set PUSHBOT__WEBHOOK__SECRET (or turn webhook.enabled off)"
+    )]
     NoSecret,
     #[error("webhook.header `{0}` is not a header name; use e.g. X-Pushbot-Secret")]
     BadHeader(String),
@@ -137,7 +139,11 @@ impl Endpoint {
         let event = match event::parse(body) {
             Ok(event) => event,
             Err(Rejected::Malformed(reason)) => {
-                tracing::warn!(reason, bytes = body.len(), "webhook delivery is malformed; answered 200, left to polling");
+                tracing::warn!(
+                    reason,
+                    bytes = body.len(),
+                    "webhook delivery is malformed; answered 200, left to polling"
+                );
                 return Outcome::Malformed;
             }
             Err(Rejected::UnknownKind(kind)) => {
@@ -222,11 +228,7 @@ async fn receive(State(endpoint): State<Endpoint>, headers: HeaderMap, body: Byt
 }
 
 fn answer(status: StatusCode, outcome: Outcome) -> Response {
-    let mut response = (
-        status,
-        json!({ "outcome": outcome.label() }).to_string(),
-    )
-        .into_response();
+    let mut response = (status, json!({ "outcome": outcome.label() }).to_string()).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

@@ -59,8 +59,8 @@ pub enum Rejected {
 
 /// Reads `body` (see the module doc).
 pub fn parse(body: &[u8]) -> Result<Event, Rejected> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| Rejected::Malformed(format!("not JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| Rejected::Malformed(format!("not JSON: {e}")))?;
     let event = value
         .get("event")
         .filter(|e| e.is_object())
@@ -129,8 +129,7 @@ mod tests {
     const CHANGE: &str = include_str!("../../tests/fixtures/bmo/webhook-public-bug-change.json");
     const PRIVATE: &str = include_str!("../../tests/fixtures/bmo/webhook-private-bug.json");
     const COMMENT: &str = include_str!("../../tests/fixtures/bmo/webhook-new-comment.json");
-    const ATTACHMENT: &str =
-        include_str!("../../tests/fixtures/bmo/webhook-new-attachment.json");
+    const ATTACHMENT: &str = include_str!("../../tests/fixtures/bmo/webhook-new-attachment.json");
 
     #[test]
     fn the_documented_payloads_read_as_triggers() {
@@ -179,8 +178,10 @@ mod tests {
         assert!(malformed("{not json").contains("not JSON"));
         assert!(malformed("{}").contains("event"));
         assert!(malformed(r#"{"event":{"routing_key":"bug.create"}}"#).contains("bug"));
-        assert!(malformed(r#"{"event":{"routing_key":"bug.create"},"bug":{"id":"x"}}"#)
-            .contains("bug.id"));
+        assert!(
+            malformed(r#"{"event":{"routing_key":"bug.create"},"bug":{"id":"x"}}"#)
+                .contains("bug.id")
+        );
         assert!(malformed(r#"{"event":{},"bug":{"id":5}}"#).contains("routing_key"));
         assert_eq!(
             parse(br#"{"event":{"routing_key":"user.login"},"bug":{"id":5}}"#),

@@ -136,7 +136,10 @@ mod tests {
         assert!(err.contains("webhook.secret"), "{err}");
         let err = on(Some("short")).validate().unwrap_err().to_string();
         assert!(err.contains("shorter than 16"), "{err}");
-        assert!(!err.contains("short\""), "the secret is not repeated: {err}");
+        assert!(
+            !err.contains("short\""),
+            "the secret is not repeated: {err}"
+        );
         assert!(on(Some("0123456789abcdef")).validate().is_ok());
         for header in ["Content-Type", "bad header", ""] {
             let settings = WebhookSettings {
