@@ -10,6 +10,7 @@
 //!
 //! Reports times; asserts nothing about them.
 
+#[allow(dead_code, reason = "the tests use the rest of it")]
 #[path = "../tests/support/hooked.rs"]
 mod hooked;
 
@@ -50,6 +51,13 @@ async fn measure(delivery: Delivery) -> (Vec<Duration>, f64, u64) {
 }
 
 fn main() {
+    // `RUST_LOG=pushbot=debug cargo bench --bench webhook` shows each run.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -438,10 +438,11 @@ impl Poller {
     ///
     /// The re-read is one search: the push query (without its status, so
     /// that a closed bug comes back, as in an incremental cycle) narrowed
-    /// to the queued ids. A bug it does not return is not a push bug (or
-    /// no longer one: dropped from memory); a bug it returns unchanged
-    /// (the same `last_change_time` as in memory) costs nothing more, and
-    /// when no bug changed nothing is planned. The watermark does not move:
+    /// to the queued ids, and the comments of the bugs it returns (since
+    /// each one's last change in memory, minus the overlap). A bug it does
+    /// not return is not a push bug (or no longer one: dropped from
+    /// memory); when no bug changed (the same fields, no comment memory
+    /// lacks) nothing is planned. The watermark does not move:
     /// only a poll's search covers every bug. Before the first poll cycle
     /// loaded the snapshot, a triggered run is a full cycle.
     pub async fn run_triggered(&mut self, now: DateTime<Utc>) -> Option<CycleReport> {
@@ -523,11 +524,12 @@ impl Poller {
         let mut known = Vec::new();
         let mut since: Option<DateTime<Utc>> = None;
         for bug in &kept {
+            // A known bug's comments are read even when its
+            // `last_change_time` did not move: it has one-second precision,
+            // and a comment in the second of the bot's last write leaves it
+            // as it was. The event said something happened.
             match self.snapshot.bugs.get(&bug.id) {
                 None => new.push(bug.id),
-                Some(t)
-                    if t.bug.last_change_time.is_some()
-                        && t.bug.last_change_time == bug.last_change_time => {}
                 Some(t) => {
                     known.push(bug.id);
                     let bound = t.bug.last_change_time.map(|at| at - options.overlap);
@@ -549,7 +551,19 @@ impl Poller {
         } else {
             self.client.comments(&known, since).await?
         };
-        let mut changed = !new.is_empty() || !known.is_empty();
+        // Changed: new to memory, other fields, or a comment not in memory.
+        let moved = |bug: &Bug| {
+            self.snapshot.bugs.get(&bug.id).is_none_or(|t| {
+                t.bug != *bug
+                    || known_comments.get(&bug.id).is_some_and(|comments| {
+                        comments
+                            .iter()
+                            .any(|c| !t.comments.iter().any(|seen| seen.id == c.id))
+                    })
+            })
+        };
+        let changed_ids: BTreeSet<BugId> = kept.iter().filter(|b| moved(b)).map(|b| b.id).collect();
+        let mut changed = !changed_ids.is_empty();
         // Announced but not a push bug now: dropped from memory, or never
         // in it (the cheap check's second half).
         for id in ids.iter().filter(|id| !kept_ids.contains(id)) {
@@ -568,7 +582,7 @@ impl Poller {
         }
         for bug in kept {
             let id = bug.id;
-            if !new.contains(&id) && !known.contains(&id) {
+            if !changed_ids.contains(&id) {
                 continue; // unchanged: memory has it as it is
             }
             let comments = new_comments

@@ -9,6 +9,7 @@
 //! Waits are for events (a reply in the sandbox, a run finished, a poll
 //! finished), each under a generous guard; nothing is timed.
 
+#[allow(dead_code, reason = "the benchmark uses the rest of it")]
 #[path = "support/hooked.rs"]
 mod hooked;
 

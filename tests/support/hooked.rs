@@ -177,8 +177,12 @@ impl Hooked {
     /// request the sandbox logs).
     pub async fn wait_answered(&self, bug: u64, id: u64) {
         guard(&format!("a reply to comment {id} on bug {bug}"), async {
-            while self.replies(bug, id) == 0 {
+            loop {
+                // The count first: a reply logged after it wakes the wait.
                 let seen = self.sandbox.request_log().len();
+                if self.replies(bug, id) > 0 {
+                    break;
+                }
                 self.sandbox.wait_for_requests(|log| log.len() > seen).await;
             }
         })
