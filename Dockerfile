@@ -2,9 +2,12 @@
 FROM rust:1-bookworm AS build
 WORKDIR /src
 # Cargo reads every target the manifest names (the `cycle` bench included)
-# even for `cargo build`, so benches/ comes along; `include_str!` reads
-# rules/*.toml (the demo's built-in rules), src/demo/*.toml, the report
-# templates under src/, and pushbot.example.toml (a settings test).
+# even for `cargo build`, so benches/ comes along, and every workspace
+# member (crates/*: the pure core, the Bugzilla client, the sandbox behind
+# the default `sandbox` feature); `include_str!` reads rules/*.toml (the
+# shipped rules, built into the core), src/demo/*.toml, the report
+# templates under crates/core/src/, and pushbot.example.toml (a settings
+# test).
 # build.rs records the commit for `pushbot --version`; without .git in the
 # context it takes the build argument (docker build --build-arg
 # PUSHBOT_COMMIT=$(git rev-parse --short=12 HEAD) .).
@@ -12,6 +15,7 @@ ARG PUSHBOT_COMMIT=unknown
 ENV PUSHBOT_COMMIT=${PUSHBOT_COMMIT}
 COPY Cargo.toml Cargo.lock build.rs pushbot.example.toml ./
 COPY src ./src
+COPY crates ./crates
 COPY rules ./rules
 COPY benches ./benches
 # Stripped here, not in the release profile: the benches need its symbols.

@@ -265,6 +265,9 @@ async fn bench_cycles(n: usize, dir: &Path, rows: &mut Vec<CycleRow>) -> anyhow:
 /// Runs per side in the load-phase comparison (the median is printed).
 const LOAD_RUNS: usize = 5;
 
+/// Runs per side in a quick run ([`support::quick`]).
+const QUICK_LOAD_RUNS: usize = 1;
+
 /// What one side's load phase did in one run.
 struct LoadSample {
     took: Duration,
@@ -410,7 +413,8 @@ async fn bench_load(n: usize, dir: &Path) -> anyhow::Result<LoadRow> {
     let b = Client::new(&settings)?.comment_batch_size(width, None);
 
     let mut pushbot = Vec::new();
-    for _ in 0..LOAD_RUNS {
+    let runs = support::sized(LOAD_RUNS, QUICK_LOAD_RUNS);
+    for _ in 0..runs {
         pushbot.push(pushbot_load(&settings, &sandbox).await?);
     }
 
@@ -419,7 +423,7 @@ async fn bench_load(n: usize, dir: &Path) -> anyhow::Result<LoadRow> {
     std::fs::write(&ids_file, ids).with_context(|| format!("writing {}", ids_file.display()))?;
     let mut samples = Vec::new();
     let mut skipped = None;
-    for _ in 0..LOAD_RUNS {
+    for _ in 0..runs {
         match peer_load(&sandbox, &ids_file).await? {
             Ok(sample) => samples.push(sample),
             Err(reason) => {
@@ -502,7 +506,8 @@ fn print_load(rows: &[LoadRow]) {
          the bugs kept in batches of B, read concurrently), and bugbot's library libmozdata loading the same bugs and comments by id \
          (`Bugzilla(bugids=…, bughandler=…, commenthandler=…)`, its default chunks of 100 and \
          worker threads). No client rate limit on either side; fresh connections each run; \
-         median of {LOAD_RUNS} runs each. Requests are counted by the sandbox.\n",
+         median of {} runs each. Requests are counted by the sandbox.\n",
+        support::sized(LOAD_RUNS, QUICK_LOAD_RUNS),
         page = pushbot::bugzilla::client::DEFAULT_PAGE_SIZE,
     );
     println!("| push bugs N | B (bugs per comment read) | pushbot requests: search pages + comment reads | = pages + ⌈N/B⌉ | pushbot ms | libmozdata requests | libmozdata ms | bugs / comments loaded (pushbot · libmozdata) | goal met |");
@@ -652,10 +657,12 @@ fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir().context("a temporary directory")?;
 
     println!("## pushbot benchmark (`cargo bench --bench cycle`)\n");
+    support::quick_notice();
     println!(
-        "{} logical CPUs; release build; generated data: {PUSHES_PER_WEEK} pushes per ISO week \
+        "{} logical CPUs; {}; generated data: {PUSHES_PER_WEEK} pushes per ISO week \
          from 2026-W49 over the demo's four apps; now = Monday 2026-11-30 09:00 America/Los_Angeles.\n",
         std::thread::available_parallelism().map_or(0, usize::from),
+        support::build(),
     );
 
     // `cargo bench --bench cycle -- core` runs only the sections whose
@@ -678,7 +685,7 @@ fn main() -> anyhow::Result<()> {
     }
     if wanted("load") {
         let mut rows = Vec::new();
-        for n in [7, 120, 1_000] {
+        for n in support::sized(vec![7, 120, 1_000], vec![7, 120]) {
             let load_dir = dir.path().join(format!("load-{n}"));
             std::fs::create_dir_all(&load_dir)
                 .with_context(|| format!("creating {}", load_dir.display()))?;
@@ -693,12 +700,12 @@ fn main() -> anyhow::Result<()> {
     let mut rows = Vec::new();
     let mut memory = None;
     let mut steady = None;
-    for n in [100, 1_000] {
+    for n in support::sized(vec![100, 1_000], vec![100]) {
         let cycle_dir = dir.path().join(format!("cycles-{n}"));
         std::fs::create_dir_all(&cycle_dir)
             .with_context(|| format!("creating {}", cycle_dir.display()))?;
         let poller = runtime.block_on(bench_cycles(n, &cycle_dir, &mut rows))?;
-        if n == 1_000 {
+        if n == support::sized(1_000, 100) {
             let peak = vm_kib("VmHWM:");
             let rss = vm_kib("VmRSS:");
             let before = HEAP.load(Ordering::Relaxed);

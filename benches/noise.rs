@@ -219,6 +219,7 @@ fn main() -> anyhow::Result<()> {
     }
 
     println!("## Noise (`cargo bench --bench noise`)\n");
+    support::quick_notice();
     println!(
         "A change is one bot write on one bug (PUT or POST): one mail to everyone on it. \
          Counted from the sandbox's request log; generated weeks as in `cycle`, all in 2026-W49.\n"

@@ -45,6 +45,15 @@ const WORKLOADS: &[(&str, usize, usize)] = &[
     ("week", 1_000, 1_000),
 ];
 
+/// The workloads of a quick run ([`support::quick`]): the same shapes,
+/// smaller.
+const QUICK_WORKLOADS: &[(&str, usize, usize)] = &[
+    ("firing", 500, 8),
+    ("steady", 500, 8),
+    ("week", 20, 20),
+    ("week", 100, 100),
+];
+
 /// Set in the child process: which workload to run.
 const CHILD_ENV: &str = "PUSHBOT_PLANNER_CHILD";
 
@@ -218,6 +227,7 @@ fn main() -> anyhow::Result<()> {
         "ns, whole child process (valgrind not found)"
     };
     println!("## Planner CPU (`cargo bench --bench planner`)\n");
+    support::quick_notice();
     println!(
         "`Decider::decide` once per workload, counted in {unit}; generated data as in `cycle`; \
          now = Monday 2026-11-30 09:00 America/Los_Angeles.\n"
@@ -225,7 +235,7 @@ fn main() -> anyhow::Result<()> {
     println!("| workload | push bugs | per week | bugs acted on | actions | total | per bug | per bug acted on |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     let mut week = Vec::new();
-    for &workload in WORKLOADS {
+    for &workload in support::sized(WORKLOADS, QUICK_WORKLOADS) {
         let row = run_workload(&exe, dir.path(), workload, callgrind)?;
         let per = |d: usize| match u64::try_from(d) {
             Ok(d) if d > 0 => (row.cost / d).to_string(),

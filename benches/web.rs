@@ -47,6 +47,8 @@ use pushbot::web::{self, WebData, WebState};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
+mod support;
+
 /// The routes measured, in table order.
 const ROUTES: [&str; 4] = ["/", "/week/2026-W49", "/calendar.ics", "/healthz"];
 
@@ -61,6 +63,10 @@ const DEFAULT_RUN_SECS: u64 = 3;
 /// machine is shared, so one run of a route can land on a busy moment. The
 /// table shows the median round's req/s and every round's range.
 const ROUNDS: usize = 3;
+
+/// Connections per run, seconds per run, rounds and renders in a quick run
+/// ([`support::quick`]).
+const QUICK: ([usize; 2], u64, usize, usize) = ([20, 50], 1, 1, 20);
 
 /// Requests per run at most, whatever the time: bounds the work.
 const MAX_REQUESTS_PER_RUN: u64 = 5_000_000;
@@ -181,7 +187,11 @@ fn median_us(runs: usize, mut f: impl FnMut()) -> f64 {
 
 /// What rendering the meeting week costs once: what each request paid
 /// before the pages were stored.
-fn render_costs(demo: &Demo, now: DateTime<Utc>) -> anyhow::Result<Vec<(&'static str, f64)>> {
+fn render_costs(
+    demo: &Demo,
+    now: DateTime<Utc>,
+    runs: usize,
+) -> anyhow::Result<Vec<(&'static str, f64)>> {
     let decider = Decider::from_settings(&demo.settings, RuleSet::from_sources(SHIPPED_RULES)?)?;
     let reports = decider.week_reports(demo.poller.snapshot(), now);
     let week = "2026-W49".parse()?;
@@ -192,19 +202,19 @@ fn render_costs(demo: &Demo, now: DateTime<Utc>) -> anyhow::Result<Vec<(&'static
     Ok(vec![
         (
             "week page (HTML)",
-            median_us(RENDER_RUNS, || {
+            median_us(runs, || {
                 black_box(html::render(black_box(report), Some(now)).is_ok());
             }),
         ),
         (
             "week JSON",
-            median_us(RENDER_RUNS, || {
+            median_us(runs, || {
                 black_box(json::render(black_box(report)).is_ok());
             }),
         ),
         (
             "calendar",
-            median_us(RENDER_RUNS, || {
+            median_us(runs, || {
                 black_box(ics::render(reports.values(), now, &options).len());
             }),
         ),
@@ -350,7 +360,10 @@ fn main() -> anyhow::Result<()> {
         .find(|a| !a.starts_with("--"))
         .map(|a| a.parse::<u64>().context("the argument is seconds per run"))
         .transpose()?
-        .unwrap_or(DEFAULT_RUN_SECS);
+        .unwrap_or(support::sized(DEFAULT_RUN_SECS, QUICK.1));
+    let levels = support::sized(LEVELS, QUICK.0);
+    let rounds_per_level = support::sized(ROUNDS, QUICK.2);
+    let render_runs = support::sized(RENDER_RUNS, QUICK.3);
     let duration = Duration::from_secs(run_secs);
     let (fd_before, fd_now) = raise_fd_limit()?;
     let cpus = std::thread::available_parallelism().map_or(0, usize::from);
@@ -363,7 +376,7 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async {
         let (demo, state) = meeting_week_state(dir.path()).await?;
         let now = pushbot::clock::parse_now("2026-11-30 09:06", chrono_tz::America::Los_Angeles)?;
-        let costs = render_costs(&demo, now)?;
+        let costs = render_costs(&demo, now, render_runs)?;
         demo.sandbox.shutdown().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -373,17 +386,19 @@ fn main() -> anyhow::Result<()> {
         }));
 
         println!("## pushbot web benchmark (`cargo bench --bench web`)\n");
+        support::quick_notice();
         println!(
-            "{cpus} logical CPUs; release build; the server and the load generator share them \
+            "{cpus} logical CPUs; {}; the server and the load generator share them \
              (one process, one tokio runtime, loopback). Data: the demo's meeting week \
              (2026-W49) after two real poll cycles. Keep-alive HTTP/1.1 connections, each \
              sending its next request when the last answer is read; {run_secs} s per run \
-             after one warm-up request per connection, {ROUNDS} rounds over the routes (req/s: \
+             after one warm-up request per connection, {rounds_per_level} rounds over the routes (req/s: \
              the median round, and the range; latency: every request of every round). \
-             Open-file limit: {fd_before} → {fd_now}.\n"
+             Open-file limit: {fd_before} → {fd_now}.\n",
+            support::build(),
         );
         let mut results: Vec<(usize, &str, Merged)> = Vec::new();
-        for connections in LEVELS {
+        for connections in levels {
             let needed = 2 * connections as u64 + SPARE_FDS;
             if fd_now < needed {
                 println!(
@@ -393,7 +408,7 @@ fn main() -> anyhow::Result<()> {
                 continue;
             }
             let mut rounds: Vec<Vec<RunResult>> = ROUTES.iter().map(|_| Vec::new()).collect();
-            for _ in 0..ROUNDS {
+            for _ in 0..rounds_per_level {
                 for (path, runs) in ROUTES.iter().zip(rounds.iter_mut()) {
                     wait_until_closed(&state).await?;
                     runs.push(run(addr, path, connections, duration).await?);
@@ -408,7 +423,7 @@ fn main() -> anyhow::Result<()> {
         let _ = stop.send(());
         server.await.context("the server task")??;
 
-        println!("Rendering once (done after each poll cycle; each request paid it before the pages were stored), median of {RENDER_RUNS}:\n");
+        println!("Rendering once (done after each poll cycle; each request paid it before the pages were stored), median of {render_runs}:\n");
         println!("| output | µs per render |");
         println!("|---|---:|");
         for (what, us) in &costs {
@@ -442,7 +457,7 @@ fn main() -> anyhow::Result<()> {
                 .map(|(_, _, m)| m.median_per_second())
         };
         let mut all_met = true;
-        for connections in LEVELS {
+        for connections in levels {
             let (Some(page), Some(calendar)) =
                 (per_second(connections, "/"), per_second(connections, "/calendar.ics"))
             else {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite RUNS times in a row (default 10) while
 # `stress-ng --cpu 2` keeps two cores busy, to show the tests do not flake
-# on a loaded machine: the README's test command (`cargo test`, here with
+# on a loaded machine: the README's test command (`cargo test --workspace`, here with
 # --no-fail-fast so that one failure does not hide another), then the
 # browser tests it skips (`--ignored`) when /usr/bin/chromium is there.
 #
@@ -37,7 +37,7 @@ browser=no
 [ -x "$CHROMIUM" ] && browser=yes
 
 echo "== building the tests once (no load yet)"
-if ! cargo test --no-run --quiet; then
+if ! cargo test --workspace --no-run --quiet; then
   echo "stress-tests: the tests do not build" >&2
   exit 2
 fi
@@ -76,7 +76,7 @@ for run in $(seq 1 "$RUNS"); do
   log="$LOGS/run-$run.log"
   start=$(date +%s)
   status=ok
-  cargo test --no-fail-fast >"$log" 2>&1 || status=FAILED
+  cargo test --workspace --no-fail-fast >"$log" 2>&1 || status=FAILED
   if [ "$browser" = yes ]; then
     cargo test --test week_view_browser -- --ignored >>"$log" 2>&1 || status=FAILED
   fi

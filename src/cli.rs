@@ -1,6 +1,7 @@
 //! One module per subcommand. Each exposes `run(...) -> anyhow::Result<ExitCode>`.
 
 pub mod completions;
+#[cfg(feature = "sandbox")]
 pub mod demo;
 pub mod doctor;
 pub mod explain;
@@ -9,9 +10,14 @@ pub mod init;
 pub mod once;
 pub mod rules;
 pub mod run;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod serve;
 pub mod summary;
+#[cfg(not(feature = "sandbox"))]
+mod without_sandbox;
+#[cfg(not(feature = "sandbox"))]
+pub use without_sandbox::{demo, sandbox};
 
 use std::path::Path;
 

@@ -3,27 +3,31 @@
 //! start-up. Every error names the setting and says what to do
 //! ([`ConfigError`], defined in `config_error`).
 //!
-//! This module assembles and loads the sections; a section that configures
-//! one module is defined beside it, with its defaults and its checks:
-//! `[bugzilla]` and `[query]` in `bugzilla::settings` (the client), `[web]`
-//! in `web::settings`, `[commands]` in `commands`, `[push]` in `push`,
-//! `[summary]` in `report::summary`, `[webhook]` in `webhook::settings`. None of them depends on this module, so
-//! there is no cycle. The sections defined here configure the wiring rather
-//! than one module: `[poll]` (the poller, the executor's write cap and the
-//! shipped lookback, built together by `poll::PollerOptions::from_settings`),
-//! `[team]` (the time zone everything reads), `[state]` and `[rules]`
-//! (the files `bot::start` and the command line open), and `dry_run`.
+//! This module only assembles and loads the sections; each is defined beside
+//! the code it configures, with its defaults and its checks: `[bugzilla]`
+//! and `[query]` in `bugzilla::settings` (the client, crate
+//! `pushbot-bugzilla`), `[commands]` in `commands`, `[push]` in `push`,
+//! `[summary]` in `report::summary`, `[rules]` in `rules::settings`,
+//! `[team]` (the time zone everything reads) in `clock::team` (all in the
+//! core, `pushbot-core`), `[web]` in `web::settings`, `[poll]` (the poller,
+//! the executor's write cap and the shipped lookback) in `poll::settings`,
+//! `[state]` in `store::settings`, `[webhook]` in `webhook::settings`. None of them depends on this module (the
+//! core cannot: it is another crate), so there is no cycle. Only `dry_run`
+//! is a setting of the whole.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use chrono_tz::Tz;
 use serde::Deserialize;
 
 use crate::bugzilla::{BugzillaSettings, QuerySettings};
+pub use crate::clock::TeamSettings;
 use crate::commands::CommandSettings;
 pub use crate::config_error::ConfigError;
+pub use crate::poll::PollSettings;
 use crate::push::PushSettings;
 use crate::report::summary::SummarySettings;
+pub use crate::rules::RulesSettings;
+pub use crate::store::StateSettings;
 use crate::web::WebSettings;
 use crate::webhook::WebhookSettings;
 
@@ -41,12 +45,16 @@ pub struct Settings {
     /// `[query]`: which bugs are push bugs (`bugzilla::settings`).
     #[serde(default)]
     pub query: QuerySettings,
+    /// `[poll]`: the cycle (`poll::settings`).
     #[serde(default)]
     pub poll: PollSettings,
+    /// `[team]`: the team's time zone (`clock::team`).
     #[serde(default)]
     pub team: TeamSettings,
+    /// `[state]`: the local state file (`store::settings`).
     #[serde(default)]
     pub state: StateSettings,
+    /// `[rules]`: the rule directory (`rules::settings`).
     #[serde(default)]
     pub rules: RulesSettings,
     /// `[web]`: the week view's server (`web::settings`).
@@ -69,137 +77,6 @@ pub struct Settings {
     /// Default: false.
     #[serde(default)]
     pub dry_run: bool,
-}
-
-/// `[poll]`: the cycle.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PollSettings {
-    /// Seconds between cycles. Default: 300, the most often
-    /// bugzilla.mozilla.org allows.
-    #[serde(default = "default_interval_secs")]
-    pub interval_secs: u64,
-    /// How far before the watermark each incremental search starts, in
-    /// seconds: the bound is inclusive with one-second precision and BMO
-    /// searches a replica. Default: 300.
-    #[serde(default = "default_overlap_secs")]
-    pub overlap_secs: u64,
-    /// Above this many writes in one cycle the cycle makes none and raises
-    /// an alert. Default: 50.
-    #[serde(default = "default_max_writes")]
-    pub max_writes_per_cycle: usize,
-    /// Push bugs resolved FIXED (shipped) still count toward their week's
-    /// limits, so the bot also loads those changed at most this many days
-    /// before the start of the current ISO week (Monday 00:00 in
-    /// `team.time_zone`). 0 keeps only those changed this week; the default,
-    /// 7, also keeps last week's (for its week view and for pushes closed
-    /// before their week began). Days, at most 366. Only with the default
-    /// `query.status = "__open__"`: another status decides alone.
-    #[serde(default = "default_shipped_lookback_days")]
-    pub shipped_lookback_days: u32,
-}
-
-impl Default for PollSettings {
-    fn default() -> Self {
-        PollSettings {
-            interval_secs: default_interval_secs(),
-            overlap_secs: default_overlap_secs(),
-            max_writes_per_cycle: default_max_writes(),
-            shipped_lookback_days: default_shipped_lookback_days(),
-        }
-    }
-}
-
-/// `[team]`: where and when the team works.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TeamSettings {
-    /// IANA time zone for weeks, days and push times. Default:
-    /// `America/Los_Angeles`.
-    #[serde(default = "default_time_zone")]
-    pub time_zone: String,
-}
-
-impl Default for TeamSettings {
-    fn default() -> Self {
-        TeamSettings {
-            time_zone: default_time_zone(),
-        }
-    }
-}
-
-impl TeamSettings {
-    /// The parsed time zone (validated by [`Settings::validate`]).
-    pub fn tz(&self) -> Result<Tz, ConfigError> {
-        self.time_zone.parse::<Tz>().map_err(|_| {
-            ConfigError::invalid(
-                "team.time_zone",
-                format!(
-                    "`{}` is not an IANA time zone; use a name such as `America/Los_Angeles` or `Europe/Berlin`",
-                    self.time_zone
-                ),
-            )
-        })
-    }
-}
-
-/// `[state]`: the local SQLite file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StateSettings {
-    /// Default: `pushbot.sqlite` in the working directory.
-    #[serde(default = "default_state_path")]
-    pub path: PathBuf,
-}
-
-impl Default for StateSettings {
-    fn default() -> Self {
-        StateSettings {
-            path: default_state_path(),
-        }
-    }
-}
-
-/// `[rules]`: where the rule files are.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RulesSettings {
-    /// Default: `rules`.
-    #[serde(default = "default_rules_dir")]
-    pub dir: PathBuf,
-}
-
-impl Default for RulesSettings {
-    fn default() -> Self {
-        RulesSettings {
-            dir: default_rules_dir(),
-        }
-    }
-}
-
-fn default_interval_secs() -> u64 {
-    300
-}
-fn default_overlap_secs() -> u64 {
-    300
-}
-fn default_max_writes() -> usize {
-    50
-}
-fn default_shipped_lookback_days() -> u32 {
-    7
-}
-/// The longest `poll.shipped_lookback_days`: a year of closed bugs is
-/// already far more than any week's limits need.
-const MAX_SHIPPED_LOOKBACK_DAYS: u32 = 366;
-fn default_time_zone() -> String {
-    "America/Los_Angeles".to_string()
-}
-fn default_state_path() -> PathBuf {
-    PathBuf::from("pushbot.sqlite")
-}
-fn default_rules_dir() -> PathBuf {
-    PathBuf::from("rules")
 }
 
 impl Settings {
@@ -254,21 +131,7 @@ impl Settings {
     /// `base_dir`). Returns the settings with `bugzilla.api_key` filled in.
     pub fn validate(mut self, base_dir: &Path) -> Result<Settings, ConfigError> {
         self.bugzilla = self.bugzilla.validate(base_dir)?;
-        if self.poll.interval_secs == 0 {
-            return Err(ConfigError::invalid(
-                "poll.interval_secs",
-                "must be at least 1 (bugzilla.mozilla.org asks for 300 or more)",
-            ));
-        }
-        if self.poll.shipped_lookback_days > MAX_SHIPPED_LOOKBACK_DAYS {
-            return Err(ConfigError::invalid(
-                "poll.shipped_lookback_days",
-                format!(
-                    "{} is too many days; use at most {MAX_SHIPPED_LOOKBACK_DAYS} (default 7): every full load reads each push bug resolved FIXED in that time",
-                    self.poll.shipped_lookback_days
-                ),
-            ));
-        }
+        self.poll.validate()?;
         self.team.tz()?;
         self.commands.validate()?;
         self.push.validate()?;
@@ -297,6 +160,7 @@ mod tests {
     use super::*;
     use crate::bugzilla::AuthMethod;
     use std::io::Write;
+    use std::path::PathBuf;
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let path = dir.join(name);
@@ -458,5 +322,108 @@ bot_login = "pushbot@example.org"
             .unwrap_err()
             .to_string();
         assert!(err.contains("pushbot.example.toml"), "{err}");
+    }
+
+    // The sections defined beside their code, loaded through this module
+    // (their own tests, in the core, check them without the loader).
+
+    const BOT: &str = "pushbot@example.test";
+    const LA: chrono_tz::Tz = chrono_tz::America::Los_Angeles;
+
+    fn push_bug(whiteboard: &str) -> crate::bugzilla::Bug {
+        crate::bugzilla::Bug {
+            id: crate::bugzilla::BugId(100),
+            summary: "Push AMO to production".to_string(),
+            status: "NEW".to_string(),
+            product: "Websites".to_string(),
+            component: "Push".to_string(),
+            assigned_to: "dev@example.test".to_string(),
+            assigned_to_detail: Some(crate::bugzilla::types::UserDetail::default()),
+            qa_contact: "qa@example.test".to_string(),
+            whiteboard: whiteboard.to_string(),
+            target_milestone: "---".to_string(),
+            ..crate::bugzilla::Bug::default()
+        }
+    }
+
+    #[test]
+    fn the_push_section_survives_the_settings_loader() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pushbot.toml");
+        std::fs::write(
+            &path,
+            r#"
+    [bugzilla]
+    url = "https://bugzilla.example.org"
+    api_key = "k"
+    bot_login = "pushbot@example.test"
+
+    [push]
+    default_push_time = "17:30"
+    component_default_assignees = { "Websites/Push" = "Triage@Example.test" }
+    component_triage_owners = { "Websites/Push" = "webops@example.test" }
+
+    [push.window]
+    days = ["Tue", "Thursday"]
+    "#,
+        )
+        .unwrap();
+        let s = Settings::load_with_env(&path, Vec::new()).unwrap();
+        assert_eq!(s.push.default_push_time.to_string(), "17:30");
+        assert_eq!(
+            s.push.window.days,
+            vec![chrono::Weekday::Tue, chrono::Weekday::Thu]
+        );
+        let mut b = push_bug("[push:amo]");
+        b.assigned_to = "triage@example.test".to_string();
+        assert_eq!(crate::push::extract(&b, &[], &s.push, BOT, LA).owner, None);
+        assert_eq!(
+            crate::push::extract(&b, &[], &s.push, BOT, LA)
+                .triage_owner
+                .as_deref(),
+            Some("webops@example.test")
+        );
+
+        std::fs::write(
+            &path,
+            "[bugzilla]\nurl = \"https://bugzilla.example.org\"\napi_key = \"k\"\nbot_login = \"b\"\n[push.window]\nnot_before = \"18:00\"\nnot_after = \"09:00\"\n",
+        )
+        .unwrap();
+        let err = Settings::load_with_env(&path, Vec::new()).unwrap_err();
+        assert!(err.to_string().contains("push.window.not_after"), "{err}");
+    }
+
+    #[test]
+    fn settings_file_and_environment_reach_the_commands_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pushbot.toml");
+        std::fs::write(
+            &path,
+            "[bugzilla]\nurl = \"https://bugzilla.example.org\"\napi_key = \"k\"\nbot_login = \"bot@example.org\"\n[commands]\nprefix = \"@relbot\"\n",
+        )
+        .unwrap();
+        let env = [
+            ("PUSHBOT__COMMANDS__MAX_SNOOZE_DAYS", "30"),
+            ("PUSHBOT__COMMANDS__ALLOW__NO_GO", "group:release"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        let settings = Settings::load_with_env(&path, env).unwrap();
+        assert_eq!(settings.commands.prefix, "@relbot");
+        assert_eq!(settings.commands.max_snooze_days, 30);
+        assert_eq!(
+            settings.commands.allow.no_go,
+            crate::commands::Who::Group("release".to_string())
+        );
+        assert_eq!(settings.commands.allow.go, crate::commands::Who::Leads);
+
+        std::fs::write(
+            &path,
+            "[bugzilla]\nurl = \"https://bugzilla.example.org\"\napi_key = \"k\"\nbot_login = \"bot@example.org\"\n[commands]\nprefix = \"push bot\"\n",
+        )
+        .unwrap();
+        let err = Settings::load_with_env(&path, Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("commands.prefix"), "{err}");
     }
 }

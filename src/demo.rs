@@ -28,27 +28,9 @@ use crate::store::Store;
 /// and the five push bugs of the meeting's week.
 pub const DATA: &str = include_str!("demo/meeting-week.toml");
 
-/// The shipped rule files, built in so that the demo runs from anywhere.
-pub const SHIPPED_RULES: &[(&str, &str)] = &[
-    (
-        "rules/no-owner.toml",
-        include_str!("../rules/no-owner.toml"),
-    ),
-    (
-        "rules/release-conflict.toml",
-        include_str!("../rules/release-conflict.toml"),
-    ),
-    ("rules/signoff.toml", include_str!("../rules/signoff.toml")),
-    (
-        "rules/push-window.toml",
-        include_str!("../rules/push-window.toml"),
-    ),
-    (
-        "rules/unscheduled.toml",
-        include_str!("../rules/unscheduled.toml"),
-    ),
-    ("rules/overrun.toml", include_str!("../rules/overrun.toml")),
-];
+/// The shipped rule files, built in so that the demo runs from anywhere
+/// (defined in the core: `rules::SHIPPED_RULES`).
+pub use crate::rules::SHIPPED_RULES;
 
 /// The bot account of the demo data.
 pub const BOT_LOGIN: &str = "pushbot@example.test";

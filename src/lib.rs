@@ -1,6 +1,12 @@
 //! pushbot: a Bugzilla bot for release ("push") bugs.
 //!
-//! The crate is laid out along the data flow (see `ARCHITECTURE.md`):
+//! The workspace is laid out along the data flow (see `ARCHITECTURE.md`):
+//! the pure core is the crate `pushbot-core` (push model, rules, commands,
+//! plan, reports, clock, redact, explain), Bugzilla's REST types and client
+//! are `pushbot-bugzilla`, the Bugzilla 5.2 stand-in is `pushbot-sandbox`
+//! (behind the default-on `sandbox` feature). This crate is the running bot
+//! (poller, executor, store, web, command line) and re-exports the others
+//! under their module paths (`pushbot::rules`, `pushbot::bugzilla`, …):
 //!
 //! - [`config`]: settings from a TOML file and `PUSHBOT__*` environment
 //!   variables, validated once at start-up: it assembles the sections, each
@@ -48,25 +54,22 @@
 //!   as the safety net; `[webhook]` settings.
 //! - [`sandbox`]: an in-process Bugzilla 5.2 stand-in for tests and the demo.
 
+// The crates of the workspace, under the paths they had as modules of
+// this crate (tests, benches and the command line use them).
+pub use pushbot_bugzilla as bugzilla;
+pub use pushbot_core::{clock, commands, config_error, explain, plan, push, redact, report, rules};
+#[cfg(feature = "sandbox")]
+pub use pushbot_sandbox as sandbox;
+
 pub mod bot;
-pub mod bugzilla;
-pub mod clock;
-pub mod commands;
 pub mod config;
-pub mod config_error;
+#[cfg(feature = "sandbox")]
 pub mod demo;
 pub mod execute;
-pub mod explain;
 pub mod live;
 pub mod logging;
 pub mod metrics;
-pub mod plan;
 pub mod poll;
-pub mod push;
-pub mod redact;
-pub mod report;
-pub mod rules;
-pub mod sandbox;
 pub mod store;
 pub mod web;
 pub mod webhook;

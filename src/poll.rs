@@ -42,6 +42,7 @@
 //! Must not: decide what to write (the planner does) or write to Bugzilla
 //! itself (the executor does).
 
+pub mod settings;
 pub mod shipped;
 pub mod trigger;
 
@@ -62,6 +63,7 @@ use crate::metrics::Metrics;
 use crate::plan::Action;
 use crate::store::{CycleRecord, Store};
 
+pub use settings::PollSettings;
 pub use shipped::Shipped;
 pub use trigger::Trigger;
 

@@ -33,6 +33,8 @@
 //! Must not: talk to Bugzilla, decide anything, or hold a lock across an
 //! `await` (every method is synchronous and short).
 
+pub mod settings;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -43,6 +45,8 @@ use thiserror::Error;
 
 use crate::bugzilla::{BugId, CommentId};
 use crate::plan::{ActionKey, Marker};
+
+pub use settings::StateSettings;
 
 /// Marks a SQLite file as pushbot's (`PSHB` in ASCII).
 pub const APPLICATION_ID: i32 = 0x5053_4842;

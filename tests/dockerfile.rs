@@ -148,6 +148,7 @@ fn the_build_stage_copies_every_input_the_build_needs() {
         "Cargo.lock",
         "build.rs",
         "src",
+        "crates",
         "rules",
         "benches",
     ] {

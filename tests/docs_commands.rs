@@ -21,9 +21,6 @@ enum Coverage {
     Test(&'static str, &'static str),
     /// By `.ci/run`, which must contain the command.
     Ci,
-    /// A benchmark: compiled by `.ci/run` (clippy --all-targets), run by
-    /// hand; docs/performance.md shows its output.
-    Bench,
     /// Not runnable on these machines; the file says so with this text.
     NotHere(&'static str),
 }
@@ -37,8 +34,8 @@ const TABLE: &[(&str, Coverage)] = &[
     ("cargo test", Coverage::Ci),
     ("pushbot --config pushbot.toml once [", Coverage::Here),
     ("pushbot --config pushbot.toml run [", Coverage::Here),
-    ("cargo bench --bench", Coverage::Bench),
-    ("pip install libmozdata", Coverage::Bench),
+    ("cargo bench --bench", Coverage::Ci),
+    ("pip install libmozdata", Coverage::Ci),
     (
         "pushbot sandbox  ",
         Coverage::Test("tests/cli_init.rs", "\"sandbox\", \"--port\", \"0\""),
@@ -156,7 +153,7 @@ fn every_documented_command_is_run_somewhere() {
             continue;
         };
         match how {
-            Coverage::Here | Coverage::Bench => {}
+            Coverage::Here => {}
             Coverage::Test(test, mention) => {
                 let text = std::fs::read_to_string(root().join(test)).unwrap();
                 assert!(

@@ -130,7 +130,11 @@ async fn slow_clients_do_not_hold_up_a_normal_request_and_are_closed() {
         idle_timeout: Duration::from_secs(600),
         ..ServerLimits::default()
     };
+    let header_read_timeout = limits.header_read_timeout;
     let server = Server::start(limits).await;
+    // No connection may be closed before the header-read timeout has run
+    // since it was opened; this is the earliest any of them opened.
+    let first_opened = std::time::Instant::now();
     let silent: Vec<TcpStream> = (0..SLOW / 2).map(|_| connect(server.addr)).collect();
     let trickling: Arc<Vec<TcpStream>> =
         Arc::new((0..SLOW / 2).map(|_| connect(server.addr)).collect());
@@ -172,18 +176,29 @@ async fn slow_clients_do_not_hold_up_a_normal_request_and_are_closed() {
         .await
         .unwrap();
     assert!(page.contains("Pushes · 2026-W49"), "{page}");
-    // Every slow connection was still open when the answer came.
+    // Every slow connection was still open when the answer came, unless
+    // a loaded machine took longer than the header-read timeout to get
+    // here: then the server was right to close them, and only the closing
+    // below can be checked.
+    let answered_in_time = first_opened.elapsed() < header_read_timeout;
     let open_silent = silent.iter().filter(|s| !closed(s)).count();
     let open_trickling = trickling
         .iter()
         .zip(writes_failed.iter())
         .filter(|(s, failed)| !failed.load(Ordering::Relaxed) && !closed(s))
         .count();
-    assert_eq!(
-        (open_silent, open_trickling),
-        (SLOW / 2, SLOW / 2),
-        "slow connections were closed before the normal request was answered"
-    );
+    if answered_in_time {
+        assert_eq!(
+            (open_silent, open_trickling),
+            (SLOW / 2, SLOW / 2),
+            "slow connections were closed before the header-read timeout ran out"
+        );
+    } else {
+        eprintln!(
+            "the machine took over {header_read_timeout:?} to answer: \
+             {open_silent} silent and {open_trickling} trickling connections still open"
+        );
+    }
 
     // Then the header-read timeout closes every one of them.
     let all_closed = tokio::time::timeout(GIVE_UP, async {

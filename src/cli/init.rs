@@ -34,7 +34,7 @@ pub struct InitArgs {
 pub fn run(args: InitArgs) -> anyhow::Result<ExitCode> {
     let settings = settings_text(&args)?;
     let config = args.dir.join("pushbot.toml");
-    let rules: Vec<(PathBuf, &str)> = pushbot::demo::SHIPPED_RULES
+    let rules: Vec<(PathBuf, &str)> = pushbot::rules::SHIPPED_RULES
         .iter()
         .map(|(name, text)| (args.dir.join(name), *text))
         .collect();

@@ -5,8 +5,10 @@
 //!
 //! Pure: never reads the clock; "now" is always an argument.
 
+mod team;
 mod week;
 
+pub use team::TeamSettings;
 pub use week::{local_midnight, IsoWeekId, ParseWeekError};
 
 use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};

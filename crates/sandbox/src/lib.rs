@@ -22,7 +22,14 @@
 //!   why each is the strict choice).
 //!
 //! It must not be used as a real Bugzilla: there is no persistence and no
-//! access control beyond what the bot's behaviour depends on.
+//! access control beyond what the bot's behaviour depends on. It does only
+//! what a recording shows; every guess (a case no recording covers) is
+//! listed in [`guesses`]. Used by pushbot's tests, benches and its `demo`
+//! and `sandbox` commands (behind pushbot's default-on `sandbox` feature),
+//! and by nothing else: no code path of the bot itself may reach it.
+
+/// Bugzilla's wire types (the `pushbot-bugzilla` crate without its client).
+pub(crate) use pushbot_bugzilla as bugzilla;
 
 pub mod api;
 pub mod clock;

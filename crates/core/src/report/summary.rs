@@ -12,7 +12,7 @@
 //!
 //! Pure: no I/O, no clock (`now` is an argument).
 
-use chrono::{DateTime, Datelike, NaiveDateTime, Utc, Weekday};
+use chrono::{DateTime, NaiveDateTime, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
@@ -91,7 +91,7 @@ impl Due {
     /// The summary's marker.
     pub fn marker(&self) -> Marker {
         Marker::Summary {
-            week: self.week.days()[0].iso_week(),
+            week: self.week,
             next: self.next,
         }
     }
@@ -188,7 +188,7 @@ mod tests {
 
     #[test]
     fn the_example_settings_are_the_defaults() {
-        let text = include_str!("../../pushbot.example.toml");
+        let text = include_str!("../../../../pushbot.example.toml");
         let table: toml::Table = toml::from_str(text).unwrap();
         let summary: SummarySettings = table["summary"].clone().try_into().unwrap();
         assert_eq!(summary, SummarySettings::default());

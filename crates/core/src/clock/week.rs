@@ -117,12 +117,6 @@ pub fn local_midnight(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
     Utc.from_utc_datetime(&midnight)
 }
 
-impl From<IsoWeek> for IsoWeekId {
-    fn from(week: IsoWeek) -> IsoWeekId {
-        IsoWeekId(week)
-    }
-}
-
 impl fmt::Display for IsoWeekId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-W{:02}", self.0.year(), self.0.week())

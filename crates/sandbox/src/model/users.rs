@@ -187,7 +187,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::sandbox::SandboxData;
+    use crate::SandboxData;
 
     fn model() -> Model {
         let data = SandboxData::from_toml_str(

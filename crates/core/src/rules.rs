@@ -24,6 +24,8 @@ pub mod signoff;
 pub mod unscheduled;
 
 mod now;
+mod settings;
+mod shipped;
 mod view;
 
 use std::cell::OnceCell;
@@ -45,6 +47,8 @@ use crate::push::{PushBug, PushSettings};
 use crate::redact::{Audience, Restrictions};
 
 pub use now::{Horizon, Now};
+pub use settings::RulesSettings;
+pub use shipped::SHIPPED_RULES;
 pub use view::{sample_pushes, PushView};
 
 /// A problem in a rule file: where and why.

@@ -314,7 +314,7 @@ mod tests {
             .iter()
             .map(|(b, c)| crate::push::extract(b, c, &settings, "pushbot@example.org", tz))
             .collect();
-        let rules = crate::rules::RuleSet::from_sources(crate::demo::SHIPPED_RULES).unwrap();
+        let rules = crate::rules::RuleSet::from_sources(crate::rules::SHIPPED_RULES).unwrap();
         let now = clock::parse_now("2026-12-01 18:00", tz).unwrap();
         let verdicts = crate::rules::evaluate(&rules, &pushes, &settings, tz, now);
         let text = report(&pushes, &verdicts, &[BugId(901), BugId(902)], tz, now);

@@ -68,13 +68,13 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Duration, IsoWeek, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{Ctx, Decision, Finding, ParamError, Post};
 use crate::bugzilla::BugId;
-use crate::clock;
+use crate::clock::{self, IsoWeekId};
 use crate::plan::marker::ConflictMark;
 pub use crate::plan::marker::{Limit, Period, ProblemKey};
 use crate::plan::{RuleMark, RuleName};
@@ -181,9 +181,9 @@ pub struct Entry {
     pub size: SizeClass,
 }
 
-/// `2026-W49`, as every report names a week ([`clock::IsoWeekId`]).
-fn week_label(week: IsoWeek) -> String {
-    clock::IsoWeekId::from(week).to_string()
+/// `2026-W49`, as every report names a week ([`IsoWeekId`]).
+fn week_label(week: IsoWeekId) -> String {
+    week.to_string()
 }
 
 /// The problem without its count, for the resolved note: "more large
@@ -246,7 +246,7 @@ pub struct Analysis {
     /// The problems each bug is counted in, as indices into `problems`.
     of_bug: HashMap<BugId, Vec<usize>>,
     /// How many counted pushes each week holds, per [`cell`].
-    weeks: HashMap<IsoWeek, [usize; CELLS]>,
+    weeks: HashMap<IsoWeekId, [usize; CELLS]>,
     /// Each counted bug's entry.
     counted: HashMap<BugId, Entry>,
 }
@@ -288,10 +288,10 @@ impl Analysis {
         if size == SizeClass::ContentOnly {
             return true;
         }
-        let week = date.iso_week();
+        let week = IsoWeekId::of_date(date);
         let mut cells = self.weeks.get(&week).copied().unwrap_or([0; CELLS]);
         if let Some(own) = self.counted.get(&bug) {
-            if own.date.iso_week() == week {
+            if IsoWeekId::of_date(own.date) == week {
                 let c = cell(own.date, own.size);
                 cells[c] = cells[c].saturating_sub(1);
             }
@@ -321,9 +321,12 @@ pub fn analyse(p: &Params, entries: &[Entry]) -> Analysis {
     for e in entries.iter().filter(|e| e.size != SizeClass::ContentOnly) {
         counted.entry(e.bug).or_insert(*e);
     }
-    let mut by_week: BTreeMap<IsoWeek, Vec<Entry>> = BTreeMap::new();
+    let mut by_week: BTreeMap<IsoWeekId, Vec<Entry>> = BTreeMap::new();
     for e in counted.values() {
-        by_week.entry(e.date.iso_week()).or_default().push(*e);
+        by_week
+            .entry(IsoWeekId::of_date(e.date))
+            .or_default()
+            .push(*e);
     }
     let mut weeks = HashMap::with_capacity(by_week.len());
     let mut problems = Vec::new();
@@ -558,7 +561,7 @@ struct Told<'a> {
     problems: BTreeMap<ProblemKey, Generations<'a>>,
     /// Weeks with an older marker: its marker, and whether its resolved
     /// note was posted.
-    legacy: BTreeMap<IsoWeek, (Option<&'a SeenMarker>, bool)>,
+    legacy: BTreeMap<IsoWeekId, (Option<&'a SeenMarker>, bool)>,
 }
 
 impl<'a> Told<'a> {
@@ -598,7 +601,7 @@ impl<'a> Told<'a> {
     }
 
     /// The older marker of `week`, while its resolved note is not posted.
-    fn legacy(&self, week: IsoWeek) -> Option<&'a SeenMarker> {
+    fn legacy(&self, week: IsoWeekId) -> Option<&'a SeenMarker> {
         match self.legacy.get(&week) {
             Some((Some(m), false)) => Some(m),
             _ => None,
@@ -768,7 +771,7 @@ fn decide_one(week: &Week<'_>, ctx: &Ctx<'_>, push: &PushBug) -> Decision {
     } else {
         None
     };
-    let week_of = at.map(|at| clock::IsoWeekId::of_date(clock::local_date(at, ctx.tz)).to_string());
+    let week_of = at.map(|at| IsoWeekId::of_date(clock::local_date(at, ctx.tz)).to_string());
     if push.status == PushStatus::Done {
         return quiet(match (not_counted, &week_of) {
             (None, Some(w)) => format!("done; still counted for {w}"),
@@ -1450,7 +1453,7 @@ mod tests {
 
     #[test]
     fn the_shipped_templates_render_the_more_line_with_and_without_a_link() {
-        let src = include_str!("../../rules/release-conflict.toml");
+        let src = include_str!("../../../../rules/release-conflict.toml");
         let shipped = RuleSet::from_sources(&[("release-conflict.toml", src)]).unwrap();
         let pushes: Vec<PushBug> = (1..=8)
             .map(|i| push(i, &format!("2026-12-0{} 16:00", 1 + i % 3), Large))
@@ -1515,7 +1518,9 @@ mod tests {
             conflict("2026-W53.large.3.resolved"),
             Some(ConflictMark::Resolved {
                 problem: ProblemKey {
-                    period: Period::Week(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap().iso_week()),
+                    period: Period::Week(IsoWeekId::of_date(
+                        NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()
+                    )),
                     limit: Limit::Large
                 },
                 generation: 3
@@ -1684,7 +1689,7 @@ mod tests {
             let analysis = analyse(&p, &entries);
             for e in &entries {
                 let week: Vec<&Entry> = entries.iter()
-                    .filter(|o| o.date.iso_week() == e.date.iso_week()).collect();
+                    .filter(|o| IsoWeekId::of_date(o.date) == IsoWeekId::of_date(e.date)).collect();
                 let large = week.iter().filter(|o| o.size == Large).count() as u32;
                 let small = week.len() as u32 - large;
                 let over_own = match e.size {
@@ -1704,7 +1709,7 @@ mod tests {
                 for bug in problem.bugs.iter() {
                     let e = entries.iter().find(|e| e.bug == *bug).unwrap();
                     match problem.key.period {
-                        Period::Week(w) => prop_assert_eq!(e.date.iso_week(), w),
+                        Period::Week(w) => prop_assert_eq!(IsoWeekId::of_date(e.date), w),
                         Period::Day(d) => prop_assert_eq!(e.date, d),
                     }
                     if problem.key.limit == Limit::Large {

@@ -40,7 +40,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike, IsoWeek, NaiveDate, NaiveDateTime, Timelike, Utc, Weekday};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Timelike, Utc};
+
+use crate::clock::IsoWeekId;
 
 use crate::bugzilla::CommentId;
 
@@ -295,24 +297,23 @@ impl Limit {
 /// The week or the day a conflict problem is about, in the team's zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Period {
-    Week(IsoWeek),
+    Week(IsoWeekId),
     Day(NaiveDate),
 }
 
 impl Period {
     /// The ISO week (a day's own week).
-    pub fn week(self) -> IsoWeek {
+    pub fn week(self) -> IsoWeekId {
         match self {
             Period::Week(w) => w,
-            Period::Day(d) => d.iso_week(),
+            Period::Day(d) => IsoWeekId::of_date(d),
         }
     }
 
     /// Its last local day: a week's Sunday, or the day itself.
     pub fn last_day(self) -> NaiveDate {
         match self {
-            Period::Week(w) => NaiveDate::from_isoywd_opt(w.year(), w.week(), Weekday::Sun)
-                .unwrap_or(NaiveDate::MAX),
+            Period::Week(w) => w.sunday(),
             Period::Day(d) => d,
         }
     }
@@ -368,9 +369,9 @@ pub enum ConflictMark {
     /// An older marker for the whole week, from before problems had keys:
     /// `2026-W49:802-803` (`bugs`: the text after `:`, kept as written),
     /// `2026-W49:802-r1`, or a bare `2026-W49`.
-    LegacyWeek { week: IsoWeek, bugs: Option<Text> },
+    LegacyWeek { week: IsoWeekId, bugs: Option<Text> },
     /// The resolved note for such a week: `2026-W49.resolved`.
-    LegacyResolved(IsoWeek),
+    LegacyResolved(IsoWeekId),
 }
 
 impl ConflictMark {
@@ -572,7 +573,7 @@ pub enum Marker {
     /// The weekly summary of `week`: `[pushbot summary 2026-W49]`, and
     /// the preview posted the week before, `[pushbot summary
     /// 2026-W50-next]` (`next`).
-    Summary { week: IsoWeek, next: bool },
+    Summary { week: IsoWeekId, next: bool },
     /// A reserved name with a discriminator this version does not write,
     /// kept as it was read: `[pushbot snooze later]`.
     Unreadable { name: Reserved, text: Text },
@@ -760,15 +761,16 @@ pub fn markers_in(comment_text: &str) -> Vec<Marker> {
         .collect()
 }
 
-/// `2026-W49`.
-fn write_week(f: &mut fmt::Formatter<'_>, week: IsoWeek) -> fmt::Result {
-    write!(f, "{}-W{:02}", week.year(), week.week())
+/// `2026-W49`: the one ISO week type's text ([`IsoWeekId`]).
+fn write_week(f: &mut fmt::Formatter<'_>, week: IsoWeekId) -> fmt::Result {
+    write!(f, "{week}")
 }
 
-fn parse_week(text: &str) -> Option<IsoWeek> {
-    let (year, week) = text.split_once("-W")?;
-    let date = NaiveDate::from_isoywd_opt(year.parse().ok()?, week.parse().ok()?, Weekday::Mon)?;
-    Some(date.iso_week())
+/// A week as [`IsoWeekId`] reads it (`YYYY-Www`). A form it reads but
+/// would print otherwise (`2026-w49`) fails the marker's print-back check
+/// and is kept verbatim, as before.
+fn parse_week(text: &str) -> Option<IsoWeekId> {
+    text.parse().ok()
 }
 
 fn parse_date(text: &str) -> Option<NaiveDate> {
@@ -784,7 +786,7 @@ mod tests {
         parse_date(text).unwrap()
     }
 
-    fn week(text: &str) -> IsoWeek {
+    fn week(text: &str) -> IsoWeekId {
         parse_week(text).unwrap()
     }
 

@@ -2,11 +2,13 @@
 //! and saying what to do. The one error of loading the settings (`config`)
 //! and of every section's `validate`, wherever the section is defined.
 //!
-//! A leaf: it depends on nothing in the crate. So a section defined beside
-//! the code it configures (`bugzilla`, `commands`, `push`,
-//! `report::summary`, `web`) needs no `config`, and `config`, which
-//! assembles the sections into `Settings`, depends on them without a
-//! cycle.
+//! A leaf: it depends on nothing in the crate. It lives in this crate, the
+//! lowest of the workspace that has settings (`[bugzilla]`, `[query]`), so
+//! every section defined beside the code it configures (here, in
+//! `pushbot-core`: `commands`, `push`, `report::summary`, `clock::team`;
+//! in `pushbot`: `web`, `poll`) returns it and needs no `config`, and
+//! pushbot's `config`, which assembles the sections into `Settings`,
+//! depends on them without a cycle.
 
 use thiserror::Error;
 
