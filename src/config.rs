@@ -11,7 +11,7 @@
 //! `[team]` (the time zone everything reads) in `clock::team` (all in the
 //! core, `pushbot-core`), `[web]` in `web::settings`, `[poll]` (the poller,
 //! the executor's write cap and the shipped lookback) in `poll::settings`,
-//! `[state]` in `store::settings`. None of them depends on this module (the
+//! `[state]` in `store::settings`, `[webhook]` in `webhook::settings`. None of them depends on this module (the
 //! core cannot: it is another crate), so there is no cycle. Only `dry_run`
 //! is a setting of the whole.
 
@@ -30,6 +30,7 @@ use crate::report::summary::SummarySettings;
 pub use crate::rules::RulesSettings;
 pub use crate::store::{StateBackend, StateSettings};
 use crate::web::WebSettings;
+use crate::webhook::WebhookSettings;
 
 /// Environment variables starting with this prefix override the file:
 /// `PUSHBOT__BUGZILLA__API_KEY` sets `bugzilla.api_key`.
@@ -73,6 +74,10 @@ pub struct Settings {
     /// `[summary]`: the weekly summary comment on a tracking bug.
     #[serde(default)]
     pub summary: SummarySettings,
+    /// `[webhook]`: Bugzilla's webhook events as the trigger, polling as
+    /// the safety net (`webhook::settings`).
+    #[serde(default)]
+    pub webhook: WebhookSettings,
     /// Make every read and decision, print the writes, make none.
     /// Default: false.
     #[serde(default)]
@@ -147,6 +152,7 @@ impl Settings {
             self.lease.session_config(url, "pushbot", false)?;
             self.lease.validate(&self.bugzilla)?;
         }
+        self.webhook.validate()?;
         Ok(self)
     }
 

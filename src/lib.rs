@@ -52,6 +52,9 @@
 //!   `/metrics`, and its `[web]` settings.
 //! - [`live`]: feeds the web server from the poller after every cycle
 //!   (week reports, cycle status).
+//! - [`webhook`]: Bugzilla's webhook events as the trigger of a run
+//!   (`POST /bugzilla/webhook` on its own address, shared secret), polling
+//!   as the safety net; `[webhook]` settings.
 //! - [`sandbox`]: an in-process Bugzilla 5.2 stand-in for tests and the demo.
 
 // The crates of the workspace, under the paths they had as modules of
@@ -73,3 +76,4 @@ pub mod metrics;
 pub mod poll;
 pub mod store;
 pub mod web;
+pub mod webhook;

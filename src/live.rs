@@ -29,7 +29,15 @@ use crate::web::{self, CycleResult, WebData, WebState};
 
 /// Copies one finished cycle into the web data: every week's report and
 /// the status (result, last success, write-cap alert).
+/// A run on webhook events changes the reports but not the poll's status
+/// (`/healthz` watches the safety net; a failed run is caught up by it).
 pub fn update(data: &mut WebData, decider: &Decider, snapshot: &Snapshot, cycle: &CycleReport) {
+    if cycle.triggered.is_some() {
+        if !cycle.outage {
+            data.reports_by_week = Arc::new(decider.week_reports(snapshot, cycle.started_at));
+        }
+        return;
+    }
     let finished_at =
         cycle.started_at + Duration::from_std(cycle.duration).unwrap_or_else(|_| Duration::zero());
     let result = if cycle.outage {
@@ -68,13 +76,18 @@ pub fn web_state(
     clock: web::Clock,
 ) -> Result<WebState, crate::config::ConfigError> {
     let tz = settings.team.tz()?;
-    let interval = std::time::Duration::from_secs(settings.poll.interval_secs);
-    Ok(
-        WebState::new(data, tz, interval, clock).with_ics_options(IcsOptions {
+    let secs = if settings.webhook.enabled {
+        settings.webhook.poll_interval_secs
+    } else {
+        settings.poll.interval_secs
+    };
+    let interval = std::time::Duration::from_secs(secs);
+    Ok(WebState::new(data, tz, interval, clock)
+        .with_ics_options(IcsOptions {
             duration: Duration::minutes(i64::from(settings.web.ics_duration_minutes)),
             calendar_name: settings.web.calendar_name.clone(),
-        }),
-    )
+        })
+        .with_webhooks(settings.webhook.enabled))
 }
 
 /// Serves `state` on `listener` in a task of its own until `shutdown`

@@ -21,6 +21,11 @@
 //! | `pushbot_http_requests_total` | counter | requests this web server answered |
 //! | `pushbot_http_connections_open` | gauge | connections open to this web server now |
 //! | `pushbot_http_connections_rejected_total` | counter | connections refused because the web server had its maximum open |
+//! | `pushbot_webhook_events_total{outcome}` | counter | webhook deliveries by outcome: `accepted`, `duplicate`, `ignored_own`, `untracked`, `malformed`, `unknown_kind`, `unauthorized` |
+//! | `pushbot_webhook_last_event_timestamp_seconds` | gauge | when the last authenticated webhook delivery arrived; 0 when none yet |
+//! | `pushbot_webhook_runs_total` | counter | runs on webhook events (re-read, plan, execute), apart from `pushbot_cycles_total` |
+//! | `pushbot_webhook_untracked_after_read_total` | counter | announced bugs the re-read found not to be push bugs |
+//! | `pushbot_poll_unannounced_changes_total` | counter | with webhooks on: changed bugs a poll found that no event announced and the bot did not write (a silent webhook shows here) |
 //!
 //! Must not: decide anything, or hold what is not a count (the cycle's
 //! status for `/healthz` is `web::CycleStatus`).
@@ -36,6 +41,7 @@ use prometheus_client::registry::Registry;
 
 use crate::lease::{LeaseStatus, Role};
 use crate::poll::CycleReport;
+use crate::webhook::Outcome;
 
 /// The `Content-Type` of [`Metrics::encode`]'s text.
 pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
@@ -54,6 +60,12 @@ pub type LeaseSource = Arc<dyn Fn() -> LeaseStatus + Send + Sync>;
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RuleLabel {
     rule: String,
+}
+
+/// The label of `pushbot_webhook_events_total`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: &'static str,
 }
 
 /// Every counter of the process (see the module doc). Clones share them.
@@ -84,6 +96,12 @@ struct Inner {
     /// Seconds this process has held the lease; 0 when it does not.
     lease_age: Gauge,
     lease_source: LeaseSlot,
+    webhook_events: Family<OutcomeLabel, Counter>,
+    /// Unix seconds; 0 = none yet.
+    webhook_last_event: Gauge,
+    webhook_runs: Counter,
+    webhook_untracked_after_read: Counter,
+    unannounced_changes: Counter,
 }
 
 /// Holds the [`LeaseSource`] (a closure, which has no `Debug`).
@@ -189,8 +207,39 @@ impl Metrics {
             "pushbot_lease_age_seconds",
             "Seconds this process has held the writer's lease; 0 when it does not",
         );
+        let webhook_events = Family::<OutcomeLabel, Counter>::default();
+        registry.register(
+            "pushbot_webhook_events",
+            "Webhook deliveries received since start, by outcome",
+            webhook_events.clone(),
+        );
+        let webhook_last_event = gauge(
+            &mut registry,
+            "pushbot_webhook_last_event_timestamp_seconds",
+            "Unix time of the last authenticated webhook delivery; 0 when none yet",
+        );
+        let webhook_runs = counter(
+            &mut registry,
+            "pushbot_webhook_runs",
+            "Runs on webhook events since start (re-read, plan, execute)",
+        );
+        let webhook_untracked_after_read = counter(
+            &mut registry,
+            "pushbot_webhook_untracked_after_read",
+            "Announced bugs the re-read found not to be push bugs since start",
+        );
+        let unannounced_changes = counter(
+            &mut registry,
+            "pushbot_poll_unannounced_changes",
+            "Changed bugs a poll found that no webhook event announced since start",
+        );
         Metrics {
             inner: Arc::new(Inner {
+                webhook_events,
+                webhook_last_event,
+                webhook_runs,
+                webhook_untracked_after_read,
+                unannounced_changes,
                 lease_role,
                 lease_age,
                 lease_source: LeaseSlot(std::sync::RwLock::new(None)),
@@ -217,7 +266,14 @@ impl Metrics {
     /// alert, raised or cleared by each cycle.
     pub fn record_cycle(&self, report: &CycleReport) {
         let m = &self.inner;
-        m.cycles.inc();
+        if report.triggered.is_some() {
+            m.webhook_runs.inc();
+        } else {
+            m.cycles.inc();
+        }
+        m.unannounced_changes.inc_by(report.unannounced as u64);
+        m.webhook_untracked_after_read
+            .inc_by(report.untracked as u64);
         if report.outage {
             m.outages.inc();
         }
@@ -230,10 +286,24 @@ impl Metrics {
                 .get_or_create(&RuleLabel { rule: rule.clone() })
                 .inc_by(*n as u64);
         }
-        if !report.outage && !report.interrupted {
+        if !report.outage && !report.interrupted && report.triggered.is_none() {
             m.last_success.set(report.started_at.timestamp());
         }
         m.write_cap_alert.set(i64::from(report.alert.is_some()));
+    }
+
+    /// Counts a webhook delivery received at `at`, by outcome; an
+    /// authenticated one is also the last event.
+    pub fn webhook_event(&self, outcome: Outcome, at: DateTime<Utc>) {
+        self.inner
+            .webhook_events
+            .get_or_create(&OutcomeLabel {
+                outcome: outcome.label(),
+            })
+            .inc();
+        if outcome != Outcome::Unauthorized {
+            self.inner.webhook_last_event.set(at.timestamp());
+        }
     }
 
     /// Counts a request the web server answered.
@@ -364,6 +434,39 @@ impl Metrics {
     /// Connections open to the web server now.
     pub fn connections_open(&self) -> u64 {
         u64::try_from(self.inner.connections_open.get()).unwrap_or(0)
+    }
+
+    /// Webhook deliveries received with `outcome`.
+    pub fn webhook_events(&self, outcome: Outcome) -> u64 {
+        self.inner
+            .webhook_events
+            .get(&OutcomeLabel {
+                outcome: outcome.label(),
+            })
+            .map_or(0, |counter| counter.get())
+    }
+
+    /// When the last authenticated webhook delivery arrived (whole seconds).
+    pub fn webhook_last_event(&self) -> Option<DateTime<Utc>> {
+        match self.inner.webhook_last_event.get() {
+            0 => None,
+            secs => DateTime::from_timestamp(secs, 0),
+        }
+    }
+
+    /// Runs on webhook events.
+    pub fn webhook_runs(&self) -> u64 {
+        self.inner.webhook_runs.get()
+    }
+
+    /// Announced bugs the re-read found not to be push bugs.
+    pub fn webhook_untracked_after_read(&self) -> u64 {
+        self.inner.webhook_untracked_after_read.get()
+    }
+
+    /// Changed bugs polls found that no event announced.
+    pub fn unannounced_changes(&self) -> u64 {
+        self.inner.unannounced_changes.get()
     }
 
     /// Connections the web server refused (it had its maximum open).

@@ -44,6 +44,7 @@
 
 pub mod settings;
 pub mod shipped;
+pub mod trigger;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -64,6 +65,7 @@ use crate::store::{CycleRecord, Store};
 
 pub use settings::PollSettings;
 pub use shipped::Shipped;
+pub use trigger::Trigger;
 
 /// A push bug and all its comments, oldest first.
 #[derive(Debug, Clone, PartialEq)]
@@ -187,6 +189,16 @@ pub struct CycleReport {
     /// Why the cycle made no (more) writes: a standby, or a writer unsure
     /// of its lease (`execute::ExecutionReport::held`).
     pub held: Option<String>,
+    /// A run triggered by webhook events ([`Poller::run_triggered`]): how
+    /// many bugs it re-read. `None` for a poll cycle.
+    pub triggered: Option<usize>,
+    /// Poll cycles with webhooks on ([`Poller::set_trigger`]): bugs whose
+    /// change the search found although no event announced them and the
+    /// bot did not write to them (a webhook that stopped shows here).
+    pub unannounced: usize,
+    /// Triggered runs: announced bugs the re-read found not to be push bugs
+    /// (dropped after that one read).
+    pub untracked: usize,
 }
 
 /// How the poller behaves; [`PollerOptions::from_settings`] gives the
@@ -198,7 +210,8 @@ pub struct PollerOptions {
     /// Which shipped (resolved FIXED) push bugs stay tracked
     /// (`poll.shipped_lookback_days`, `team.time_zone`).
     pub shipped: Shipped,
-    /// `poll.interval_secs`: pause between cycles.
+    /// `poll.interval_secs` (`webhook.poll_interval_secs` when webhooks are
+    /// on): pause between cycles.
     pub interval: Duration,
     /// `poll.overlap_secs`: how far before the watermark to search.
     pub overlap: chrono::Duration,
@@ -217,7 +230,12 @@ impl PollerOptions {
         PollerOptions {
             query: SearchQuery::from_settings(&settings.query),
             shipped: Shipped::from_settings(settings),
-            interval: Duration::from_secs(settings.poll.interval_secs),
+            // With webhooks on, polling is the safety net: less often.
+            interval: Duration::from_secs(if settings.webhook.enabled {
+                settings.webhook.poll_interval_secs
+            } else {
+                settings.poll.interval_secs
+            }),
             overlap: chrono::Duration::seconds(
                 i64::try_from(settings.poll.overlap_secs).unwrap_or(i64::MAX / 1000),
             ),
@@ -256,6 +274,11 @@ pub struct Poller {
     /// Replicas: who may write now (`lease::Lease`); handed to every
     /// executor this poller makes.
     gate: Option<Arc<dyn WriteGate>>,
+    /// Webhook events to run on between polls ([`Poller::set_trigger`]).
+    trigger: Option<Trigger>,
+    /// Bugs the bot wrote to since the last poll's search: their change is
+    /// the bot's own, not one an event failed to announce.
+    written: BTreeSet<BugId>,
 }
 
 impl Poller {
@@ -276,6 +299,8 @@ impl Poller {
             },
             after_cycle: None,
             gate: None,
+            trigger: None,
+            written: BTreeSet::new(),
         }
     }
 
@@ -284,6 +309,15 @@ impl Poller {
     /// writer, and starts that cycle at once.
     pub fn set_write_gate(&mut self, gate: Arc<dyn WriteGate>) {
         self.gate = Some(gate);
+    }
+
+    /// Runs on webhook events too: the daemon loop ([`Poller::run`]) also
+    /// wakes when `trigger` has bugs queued and re-reads just those
+    /// ([`Poller::run_triggered`]); poll cycles then count the changes no
+    /// event announced ([`CycleReport::unannounced`]).
+    pub fn set_trigger(&mut self, trigger: Trigger) {
+        trigger.set_tracked(self.snapshot.bugs.keys().copied());
+        self.trigger = Some(trigger);
     }
 
     /// Trusts a confirmed lookup answer (`Client::is_member`,
@@ -353,41 +387,14 @@ impl Poller {
             }
         };
         report.tracked_bugs = self.snapshot.bugs.len();
+        if let Some(trigger) = &self.trigger {
+            trigger.set_tracked(self.snapshot.bugs.keys().copied());
+        }
 
         if let Some(server_time) = server_time {
-            self.snapshot.memberships = self.trusted_memberships(now);
-            let mut out = self.planner.plan(CycleInput {
-                snapshot: &self.snapshot,
-                now,
-            });
-            if self.look_up(&out.lookups, now, &mut report).await {
-                out = self.planner.plan(CycleInput {
-                    snapshot: &self.snapshot,
-                    now,
-                });
-            }
-            let actions = out.actions;
-            let executor = Executor::new(&self.client, &self.store, self.options.execute.clone())
-                .with_stop(Arc::clone(&self.stop))
-                .with_gate(self.gate.clone());
-            let done = executor.execute(&actions, now).await;
-            report.planned = done.planned;
-            report.taken = done.taken.len();
-            for settled in &done.taken {
-                *report
-                    .taken_by_rule
-                    .entry(settled.key.name().to_string())
-                    .or_default() += 1;
-            }
-            report.duplicates = done.duplicates.len();
-            report.writes = done.writes;
-            report.errors.extend(done.errors);
-            report.alert = done.alert;
-            report.dry_run_text = done.dry_run_text;
-            report.interrupted = done.interrupted;
-            report.held = done.held;
+            let interrupted = self.plan_and_execute(now, &mut report).await;
             // The writes are done: now the watermark may move.
-            if !done.interrupted {
+            if !interrupted {
                 if let Some(t) = server_time {
                     match self.store.set_watermark(t) {
                         Ok(()) => report.watermark = Some(t),
@@ -404,6 +411,218 @@ impl Poller {
             hook(&self.snapshot, &report);
         }
         report
+    }
+
+    /// Plans over the whole snapshot (asking the lookups the plan names,
+    /// then planning again, once) and executes: the part a poll cycle and a
+    /// triggered run share. Returns whether shutdown interrupted the writes.
+    async fn plan_and_execute(&mut self, now: DateTime<Utc>, report: &mut CycleReport) -> bool {
+        self.snapshot.memberships = self.trusted_memberships(now);
+        let mut out = self.planner.plan(CycleInput {
+            snapshot: &self.snapshot,
+            now,
+        });
+        if self.look_up(&out.lookups, now, report).await {
+            out = self.planner.plan(CycleInput {
+                snapshot: &self.snapshot,
+                now,
+            });
+        }
+        let actions = out.actions;
+        let executor = Executor::new(&self.client, &self.store, self.options.execute.clone())
+            .with_stop(Arc::clone(&self.stop))
+            .with_gate(self.gate.clone());
+        let done = executor.execute(&actions, now).await;
+        report.planned = done.planned;
+        report.taken = done.taken.len();
+        for settled in &done.taken {
+            *report
+                .taken_by_rule
+                .entry(settled.key.name().to_string())
+                .or_default() += 1;
+            self.written.insert(settled.key.bug);
+        }
+        report.duplicates = done.duplicates.len();
+        report.writes = done.writes;
+        report.errors.extend(done.errors);
+        report.alert = done.alert;
+        report.dry_run_text = done.dry_run_text;
+        report.interrupted = done.interrupted;
+        report.held = done.held;
+        done.interrupted
+    }
+
+    /// A run on webhook events: re-reads the bugs queued in the trigger
+    /// ([`Poller::set_trigger`]), with their new comments, into the
+    /// snapshot, then plans over the whole snapshot and executes, exactly
+    /// as a cycle does (one change per bug per run, the marker check before
+    /// every write). `None` when nothing is queued.
+    ///
+    /// The re-read is one search: the push query (without its status, so
+    /// that a closed bug comes back, as in an incremental cycle) narrowed
+    /// to the queued ids, and the comments of the bugs it returns (since
+    /// each one's last change in memory, minus the overlap). A bug it does
+    /// not return is not a push bug (or no longer one: dropped from
+    /// memory); when no bug changed (the same fields, no comment memory
+    /// lacks) nothing is planned. The watermark does not move:
+    /// only a poll's search covers every bug. Before the first poll cycle
+    /// loaded the snapshot, a triggered run is a full cycle.
+    pub async fn run_triggered(&mut self, now: DateTime<Utc>) -> Option<CycleReport> {
+        let trigger = self.trigger.clone()?;
+        let ids = trigger.take();
+        if ids.is_empty() {
+            return None;
+        }
+        if self.gate.as_ref().is_some_and(|g| g.take_fresh_start()) {
+            // A new writer's first run is a full poll, whatever woke it.
+            self.loaded_at = None;
+        }
+        if self.loaded_at.is_none() {
+            let mut report = self.run_once(now).await;
+            report.triggered = Some(ids.len());
+            trigger.run_finished();
+            return Some(report);
+        }
+        let clock = Instant::now();
+        let requests_before = self.client.request_count();
+        let mut report = CycleReport {
+            started_at: now,
+            triggered: Some(ids.len()),
+            ..CycleReport::default()
+        };
+        match self.reread(&ids, now, &mut report).await {
+            Ok(true) => {
+                self.plan_and_execute(now, &mut report).await;
+            }
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "Bugzilla unreachable on a webhook event; the next poll catches up");
+                report.outage = true;
+                report.errors.push(format!(
+                    "re-reading announced bugs failed, the next poll catches up: {e}"
+                ));
+            }
+        }
+        report.tracked_bugs = self.snapshot.bugs.len();
+        report.duration = clock.elapsed();
+        report.requests = self.client.request_count().saturating_sub(requests_before);
+        self.finish(&report);
+        if let Some(hook) = &self.after_cycle {
+            hook(&self.snapshot, &report);
+        }
+        trigger.set_tracked(self.snapshot.bugs.keys().copied());
+        trigger.run_finished();
+        Some(report)
+    }
+
+    /// Re-reads `ids` into the snapshot (see [`Poller::run_triggered`]);
+    /// returns whether any tracked bug changed. On error the snapshot is
+    /// unchanged.
+    async fn reread(
+        &mut self,
+        ids: &BTreeSet<BugId>,
+        now: DateTime<Utc>,
+        report: &mut CycleReport,
+    ) -> Result<bool, BugzillaError> {
+        let options = &self.options;
+        let mut query = options.query.clone();
+        if Shipped::applies(&query) {
+            query.status = String::new();
+        }
+        let list: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+        query.params.insert("id".to_string(), list.join(","));
+        let found = self.client.search(&query).await?;
+        report.changed_bugs = found.bugs.len();
+        for (id, reason) in &found.skipped {
+            let bug = id.map_or_else(|| "?".to_string(), |id| id.to_string());
+            report
+                .errors
+                .push(format!("bug {bug}: skipped, could not be read: {reason}"));
+        }
+        let (kept, gone): (Vec<Bug>, Vec<Bug>) = found
+            .bugs
+            .into_iter()
+            .filter(|b| ids.contains(&b.id))
+            .partition(|b| options.shipped.keeps(&options.query, b, now));
+        let kept_ids: BTreeSet<BugId> = kept.iter().map(|b| b.id).collect();
+        // Changed: new to memory, or a `last_change_time` that moved.
+        let mut new = Vec::new();
+        let mut known = Vec::new();
+        let mut since: Option<DateTime<Utc>> = None;
+        for bug in &kept {
+            // A known bug's comments are read even when its
+            // `last_change_time` did not move: it has one-second precision,
+            // and a comment in the second of the bot's last write leaves it
+            // as it was. The event said something happened.
+            match self.snapshot.bugs.get(&bug.id) {
+                None => new.push(bug.id),
+                Some(t) => {
+                    known.push(bug.id);
+                    let bound = t.bug.last_change_time.map(|at| at - options.overlap);
+                    since = match (since, bound) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (None, b) => b,
+                        (a, None) => a,
+                    };
+                }
+            }
+        }
+        let mut new_comments = if new.is_empty() {
+            BTreeMap::new()
+        } else {
+            self.client.comments(&new, None).await?
+        };
+        let mut known_comments = if known.is_empty() {
+            BTreeMap::new()
+        } else {
+            self.client.comments(&known, since).await?
+        };
+        // Changed: new to memory, other fields, or a comment not in memory.
+        let moved = |bug: &Bug| {
+            self.snapshot.bugs.get(&bug.id).is_none_or(|t| {
+                t.bug != *bug
+                    || known_comments.get(&bug.id).is_some_and(|comments| {
+                        comments
+                            .iter()
+                            .any(|c| !t.comments.iter().any(|seen| seen.id == c.id))
+                    })
+            })
+        };
+        let changed_ids: BTreeSet<BugId> = kept.iter().filter(|b| moved(b)).map(|b| b.id).collect();
+        let mut changed = !changed_ids.is_empty();
+        // Announced but not a push bug now: dropped from memory, or never
+        // in it (the cheap check's second half).
+        for id in ids.iter().filter(|id| !kept_ids.contains(id)) {
+            if self.snapshot.bugs.remove(id).is_some() {
+                changed = true;
+                let restricted = gone.iter().any(|b| b.id == *id && !b.groups.is_empty());
+                if restricted {
+                    tracing::debug!(bug = %id, "announced restricted bug left the query; no longer tracked");
+                } else {
+                    tracing::info!(bug = %id, "announced bug left the query or was cancelled; no longer tracked");
+                }
+            } else {
+                report.untracked += 1;
+                tracing::debug!(bug = %id, "announced bug is not a push bug; dropped");
+            }
+        }
+        for bug in kept {
+            let id = bug.id;
+            if !changed_ids.contains(&id) {
+                continue; // unchanged: memory has it as it is
+            }
+            let comments = new_comments
+                .remove(&id)
+                .or_else(|| known_comments.remove(&id))
+                .unwrap_or_default();
+            let tracked = self.snapshot.bugs.entry(id).or_insert_with(|| TrackedBug {
+                bug: bug.clone(),
+                comments: Vec::new(),
+            });
+            tracked.bug = bug;
+            tracked.merge_comments(comments);
+        }
+        Ok(changed)
     }
 
     /// Brings the snapshot up to date; returns the server's time of the
@@ -428,6 +647,10 @@ impl Poller {
             _ => None,
         };
         report.full_load = since.is_none();
+        // What the webhook path announced and what the bot wrote since the
+        // last poll: the changes this search may find that are no news.
+        let announced = self.trigger.as_ref().map(Trigger::take_announced);
+        let written = std::mem::take(&mut self.written);
 
         let options = &self.options;
         let keeps = |bug: &Bug| options.shipped.keeps(&options.query, bug, now);
@@ -515,6 +738,37 @@ impl Poller {
         } else {
             self.client.comments(&known, since).await?
         };
+        if let Some(announced) = &announced {
+            // A bug the bot wrote to changed by its hand; it is news only
+            // with a comment by someone else (a field change by a person
+            // on such a bug goes uncounted).
+            let bot = self.client.bot_login();
+            let snapshot = &self.snapshot;
+            let news_on_written = |id: &BugId| {
+                let seen: BTreeSet<_> = snapshot
+                    .bugs
+                    .get(id)
+                    .map(|t| t.comments.iter().map(|c| c.id).collect())
+                    .unwrap_or_default();
+                known_comments.get(id).is_some_and(|comments| {
+                    comments
+                        .iter()
+                        .any(|c| !seen.contains(&c.id) && !c.creator.eq_ignore_ascii_case(bot))
+                })
+            };
+            report.unannounced = new
+                .iter()
+                .chain(&known)
+                .filter(|id| !announced.contains(id))
+                .filter(|id| !written.contains(id) || news_on_written(id))
+                .count();
+            if report.unannounced > 0 {
+                tracing::info!(
+                    bugs = report.unannounced,
+                    "the poll found changes no webhook event announced"
+                );
+            }
+        }
         for bug in gone {
             if self.snapshot.bugs.remove(&bug.id).is_some() {
                 // A restricted bug's id stays out of logs above debug.
@@ -627,9 +881,13 @@ impl Poller {
     /// The daemon loop, the only one (`pushbot run` and `pushbot serve`
     /// both use it): a cycle every `poll.interval_secs` until `shutdown`
     /// completes, each report handed to `on_cycle` (the CLI prints a
-    /// dry-run's writes there). On shutdown during a cycle the write in
-    /// progress is finished (for at most `shutdown_grace`), the remaining
-    /// writes are left for the next start, and the watermark is not moved.
+    /// dry-run's writes there). With a [`Trigger`] ([`Poller::set_trigger`])
+    /// it also wakes between cycles when webhook events queued bugs, and
+    /// runs on them ([`Poller::run_triggered`]): one run at a time, never
+    /// beside a cycle, so "one change per bug per cycle" holds across both.
+    /// On shutdown during a cycle or run the write in progress is finished
+    /// (for at most `shutdown_grace`), the remaining writes are left for the
+    /// next start, and the watermark is not moved.
     pub async fn run(
         &mut self,
         shutdown: impl Future<Output = ()>,
@@ -640,37 +898,54 @@ impl Poller {
         let stop = Arc::clone(&self.stop);
         let grace = self.options.shutdown_grace;
         let interval = self.options.interval;
+        let mut poll_now = true;
         loop {
-            {
-                let now = (self.clock)();
-                let cycle = self.run_once(now);
-                tokio::pin!(cycle);
-                tokio::select! {
-                    report = &mut cycle => {
-                        log_cycle(&report);
-                        on_cycle(&report);
-                    }
-                    () = &mut shutdown => {
-                        stop.store(true, Ordering::SeqCst);
-                        match tokio::time::timeout(grace, cycle).await {
-                            Ok(report) => {
-                                log_cycle(&report);
-                                on_cycle(&report);
-                            }
-                            Err(_) => tracing::warn!("shutdown: abandoned the cycle in progress; the next start re-checks its markers"),
-                        }
-                        tracing::info!("shutdown: stopped");
-                        return;
-                    }
-                }
+            let now = (self.clock)();
+            let running = if poll_now {
+                finish_or_stop(
+                    async { Some(self.run_once(now).await) },
+                    shutdown.as_mut(),
+                    &stop,
+                    grace,
+                    &mut on_cycle,
+                )
+                .await
+            } else {
+                finish_or_stop(
+                    self.run_triggered(now),
+                    shutdown.as_mut(),
+                    &stop,
+                    grace,
+                    &mut on_cycle,
+                )
+                .await
+            };
+            if !running {
+                return;
             }
+            let next_poll = tokio::time::Instant::now() + interval;
+            let trigger = self.trigger.clone();
+            let queued = async {
+                match &trigger {
+                    Some(t) => t.queued().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let asked = async {
+                match &trigger {
+                    Some(t) => t.poll_requested().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 () = &mut shutdown => {
                     tracing::info!("shutdown: stopped");
                     return;
                 }
-                () = tokio::time::sleep(interval) => {}
-                () = became_writer(self.gate.as_ref()) => {}
+                () = tokio::time::sleep_until(next_poll) => poll_now = true,
+                () = asked => poll_now = true,
+                () = queued => poll_now = false,
+                () = became_writer(self.gate.as_ref()) => poll_now = true,
             }
         }
     }
@@ -728,6 +1003,41 @@ pub async fn search_push_bugs(
     Ok(found)
 }
 
+/// Drives one cycle or triggered run to its end, or, when `shutdown`
+/// completes first, stops the writes and gives it `grace` to finish the one
+/// in progress. Returns false when the loop must end.
+async fn finish_or_stop(
+    cycle: impl Future<Output = Option<CycleReport>>,
+    mut shutdown: std::pin::Pin<&mut impl Future<Output = ()>>,
+    stop: &AtomicBool,
+    grace: Duration,
+    on_cycle: &mut impl FnMut(&CycleReport),
+) -> bool {
+    tokio::pin!(cycle);
+    tokio::select! {
+        report = &mut cycle => {
+            if let Some(report) = report {
+                log_cycle(&report);
+                on_cycle(&report);
+            }
+            true
+        }
+        () = &mut shutdown => {
+            stop.store(true, Ordering::SeqCst);
+            match tokio::time::timeout(grace, cycle).await {
+                Ok(Some(report)) => {
+                    log_cycle(&report);
+                    on_cycle(&report);
+                }
+                Ok(None) => {}
+                Err(_) => tracing::warn!("shutdown: abandoned the cycle in progress; the next start re-checks its markers"),
+            }
+            tracing::info!("shutdown: stopped");
+            false
+        }
+    }
+}
+
 fn log_cycle(report: &CycleReport) {
     tracing::info!(
         duration_ms = u64::try_from(report.duration.as_millis()).unwrap_or(u64::MAX),
@@ -739,6 +1049,8 @@ fn log_cycle(report: &CycleReport) {
         duplicates = report.duplicates,
         errors = report.errors.len(),
         outage = report.outage,
+        triggered = report.triggered,
+        unannounced = report.unannounced,
         "cycle done"
     );
     if let Some(alert) = &report.alert {

@@ -148,6 +148,8 @@ pub struct WebState {
     /// The counters `/metrics` shows; this server counts its requests and
     /// connections in them.
     metrics: Metrics,
+    /// Whether webhooks are on: `/healthz` then shows their counts.
+    webhooks: bool,
 }
 
 impl WebState {
@@ -169,7 +171,14 @@ impl WebState {
             ics: IcsOptions::default(),
             pages: Arc::new(PageCache::default()),
             metrics: Metrics::new(),
+            webhooks: false,
         }
+    }
+
+    /// Shows the webhook events in `/healthz` (`[webhook] enabled`).
+    pub fn with_webhooks(mut self, on: bool) -> WebState {
+        self.webhooks = on;
+        self
     }
 
     /// Options of the calendar feed (event length, name).
@@ -466,6 +475,25 @@ struct Health {
     role: &'static str,
     /// Seconds this process has held the writer's lease, if it does.
     lease_age_secs: Option<i64>,
+    /// With webhooks on: what arrived, and what polling found that no
+    /// event announced (a webhook that stopped shows here, not as a 503:
+    /// polling carries everything meanwhile).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    webhook: Option<WebhookHealth>,
+}
+
+/// The webhook part of `/healthz`.
+#[derive(Debug, Serialize)]
+struct WebhookHealth {
+    /// Deliveries by outcome (see `webhook::Outcome`).
+    events: std::collections::BTreeMap<&'static str, u64>,
+    last_event_at: Option<DateTime<Utc>>,
+    /// Seconds since the last authenticated delivery.
+    last_event_age_secs: Option<i64>,
+    /// Runs on events.
+    runs: u64,
+    /// Changed bugs polls found that no event announced.
+    unannounced_changes: u64,
 }
 
 async fn healthz(State(state): State<WebState>) -> Response {
@@ -496,6 +524,20 @@ async fn healthz(State(state): State<WebState>) -> Response {
         stale_after_secs: limit.num_seconds(),
         role: lease.role.as_str(),
         lease_age_secs: lease.age_secs(now),
+        webhook: state.webhooks.then(|| {
+            let m = &state.metrics;
+            let last = m.webhook_last_event();
+            WebhookHealth {
+                events: crate::webhook::Outcome::ALL
+                    .iter()
+                    .map(|o| (o.label(), m.webhook_events(*o)))
+                    .collect(),
+                last_event_at: last,
+                last_event_age_secs: last.map(|at| (now - at).num_seconds().max(0)),
+                runs: m.webhook_runs(),
+                unannounced_changes: m.unannounced_changes(),
+            }
+        }),
     };
     let text =
         serde_json::to_string(&body).unwrap_or_else(|_| format!("{{\"status\":\"{label}\"}}"));

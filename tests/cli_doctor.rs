@@ -130,3 +130,36 @@ async fn doctor_says_whether_the_bot_is_an_insider() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("insider: yes (in `editbugs`)"), "{stdout}");
 }
+
+/// BMO's `GET /rest/webhooks/list` (REST.md §10): an enabled webhook
+/// passes, a disabled one (BMO disables a webhook whose deliveries keep
+/// failing) is a warning that says polling carries everything meanwhile.
+#[tokio::test]
+async fn doctor_warns_about_a_disabled_webhook() {
+    let server = stock_5_2(recorded("54"), recorded("57")).await;
+    Mock::given(method("GET"))
+        .and(path("/rest/webhooks/list"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"webhooks": [
+            {"id": 7, "creator": "qa@example.test", "name": "pushbot", "url": "https://pushbot.example.org/bugzilla/webhook",
+             "event": "create,change,comment", "product": "Websites", "component": "Push", "enabled": false, "errors": 100},
+            {"id": 8, "creator": "qa@example.test", "name": "pushbot-other", "url": "https://pushbot.example.org/bugzilla/webhook",
+             "event": "comment", "product": "Websites", "component": "Any", "enabled": true, "errors": 0}
+        ]})))
+        .mount(&server)
+        .await;
+    let out = doctor(&server, "query", "qa@example.test").await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "a warning does not fail: {stdout}");
+    assert!(
+        stdout.contains("WARN webhooks: `pushbot` is disabled"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("polling still carries everything"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("PASS webhooks: `pushbot-other` enabled"),
+        "{stdout}"
+    );
+}

@@ -1,7 +1,9 @@
 //! `pushbot run`: the daemon. A cycle every `poll.interval_secs` until
 //! SIGINT or SIGTERM, which finishes the write in progress and stops.
 //! Also serves the week view on `web.listen`, fed after every cycle,
-//! unless `web.enabled = false`.
+//! unless `web.enabled = false`, and with `webhook.enabled` receives
+//! Bugzilla's webhook events on `webhook.listen` (a run on each announced
+//! bug between polls, which then come every `webhook.poll_interval_secs`).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -15,8 +17,9 @@ use pushbot::clock;
 use pushbot::config::StateBackend;
 use pushbot::lease::Lease;
 use pushbot::live;
-use pushbot::poll::PollerOptions;
+use pushbot::poll::{PollerOptions, Trigger};
 use pushbot::web::{self, WebData};
+use pushbot::webhook::endpoint::{self, Endpoint};
 
 /// Arguments of `pushbot run`.
 #[derive(Debug, clap::Args)]
@@ -83,8 +86,31 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         } else {
             None
         };
+        let webhook = if settings.webhook.enabled {
+            let trigger = Trigger::new();
+            poller.set_trigger(trigger.clone());
+            let endpoint = Endpoint::new(
+                &settings.webhook,
+                &settings.bugzilla.bot_login,
+                &settings.query,
+                trigger,
+                poller.metrics(),
+                Arc::clone(&clock),
+            )?;
+            let listener = endpoint::bind(&settings.webhook).await?;
+            let addr = listener.local_addr()?;
+            let mut hook_stop = stop_rx.clone();
+            let task = tokio::spawn(endpoint.serve(listener, async move {
+                let _ = hook_stop.wait_for(|stop| *stop).await;
+            }));
+            tracing::info!(%addr, path = endpoint::PATH, header = %settings.webhook.header, "webhook endpoint listening");
+            Some(task)
+        } else {
+            None
+        };
         tracing::info!(
-            interval_secs = settings.poll.interval_secs,
+            interval_secs = PollerOptions::from_settings(&settings).interval.as_secs(),
+            webhooks = settings.webhook.enabled,
             dry_run = settings.dry_run || args.dry_run,
             "pushbot running; stop with Ctrl-C or SIGTERM"
         );
@@ -101,6 +127,11 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
             task.abort();
         }
         let _ = stop_tx.send(true);
+        if let Some(task) = webhook {
+            task.await
+                .context("the webhook endpoint task failed")?
+                .context("the webhook endpoint failed")?;
+        }
         if let Some(task) = server {
             task.await
                 .context("the web server task failed")?

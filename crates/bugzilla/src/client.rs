@@ -762,6 +762,11 @@ impl Client {
         }))
     }
 
+    /// The bot's account (`bugzilla.bot_login`): whose changes are its own.
+    pub fn bot_login(&self) -> &str {
+        &self.inner.bot_login
+    }
+
     /// Requests made so far (for metrics and "requests per cycle"),
     /// retries included.
     pub fn request_count(&self) -> u64 {

@@ -157,3 +157,33 @@
 //!     strict choice is that 5.2 checks a key sent with any call.
 //!     `pushbot doctor` reports it as a key failure. Settle: `GET
 //!     /rest/version?api_key=ThisIsNotAValidKey…`.
+//!
+//! ## Webhook delivery (`webhooks`), from BMO's documentation, not recorded
+//!
+//! The four payloads in `tests/fixtures/bmo/webhook-*.json` are BMO's
+//! documentation examples (syntax-repaired), not recorded deliveries; no
+//! request BMO actually sent is in the recordings. The sandbox assumes:
+//!
+//! 31. **One event per change**: a new bug is one `bug.create` (its
+//!     description sends no `comment.create`); each history entry of a
+//!     change is one `bug.modify:<fields>`; each new comment is one
+//!     `comment.create`. A change with a comment (one `PUT`) sends both.
+//!     Settle: a webhook subscribed to all events, then a `PUT` with a
+//!     comment, logged at the endpoint.
+//! 32. **Field names in `changes` and the routing key** are the history's,
+//!     except `flagtypes.name` → `flag` and `bug_group` → `groups` (BMO
+//!     sends `flag.<name>` per flag; the bot reads no change list).
+//! 33. **Private bugs**: a bug in any group is sent as `{"id", "is_private":
+//!     true}` without `changes`; the hook's owner is taken to see every
+//!     bug and every private comment (BMO sends nothing the owner cannot
+//!     see). `webhook_id` is 1, `webhook_name` `pushbot`, `classification`
+//!     `Unclassified`, `type` `defect`, `alias` `""`.
+//! 34. **Delivery**: at once, in order, one POST per event, the
+//!     `api_key_header: api_key_value` pair sent as one header; nothing is
+//!     retried (BMO keeps a backlog retried with back-off, 5^n seconds,
+//!     and disables the webhook at `webhooks_error_limit`). The fault
+//!     modes (`Delivery::Late`, `Twice`, `OutOfOrder`, `Off`) stand in for
+//!     the backlog's effects: duplicates are UNCONFIRMED on BMO (REST.md
+//!     §10), out of order should not happen within one webhook's FIFO but
+//!     does between two webhooks of one account. The event `time` is the
+//!     sandbox clock's at the change.

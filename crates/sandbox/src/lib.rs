@@ -16,6 +16,8 @@
 //!   Tests wait on the sandbox's events (a request logged, a late write
 //!   held), never on a guessed delay: `wait_for_requests`,
 //!   `wait_late_writes_accepted`, `land_late_writes`.
+//! - [`webhooks`]: BMO-shaped webhook events of every change, POSTed to a
+//!   configured URL (`set_webhook`), late, twice, out of order or not at all.
 //! - [`guesses`]: the one list of what it does that no recording shows (and
 //!   why each is the strict choice).
 //!
@@ -37,6 +39,7 @@ pub mod guesses;
 mod log;
 pub mod model;
 mod server;
+pub mod webhooks;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -52,6 +55,7 @@ pub use data::SandboxData;
 pub use faults::{FaultKind, FaultPlan, FaultRule, Landing, LateAnswer, LostAnswer, Trigger};
 pub use log::{route_name, LoggedRequest};
 pub use model::{ApiError, Bug, Comment, Flag, HistoryEntry};
+pub use webhooks::{Delivery, WebhookTarget};
 
 use faults::FaultState;
 use server::Shared;
@@ -128,6 +132,7 @@ impl Sandbox {
             log: log::RequestLog::default(),
             faults: Mutex::new(FaultState::new(options.faults)),
             late: server::LateWrites::default(),
+            webhooks: Arc::default(),
         });
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, shared.clone(), stopped));
@@ -340,8 +345,42 @@ impl SandboxHandle {
                 .user(login)
                 .cloned()
                 .ok_or_else(|| ApiError::no_such_user(login))?;
-            f(m, &user, now)
+            let done = f(m, &user, now);
+            self.shared.webhooks.observe(m, now);
+            done
         })
+    }
+
+    /// Sends a webhook event for every change from now on (bugs created or
+    /// changed, comments added, by anyone) to `target`, as
+    /// bugzilla.mozilla.org does (see [`webhooks`]); `None` stops. Sending
+    /// runs on a task of the current tokio runtime.
+    pub fn set_webhook(&self, target: Option<WebhookTarget>) {
+        let hooks = Arc::clone(&self.shared.webhooks);
+        self.with_model(|m| hooks.configure(target, m));
+    }
+
+    /// Webhook events queued since [`SandboxHandle::set_webhook`] (copies
+    /// and drops of the delivery mode not counted).
+    pub fn webhook_events(&self) -> u64 {
+        self.shared.webhooks.emitted()
+    }
+
+    /// The status of every webhook POST the endpoint answered, in order (0:
+    /// no answer).
+    pub fn webhook_answers(&self) -> Vec<u16> {
+        self.shared.webhooks.answers()
+    }
+
+    /// Waits until every webhook event queued so far is sent (and
+    /// answered) or dropped by the delivery mode.
+    pub async fn wait_webhooks_idle(&self) {
+        self.shared.webhooks.wait_idle().await;
+    }
+
+    /// Waits until `n` webhook POSTs have been answered since the start.
+    pub async fn wait_webhook_posts(&self, n: u64) {
+        self.shared.webhooks.wait_posts(n).await;
     }
 
     /// Stops accepting, lets open requests finish, and waits for the

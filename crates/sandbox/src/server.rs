@@ -47,6 +47,8 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<FaultState>,
     /// Writes accepted under a late-write fault, not applied yet.
     pub(crate) late: LateWrites,
+    /// The webhook events of changes (`super::webhooks`).
+    pub(crate) webhooks: Arc<super::webhooks::Webhooks>,
 }
 
 /// Book-keeping of [`FaultKind::LateWrite`]: how many writes wait in the
@@ -372,7 +374,9 @@ async fn bugzilla(
                 body: &body,
             };
             let mut model = shared.model.lock().unwrap_or_else(PoisonError::into_inner);
-            api::handle(&mut model, &request, now)
+            let answer = api::handle(&mut model, &request, now);
+            shared.webhooks.observe(&model, now);
+            answer
         }
         None => ApiResponse {
             status: 404,
