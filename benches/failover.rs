@@ -24,8 +24,13 @@ mod output;
 #[path = "../tests/support/pg.rs"]
 mod pg;
 
+#[allow(dead_code, reason = "the other benches use the rest")]
+mod support;
+
 use output::Lines;
 
+/// Rounds of a full run; a quick run (`PUSHBOT_BENCH_QUICK`, as CI runs
+/// it) makes 3.
 const ROUNDS: usize = 20;
 const NOW: &str = "2026-11-30 09:00";
 
@@ -162,7 +167,8 @@ fn main() {
         let pg = pg::Postgres::start("127.0.0.1");
         let mut took = Vec::new();
         let mut wrote = Vec::new();
-        for n in 0..ROUNDS {
+        let rounds = support::sized(ROUNDS, 3);
+        for n in 0..rounds {
             let (t, w) = round(&pg, n).await;
             eprintln!("round {n}: lease taken {t:.2} s, first write {w:.2} s after the kill");
             took.push(t);
@@ -177,7 +183,11 @@ fn main() {
         let b = lease.bounds(&bugzilla);
         let (tm, tw) = median_and_worst(took);
         let (wm, ww) = median_and_worst(wrote);
-        println!("Writer SIGKILLed mid-write, {ROUNDS} rounds (seconds after the kill):\n");
+        println!(
+            "Writer SIGKILLed mid-write, {rounds} rounds (seconds after the kill; {}):\n",
+            support::build()
+        );
+        support::quick_notice();
         println!("| | median | worst | bound |");
         println!("|---|---:|---:|---:|");
         println!("| standby takes the lease | {tm:.2} | {tw:.2} | ≤ {} (retry + confirm; a killed session is freed at once) |", lease.retry_secs + lease.confirm_timeout_secs);
