@@ -81,6 +81,17 @@ fn settings_file(base_url: &str, dir: &Path, name: &str) -> PathBuf {
 /// `pushbot run` for a replica, JSON logs on stderr; `netns` runs it in a
 /// network namespace.
 fn replica(config: &Path, pg_url: &str, netns: Option<&str>) -> tokio::process::Child {
+    replica_with(config, pg_url, netns, &[])
+}
+
+/// [`replica`] with more settings from the environment (after
+/// [`LEASE_ENV`], so they win).
+fn replica_with(
+    config: &Path,
+    pg_url: &str,
+    netns: Option<&str>,
+    env: &[(&str, String)],
+) -> tokio::process::Child {
     let bin = env!("CARGO_BIN_EXE_pushbot");
     let mut cmd = match netns {
         Some(ns) => {
@@ -97,6 +108,7 @@ fn replica(config: &Path, pg_url: &str, netns: Option<&str>) -> tokio::process::
         .env("PUSHBOT__STATE__URL", pg_url)
         .env("RUST_LOG", "info")
         .envs(LEASE_ENV.iter().copied())
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -543,4 +555,236 @@ async fn a_writer_cut_off_from_postgres_stops_before_the_standby_starts() {
     sandbox.shutdown().await;
     drop(pg);
     drop(netns);
+}
+
+/// The webhook secret of [`webhooks_reach_both_replicas_and_only_the_writer_acts`].
+const SECRET: &str = "replica-webhook-secret-0123456789";
+const HEADER: &str = "X-Pushbot-Secret";
+
+/// The `addr` field of the first JSON log line whose message holds
+/// `needle` (e.g. `webhook endpoint listening` with `listen = …:0`).
+fn logged_addr(log: &str, needle: &str) -> String {
+    log.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|v| {
+            v["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(needle))
+        })
+        .and_then(|v| v["fields"]["addr"].as_str().map(str::to_string))
+        .unwrap_or_else(|| panic!("no `{needle}` with an addr in:\n{log}"))
+}
+
+/// One webhook registered per replica, as docs/ha.md says to: a loopback
+/// server that POSTs every delivery of the sandbox to each URL in `to`
+/// (one that is down is skipped) and answers 200.
+async fn fan_out(to: Vec<String>) -> String {
+    use axum::http::HeaderMap;
+    let client = reqwest::Client::new();
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let client = client.clone();
+            let to = to.clone();
+            async move {
+                let secret = headers
+                    .get(HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                for url in &to {
+                    let _ = client
+                        .post(url)
+                        .header(HEADER, &secret)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await;
+                }
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/")
+}
+
+/// The value of the Prometheus series `series` (name and labels, as
+/// printed) at `http://{web}/metrics`.
+async fn metric(web: &str, series: &str) -> f64 {
+    let text = reqwest::get(format!("http://{web}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no `{series}` in:\n{text}"))
+}
+
+/// `/healthz`'s JSON at `web`.
+async fn healthz(web: &str) -> serde_json::Value {
+    reqwest::get(format!("http://{web}/healthz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Waits (hang guard) until comment `id` on `bug` has a reply; panics with
+/// both logs otherwise. The number of replies.
+async fn until_answered(sandbox: &SandboxHandle, bug: u64, id: u64, logs: &[&Lines]) -> usize {
+    let marker = format!("[pushbot command c{id}]");
+    let replies = || {
+        sandbox
+            .comments(bug)
+            .iter()
+            .filter(|c| c.creator == BOT_LOGIN && c.text.lines().any(|l| l.trim() == marker))
+            .count()
+    };
+    let done = tokio::time::timeout(HANG_GUARD, async {
+        while replies() == 0 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    if done.is_err() {
+        let texts: Vec<String> = logs.iter().map(|l| l.text()).collect();
+        panic!(
+            "no reply to comment {id} on bug {bug}:\n{}",
+            texts.join("\n----\n")
+        );
+    }
+    replies()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL 15 from Debian (.ci/run installs it): cargo test --test failover -- --ignored"]
+async fn webhooks_reach_both_replicas_and_only_the_writer_acts() {
+    let pg = Postgres::start("127.0.0.1");
+    let sandbox = sandbox([127, 0, 0, 1]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = pg.url("127.0.0.1");
+    // Webhooks on, polls every 10 minutes: only an event (or a new
+    // writer's full poll) can answer a command within this test.
+    let env = [
+        ("PUSHBOT__WEBHOOK__ENABLED", "true".to_string()),
+        ("PUSHBOT__WEBHOOK__LISTEN", "127.0.0.1:0".to_string()),
+        ("PUSHBOT__WEBHOOK__SECRET", SECRET.to_string()),
+        ("PUSHBOT__WEBHOOK__POLL_INTERVAL_SECS", "600".to_string()),
+        ("PUSHBOT__WEB__ENABLED", "true".to_string()),
+        ("PUSHBOT__WEB__LISTEN", "127.0.0.1:0".to_string()),
+    ];
+
+    let mut first = replica_with(
+        &settings_file(&sandbox.base_url(), dir.path(), "a"),
+        &url,
+        None,
+        &env,
+    );
+    let first_log = Lines::read(first.stderr.take().unwrap());
+    first_log.wait_for(TOOK).await;
+    let mut second = replica_with(
+        &settings_file(&sandbox.base_url(), dir.path(), "b"),
+        &url,
+        None,
+        &env,
+    );
+    let second_log = Lines::read(second.stderr.take().unwrap());
+    second_log.wait_for("cycle").await;
+    until_all_written(&sandbox, &[&first_log, &second_log]).await;
+
+    let hooks: Vec<String> = [&first_log, &second_log]
+        .iter()
+        .map(|log| {
+            format!(
+                "http://{}/bugzilla/webhook",
+                logged_addr(&log.text(), "webhook endpoint listening")
+            )
+        })
+        .collect();
+    let webs: Vec<String> = [&first_log, &second_log]
+        .iter()
+        .map(|log| logged_addr(&log.text(), "web server listening"))
+        .collect();
+    sandbox.set_webhook(Some(pushbot::sandbox::WebhookTarget {
+        url: fan_out(hooks).await,
+        header: Some((HEADER.to_string(), SECRET.to_string())),
+        delivery: pushbot::sandbox::Delivery::Prompt,
+    }));
+
+    // Both replicas say who they are.
+    assert_eq!(healthz(&webs[0]).await["role"], "writer");
+    assert_eq!(healthz(&webs[1]).await["role"], "standby");
+    assert_eq!(
+        metric(&webs[0], "pushbot_lease_role{role=\"writer\"}").await,
+        1.0
+    );
+    assert_eq!(
+        metric(&webs[1], "pushbot_lease_role{role=\"standby\"}").await,
+        1.0
+    );
+    assert!(metric(&webs[0], "pushbot_lease_age_seconds").await >= 0.0);
+
+    // A command: both replicas take the event, the writer alone answers.
+    let asked = sandbox
+        .add_comment(801, "amo-dev@example.test", "@pushbot check")
+        .unwrap();
+    assert_eq!(
+        until_answered(&sandbox, 801, asked, &[&first_log, &second_log]).await,
+        1
+    );
+    sandbox.wait_webhooks_idle().await;
+    let accepted = "pushbot_webhook_events_total{outcome=\"accepted\"}";
+    assert!(metric(&webs[0], accepted).await >= 1.0);
+    assert!(metric(&webs[1], accepted).await >= 1.0);
+    assert!(
+        times_of(&second_log.text(), WRITING).is_empty(),
+        "the standby wrote:\n{}",
+        second_log.text()
+    );
+
+    // The writer dies; the standby takes over, polls in full after the
+    // grace (nothing left to write), and then answers the next command on
+    // its event, once.
+    first.start_kill().unwrap();
+    let _ = first.wait().await;
+    second_log.wait_for(TOOK).await;
+    let took = times_of(&second_log.text(), TOOK)[0];
+    tokio::time::timeout(HANG_GUARD, async {
+        while !times_of(&second_log.text(), "cycle done")
+            .iter()
+            .any(|t| *t > took)
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no full poll after the takeover:\n{}", second_log.text()));
+    let asked_again = sandbox
+        .add_comment(802, "amo-dev@example.test", "@pushbot check")
+        .unwrap();
+    assert_eq!(
+        until_answered(&sandbox, 802, asked_again, &[&first_log, &second_log]).await,
+        1
+    );
+    sandbox.wait_webhooks_idle().await;
+    assert_eq!(healthz(&webs[1]).await["role"], "writer");
+    // Nothing was written twice: the first week's writes and one reply to
+    // each command.
+    let mut want = expected();
+    for (bug, id) in [(801, asked), (802, asked_again)] {
+        want.get_mut(&bug)
+            .unwrap()
+            .insert(format!("[pushbot command c{id}]"), 1);
+    }
+    assert_eq!(written(&sandbox), want);
+    second.start_kill().unwrap();
+    let _ = second.wait().await;
+    sandbox.set_webhook(None);
+    sandbox.shutdown().await;
 }
