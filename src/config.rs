@@ -143,13 +143,8 @@ impl Settings {
         self.summary.validate()?;
         self.web.validate()?;
         if self.state.backend == StateBackend::Postgres {
-            let Some(url) = self.state.url.as_deref() else {
-                return Err(ConfigError::invalid(
-                    "state.url",
-                    "state.backend = \"postgres\" needs the database: set state.url (or PUSHBOT__STATE__URL), e.g. postgres://pushbot@db.example.org/pushbot",
-                ));
-            };
-            self.lease.session_config(url, "pushbot", false)?;
+            let url = self.state.postgres()?;
+            self.lease.session_config(&url, "pushbot", false)?;
             self.lease.validate(&self.bugzilla)?;
         }
         self.webhook.validate()?;

@@ -120,8 +120,8 @@ impl Lease {
     /// The lease for `settings` (`state.backend = "postgres"`); nothing
     /// connects until [`Lease::spawn`].
     pub fn new(settings: &Settings) -> Result<Lease, ConfigError> {
-        let url = settings.state.url.as_deref().unwrap_or_default();
-        let config = settings.lease.session_config(url, "pushbot lease", true)?;
+        let url = settings.state.postgres()?;
+        let config = settings.lease.session_config(&url, "pushbot lease", true)?;
         let bounds = settings.lease.bounds(&settings.bugzilla);
         let key = settings.lease.lock_key;
         Ok(Lease {

@@ -85,7 +85,8 @@ fn replica(config: &Path, pg_url: &str, netns: Option<&str>) -> tokio::process::
 }
 
 /// [`replica`] with more settings from the environment (after
-/// [`LEASE_ENV`], so they win).
+/// [`LEASE_ENV`], so they win). With `PUSHBOT__STATE__HOST` among them,
+/// the database is given in parts and `pg_url` is not used.
 fn replica_with(
     config: &Path,
     pg_url: &str,
@@ -101,11 +102,13 @@ fn replica_with(
         }
         None => tokio::process::Command::new(bin),
     };
+    if !env.iter().any(|(k, _)| *k == "PUSHBOT__STATE__HOST") {
+        cmd.env("PUSHBOT__STATE__URL", pg_url);
+    }
     cmd.arg("--config")
         .arg(config)
         .args(["--log-format", "json", "run", "--now", NOW])
         .env("PUSHBOT__STATE__BACKEND", "postgres")
-        .env("PUSHBOT__STATE__URL", pg_url)
         .env("RUST_LOG", "info")
         .envs(LEASE_ENV.iter().copied())
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
@@ -533,8 +536,9 @@ async fn a_writer_cut_off_from_postgres_stops_before_the_standby_starts() {
         late.is_empty(),
         "writes after the stop bound: {late:?}\n{writer_text}"
     );
-    // The standby wrote only after its takeover bound: the lock is freed
-    // after the cut, and the grace follows.
+    // The standby wrote only after the bound that must exceed the stop
+    // bound plus a write in flight (the grace `G > S + W`, docs/ha.md;
+    // the lock is freed after the cut, and the grace follows).
     let standby_text = standby_log.text();
     let firsts = times_of(&standby_text, WRITING);
     let first = firsts.first().copied().expect("the standby wrote");
@@ -688,11 +692,19 @@ async fn webhooks_reach_both_replicas_and_only_the_writer_acts() {
     );
     let first_log = Lines::read(first.stderr.take().unwrap());
     first_log.wait_for(TOOK).await;
+    // The second replica is given the database in parts, as a container
+    // platform hands them out.
+    let parts = [
+        ("PUSHBOT__STATE__HOST", "127.0.0.1".to_string()),
+        ("PUSHBOT__STATE__PORT", pg.port.to_string()),
+        ("PUSHBOT__STATE__USER", "postgres".to_string()),
+        ("PUSHBOT__STATE__DBNAME", "postgres".to_string()),
+    ];
     let mut second = replica_with(
         &settings_file(&sandbox.base_url(), dir.path(), "b"),
         &url,
         None,
-        &env,
+        &[&env[..], &parts[..]].concat(),
     );
     let second_log = Lines::read(second.stderr.take().unwrap());
     second_log.wait_for("cycle").await;

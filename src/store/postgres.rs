@@ -93,10 +93,16 @@ pub fn replica_name() -> String {
 impl PgStore {
     /// Connects, migrates the schema, and starts the store's thread.
     pub fn open(settings: &Settings) -> Result<PgStore, StoreError> {
-        let url = settings.state.url.as_deref().unwrap_or_default();
+        let url = settings
+            .state
+            .postgres()
+            .map_err(|e| StoreError::PostgresSchema {
+                location: "state.url".to_string(),
+                reason: e.to_string(),
+            })?;
         let config = settings
             .lease
-            .session_config(url, "pushbot store", false)
+            .session_config(&url, "pushbot store", false)
             .map_err(|e| StoreError::PostgresSchema {
                 location: "state.url".to_string(),
                 reason: e.to_string(),
