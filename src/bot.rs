@@ -487,6 +487,6 @@ pub async fn start(
     let client = Client::new(settings)?;
     let me = client.verify_login().await?;
     tracing::info!(login = %me.name, "Bugzilla accepted the bot's key");
-    let store = Store::open(&settings.state.path)?;
+    let store = Store::from_settings(settings)?;
     Ok(decider.into_poller(client, store, options))
 }

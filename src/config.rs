@@ -23,11 +23,12 @@ use crate::bugzilla::{BugzillaSettings, QuerySettings};
 pub use crate::clock::TeamSettings;
 use crate::commands::CommandSettings;
 pub use crate::config_error::ConfigError;
+use crate::lease::LeaseSettings;
 pub use crate::poll::PollSettings;
 use crate::push::PushSettings;
 use crate::report::summary::SummarySettings;
 pub use crate::rules::RulesSettings;
-pub use crate::store::StateSettings;
+pub use crate::store::{StateBackend, StateSettings};
 use crate::web::WebSettings;
 use crate::webhook::WebhookSettings;
 
@@ -54,6 +55,10 @@ pub struct Settings {
     /// `[state]`: the local state file (`store::settings`).
     #[serde(default)]
     pub state: StateSettings,
+    /// `[lease]`: PostgreSQL sessions and the leader lease (`lease`);
+    /// read with `state.backend = "postgres"`.
+    #[serde(default)]
+    pub lease: LeaseSettings,
     /// `[rules]`: the rule directory (`rules::settings`).
     #[serde(default)]
     pub rules: RulesSettings,
@@ -137,6 +142,11 @@ impl Settings {
         self.push.validate()?;
         self.summary.validate()?;
         self.web.validate()?;
+        if self.state.backend == StateBackend::Postgres {
+            let url = self.state.postgres()?;
+            self.lease.session_config(&url, "pushbot", false)?;
+            self.lease.validate(&self.bugzilla)?;
+        }
         self.webhook.validate()?;
         Ok(self)
     }

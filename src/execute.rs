@@ -83,6 +83,8 @@
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -172,6 +174,35 @@ pub struct ExecutionReport {
     pub dry_run_text: String,
     /// True when a shutdown request stopped the work between two writes.
     pub interrupted: bool,
+    /// Why this call made no (more) writes although it had some: a
+    /// standby, or a writer that could not confirm its lease
+    /// ([`WriteGate`]). What is left is planned again.
+    pub held: Option<String>,
+}
+
+/// Who may write to Bugzilla now: the leader lease of replicas sharing a
+/// PostgreSQL state (`lease::Lease`). Every write of the process passes
+/// through [`Executor`], so the gate there covers every way a write is
+/// triggered (cycles, webhooks, commands).
+pub trait WriteGate: Send + Sync {
+    /// Whether this process may write at all now (no I/O): false on a
+    /// standby, whose executor then reads and writes nothing.
+    fn may_write(&self) -> bool;
+    /// Confirms, just before one write, that this process still holds the
+    /// right to make it; `Err` says why not, and no more writes are made
+    /// in this call.
+    fn confirm(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>>;
+    /// True once when this process has just become the writer: the poller
+    /// then forgets its memory and polls in full before writing, as after
+    /// a restart.
+    fn take_fresh_start(&self) -> bool {
+        false
+    }
+    /// Notified when this process becomes the writer (the poller starts a
+    /// cycle at once rather than at the end of its interval).
+    fn writable(&self) -> Option<Arc<tokio::sync::Notify>> {
+        None
+    }
 }
 
 /// Applies actions. Borrows the client and store; cheap to build per cycle.
@@ -182,6 +213,9 @@ pub struct Executor<'a> {
     /// Set by the daemon on shutdown: the write being made is finished,
     /// the rest are left for the next start.
     stop: Arc<AtomicBool>,
+    /// Asked before every write when set (replicas); a single process has
+    /// none.
+    gate: Option<Arc<dyn WriteGate>>,
 }
 
 impl<'a> Executor<'a> {
@@ -191,7 +225,14 @@ impl<'a> Executor<'a> {
             store,
             options,
             stop: Arc::new(AtomicBool::new(false)),
+            gate: None,
         }
+    }
+
+    /// Asks `gate` before every write (see [`WriteGate`]).
+    pub fn with_gate(mut self, gate: Option<Arc<dyn WriteGate>>) -> Executor<'a> {
+        self.gate = gate;
+        self
     }
 
     /// Uses `stop` as the shutdown signal (checked between writes).
@@ -208,6 +249,13 @@ impl<'a> Executor<'a> {
             planned: actions.len(),
             ..ExecutionReport::default()
         };
+        if let Some(gate) = self.gate.as_ref().filter(|_| !self.options.dry_run) {
+            if !gate.may_write() {
+                // A standby: the writer does this cycle's work.
+                report.held = Some("a standby: another replica holds the lease".to_string());
+                return report;
+            }
+        }
 
         // Step 1: the store. Two identical keys in one plan count once.
         let mut seen = BTreeSet::new();
@@ -311,6 +359,9 @@ impl<'a> Executor<'a> {
                 report.interrupted = true;
                 break;
             }
+            if report.held.is_some() {
+                break;
+            }
             self.settle(change, now, &mut fresh, &mut report).await;
         }
         report
@@ -407,6 +458,15 @@ impl<'a> Executor<'a> {
         }
 
         let (who, markers) = (change.log_bug(), log_markers(change));
+        if let Some(gate) = &self.gate {
+            // Right before the write: a writer unsure of its lease stops.
+            if let Err(why) = gate.confirm().await {
+                tracing::warn!(bug = %who, reason = %why, "not writing: the lease is not confirmed; the writes left wait for a writer");
+                report.held = Some(why);
+                return;
+            }
+            tracing::info!(bug = %who, %markers, "lease confirmed; writing");
+        }
         // One attempt per cycle: a write of unknown outcome may still land
         // after the re-read (module doc, step 6).
         report.writes += 1;

@@ -36,8 +36,11 @@
 //! - [`metrics`]: every counter of the process in one type (the poller's
 //!   cycles, the web server's requests and connections) and their
 //!   Prometheus text exposition for `/metrics`.
-//! - [`store`]: the local SQLite state (watermark, action log, cycles):
-//!   history and speed, never the ledger.
+//! - [`store`]: the state (watermark, action log, cycles) in a local
+//!   SQLite file or a PostgreSQL database shared by replicas: history and
+//!   speed, never the ledger.
+//! - [`lease`]: replicas on PostgreSQL: the advisory-lock lease that lets
+//!   one of them write, confirmed before every write (docs/ha.md).
 //! - [`bot`]: wiring: settings and rules into a planner and a started
 //!   poller (start-up proves the API key).
 //! - [`demo`]: `pushbot demo`: the bot against the sandbox, seeded with
@@ -66,6 +69,7 @@ pub mod config;
 #[cfg(feature = "sandbox")]
 pub mod demo;
 pub mod execute;
+pub mod lease;
 pub mod live;
 pub mod logging;
 pub mod metrics;

@@ -39,11 +39,22 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
+use crate::lease::{LeaseStatus, Role};
 use crate::poll::CycleReport;
 use crate::webhook::Outcome;
 
 /// The `Content-Type` of [`Metrics::encode`]'s text.
 pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
+
+/// The label of `pushbot_lease_role`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RoleLabel {
+    role: String,
+}
+
+/// Where the lease's role is read (`lease::Lease::status`); none for a
+/// single process.
+pub type LeaseSource = Arc<dyn Fn() -> LeaseStatus + Send + Sync>;
 
 /// The label of `pushbot_actions_total`.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -80,12 +91,26 @@ struct Inner {
     http_requests: Counter,
     connections_open: Gauge,
     connections_rejected: Counter,
+    /// 1 on the series of this process's role, 0 on the others.
+    lease_role: Family<RoleLabel, Gauge>,
+    /// Seconds this process has held the lease; 0 when it does not.
+    lease_age: Gauge,
+    lease_source: LeaseSlot,
     webhook_events: Family<OutcomeLabel, Counter>,
     /// Unix seconds; 0 = none yet.
     webhook_last_event: Gauge,
     webhook_runs: Counter,
     webhook_untracked_after_read: Counter,
     unannounced_changes: Counter,
+}
+
+/// Holds the [`LeaseSource`] (a closure, which has no `Debug`).
+struct LeaseSlot(std::sync::RwLock<Option<LeaseSource>>);
+
+impl std::fmt::Debug for LeaseSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LeaseSlot")
+    }
 }
 
 impl Default for Metrics {
@@ -171,6 +196,17 @@ impl Metrics {
             "pushbot_write_cap_alert",
             "1 while the write-cap alert is raised (a cycle planned too many writes)",
         );
+        let lease_role = Family::<RoleLabel, Gauge>::default();
+        registry.register(
+            "pushbot_lease_role",
+            "1 on this process's role among replicas (single, standby, taking-over, writer)",
+            lease_role.clone(),
+        );
+        let lease_age = gauge(
+            &mut registry,
+            "pushbot_lease_age_seconds",
+            "Seconds this process has held the writer's lease; 0 when it does not",
+        );
         let webhook_events = Family::<OutcomeLabel, Counter>::default();
         registry.register(
             "pushbot_webhook_events",
@@ -204,6 +240,9 @@ impl Metrics {
                 webhook_runs,
                 webhook_untracked_after_read,
                 unannounced_changes,
+                lease_role,
+                lease_age,
+                lease_source: LeaseSlot(std::sync::RwLock::new(None)),
                 registry,
                 cycles,
                 outages,
@@ -290,9 +329,43 @@ impl Metrics {
         self.inner.connections_open.dec();
     }
 
+    /// Reads the role from `source` from now on (replicas).
+    pub fn set_lease_source(&self, source: LeaseSource) {
+        *self
+            .inner
+            .lease_source
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(source);
+    }
+
+    /// This process's role and the lease's age (`/healthz`).
+    pub fn lease_status(&self) -> LeaseStatus {
+        self.inner
+            .lease_source
+            .0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .map_or(LeaseStatus::SINGLE, |source| source())
+    }
+
     /// The Prometheus text exposition (format 0.0.4) of every series; its
     /// `Content-Type` is [`CONTENT_TYPE`].
     pub fn encode(&self) -> String {
+        let status = self.lease_status();
+        for role in [Role::Single, Role::Standby, Role::TakingOver, Role::Writer] {
+            let label = RoleLabel {
+                role: role.as_str().to_string(),
+            };
+            self.inner
+                .lease_role
+                .get_or_create(&label)
+                .set(i64::from(role == status.role));
+        }
+        self.inner
+            .lease_age
+            .set(status.age_secs(Utc::now()).unwrap_or(0));
         let mut text = String::new();
         // Writing into a String cannot fail; an error would leave the text
         // short, never wrong.

@@ -58,7 +58,7 @@ use crate::bugzilla::{Bug, BugId, BugzillaError, Client, Comment, SearchQuery, S
 use crate::commands::handle::{Lookup, Memberships};
 use crate::commands::Membership;
 use crate::config::Settings;
-use crate::execute::{ExecuteOptions, Executor};
+use crate::execute::{ExecuteOptions, Executor, WriteGate};
 use crate::metrics::Metrics;
 use crate::plan::Action;
 use crate::store::{CycleRecord, Store};
@@ -186,6 +186,9 @@ pub struct CycleReport {
     pub watermark: Option<DateTime<Utc>>,
     /// True when shutdown stopped the cycle's writes part-way.
     pub interrupted: bool,
+    /// Why the cycle made no (more) writes: a standby, or a writer unsure
+    /// of its lease (`execute::ExecutionReport::held`).
+    pub held: Option<String>,
     /// A run triggered by webhook events ([`Poller::run_triggered`]): how
     /// many bugs it re-read. `None` for a poll cycle.
     pub triggered: Option<usize>,
@@ -268,6 +271,9 @@ pub struct Poller {
     memberships: MembershipLookup,
     /// See [`Poller::set_after_cycle`].
     after_cycle: Option<AfterCycle>,
+    /// Replicas: who may write now (`lease::Lease`); handed to every
+    /// executor this poller makes.
+    gate: Option<Arc<dyn WriteGate>>,
     /// Webhook events to run on between polls ([`Poller::set_trigger`]).
     trigger: Option<Trigger>,
     /// Bugs the bot wrote to since the last poll's search: their change is
@@ -292,9 +298,17 @@ impl Poller {
                 cache: BTreeMap::new(),
             },
             after_cycle: None,
+            gate: None,
             trigger: None,
             written: BTreeSet::new(),
         }
+    }
+
+    /// Writes only while `gate` allows (replicas sharing a PostgreSQL
+    /// state); polls in full when it says this process just became the
+    /// writer, and starts that cycle at once.
+    pub fn set_write_gate(&mut self, gate: Arc<dyn WriteGate>) {
+        self.gate = Some(gate);
     }
 
     /// Runs on webhook events too: the daemon loop ([`Poller::run`]) also
@@ -356,6 +370,10 @@ impl Poller {
             started_at: now,
             ..CycleReport::default()
         };
+        if self.gate.as_ref().is_some_and(|g| g.take_fresh_start()) {
+            // A new writer reads everything again, markers included.
+            self.loaded_at = None;
+        }
 
         let server_time = match self.refresh(now, &mut report).await {
             Ok(server_time) => Some(server_time),
@@ -412,7 +430,8 @@ impl Poller {
         }
         let actions = out.actions;
         let executor = Executor::new(&self.client, &self.store, self.options.execute.clone())
-            .with_stop(Arc::clone(&self.stop));
+            .with_stop(Arc::clone(&self.stop))
+            .with_gate(self.gate.clone());
         let done = executor.execute(&actions, now).await;
         report.planned = done.planned;
         report.taken = done.taken.len();
@@ -429,6 +448,7 @@ impl Poller {
         report.alert = done.alert;
         report.dry_run_text = done.dry_run_text;
         report.interrupted = done.interrupted;
+        report.held = done.held;
         done.interrupted
     }
 
@@ -452,6 +472,10 @@ impl Poller {
         let ids = trigger.take();
         if ids.is_empty() {
             return None;
+        }
+        if self.gate.as_ref().is_some_and(|g| g.take_fresh_start()) {
+            // A new writer's first run is a full poll, whatever woke it.
+            self.loaded_at = None;
         }
         if self.loaded_at.is_none() {
             let mut report = self.run_once(now).await;
@@ -921,8 +945,18 @@ impl Poller {
                 () = tokio::time::sleep_until(next_poll) => poll_now = true,
                 () = asked => poll_now = true,
                 () = queued => poll_now = false,
+                () = became_writer(self.gate.as_ref()) => poll_now = true,
             }
         }
+    }
+}
+
+/// Completes when `gate` says this process became the writer; never
+/// without a gate.
+async fn became_writer(gate: Option<&Arc<dyn WriteGate>>) {
+    match gate.and_then(|g| g.writable()) {
+        Some(notify) => notify.notified().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -44,9 +44,12 @@ use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 use thiserror::Error;
 
 use crate::bugzilla::{BugId, CommentId};
+use crate::config::Settings;
 use crate::plan::{ActionKey, Marker};
 
-pub use settings::StateSettings;
+mod migrate;
+pub mod postgres;
+pub use settings::{StateBackend, StateSettings};
 
 /// Marks a SQLite file as pushbot's (`PSHB` in ASCII).
 pub const APPLICATION_ID: i32 = 0x5053_4842;
@@ -56,78 +59,8 @@ pub const APPLICATION_ID: i32 = 0x5053_4842;
 /// means something is wrong (another bot running on the same file).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The schema, one step per entry: entry `i` takes the file from version `i`
-/// to version `i + 1`. Never edit a released step; add a new one.
-const MIGRATIONS: &[&str] = &[
-    // 0 → 1: the first schema: watermark, action log, answered commands.
-    "
-    CREATE TABLE meta (
-        key   TEXT PRIMARY KEY NOT NULL,
-        value TEXT NOT NULL
-    );
-    CREATE TABLE actions (
-        id            INTEGER PRIMARY KEY,
-        bug           INTEGER NOT NULL,
-        rule          TEXT NOT NULL,
-        discriminator TEXT NOT NULL,
-        comment_id    INTEGER,
-        taken_at      TEXT NOT NULL,
-        dry_run       INTEGER NOT NULL
-    );
-    CREATE INDEX actions_by_key ON actions (bug, rule, discriminator);
-    CREATE TABLE commands (
-        comment_id       INTEGER PRIMARY KEY NOT NULL,
-        bug              INTEGER NOT NULL,
-        reply_comment_id INTEGER,
-        answered_at      TEXT NOT NULL
-    );
-    ",
-    // 1 → 2: how each action was settled, nag counts, snoozes, cycles.
-    "
-    ALTER TABLE actions ADD COLUMN outcome TEXT NOT NULL DEFAULT 'posted';
-    CREATE TABLE nags (
-        bug     INTEGER NOT NULL,
-        rule    TEXT NOT NULL,
-        count   INTEGER NOT NULL,
-        last_at TEXT NOT NULL,
-        PRIMARY KEY (bug, rule)
-    );
-    CREATE TABLE snoozes (
-        bug    INTEGER PRIMARY KEY NOT NULL,
-        until  TEXT NOT NULL,
-        by     TEXT NOT NULL,
-        set_at TEXT NOT NULL
-    );
-    CREATE TABLE cycles (
-        id          INTEGER PRIMARY KEY,
-        started_at  TEXT NOT NULL,
-        duration_ms INTEGER NOT NULL,
-        requests    INTEGER NOT NULL,
-        planned     INTEGER NOT NULL,
-        taken       INTEGER NOT NULL,
-        duplicates  INTEGER NOT NULL,
-        errors      INTEGER NOT NULL,
-        alert       TEXT,
-        watermark   TEXT
-    );
-    ",
-    // 2 → 3: snoozes moved to Bugzilla (the bot's snooze reply markers), so
-    // that losing this file cannot wake a snoozed bug.
-    "
-    DROP TABLE snoozes;
-    ",
-    // 3 → 4: nag counts and answered commands dropped: nothing read them
-    // back. The rules count nags from their markers and a command is
-    // answered when its reply marker is in Bugzilla; the action log keeps
-    // both for people.
-    "
-    DROP TABLE nags;
-    DROP TABLE commands;
-    ",
-];
-
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+pub const SCHEMA_VERSION: u32 = migrate::STEPS.len() as u32;
 
 /// A problem with the state file. Every message names the file and says
 /// what to do.
@@ -160,6 +93,20 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// PostgreSQL refused, failed or could not be reached.
+    #[error("state database {location}: {source}; check `state.url`, that PostgreSQL is up and reachable from here, and the user's rights")]
+    Postgres {
+        location: String,
+        #[source]
+        source: ::postgres::Error,
+    },
+    /// PostgreSQL did not answer in time (down, or cut off).
+    #[error("state database {location} did not answer within {secs} s; check PostgreSQL and the network to it (the bot carries on: the markers in Bugzilla are the ledger)")]
+    Unanswered { location: String, secs: u64 },
+    /// The database holds something pushbot did not write, or a newer
+    /// schema, or a value it cannot read back.
+    #[error("state database {location}: {reason}")]
+    PostgresSchema { location: String, reason: String },
     /// Any other SQLite failure (disk full, permissions, …).
     #[error("state file {path}: {source}; check the file's permissions and free disk space")]
     Sqlite {
@@ -235,7 +182,7 @@ pub struct CycleRecord {
 /// mutex because `rusqlite::Connection` is not `Sync` and the poller's
 /// future must be `Send`; no method holds it for long.
 #[derive(Debug)]
-pub struct Store {
+struct Sqlite {
     path: PathBuf,
     conn: Mutex<Connection>,
 }
@@ -244,10 +191,10 @@ fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-impl Store {
+impl Sqlite {
     /// Opens the state file, creating it (and its directory) on first run,
     /// and migrates it to [`SCHEMA_VERSION`].
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
+    fn open(path: &Path) -> Result<Sqlite, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
                 path: path.to_path_buf(),
@@ -258,19 +205,14 @@ impl Store {
     }
 
     /// Opens and migrates up to `target` (tests build older files with it).
-    fn open_upto(path: &Path, target: u32) -> Result<Store, StoreError> {
+    fn open_upto(path: &Path, target: u32) -> Result<Sqlite, StoreError> {
         let conn = Connection::open(path).map_err(|e| classify(path, e))?;
-        let store = Store {
+        let store = Sqlite {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
         };
         store.prepare(target)?;
         Ok(store)
-    }
-
-    /// The file this store writes.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -294,7 +236,7 @@ impl Store {
     }
 
     fn prepare(&self, target: u32) -> Result<(), StoreError> {
-        let mut conn = self.conn();
+        let conn = self.conn();
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| classify(&self.path, e))?;
         let app_id: i32 = conn
@@ -327,26 +269,14 @@ impl Store {
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(path = %self.path.display(), mode, "state file is not in WAL mode");
         }
-        for step in version..target {
-            let tx = conn.transaction().map_err(|e| classify(&self.path, e))?;
-            // Re-read inside the transaction: another process may have
-            // migrated the file meanwhile.
-            let now: u32 = tx
-                .query_row("PRAGMA user_version", [], |r| r.get(0))
-                .map_err(|e| classify(&self.path, e))?;
-            if now > step {
-                continue;
-            }
-            tx.execute_batch(MIGRATIONS[step as usize])
-                .map_err(|e| classify(&self.path, e))?;
-            tx.execute_batch(&format!(
-                "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {};",
-                step + 1
-            ))
-            .map_err(|e| classify(&self.path, e))?;
-            tx.commit().map_err(|e| classify(&self.path, e))?;
-            tracing::info!(path = %self.path.display(), version = step + 1, "state file migrated");
-        }
+        migrate::run(
+            &mut SqliteMigration {
+                conn: &conn,
+                path: &self.path,
+            },
+            version,
+            target,
+        )?;
         Ok(())
     }
 
@@ -556,6 +486,179 @@ impl Store {
                 },
             )
             .collect()
+    }
+}
+
+/// The migration runner's view of a SQLite file: a step is one
+/// transaction, the version is `PRAGMA user_version`.
+struct SqliteMigration<'a> {
+    conn: &'a Connection,
+    path: &'a Path,
+}
+
+impl SqliteMigration<'_> {
+    fn batch(&self, sql: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch(sql)
+            .map_err(|e| classify(self.path, e))
+    }
+
+    /// Rolls back after a failed step, keeping the step's error.
+    fn abort(&self, e: StoreError) -> StoreError {
+        let _ = self.conn.execute_batch("ROLLBACK");
+        e
+    }
+}
+
+impl migrate::Migrate for SqliteMigration<'_> {
+    type Error = StoreError;
+
+    fn begin(&mut self) -> Result<u32, StoreError> {
+        self.batch("BEGIN DEFERRED")?;
+        // Re-read inside the transaction: another process may have
+        // migrated the file meanwhile.
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.abort(classify(self.path, e)))
+    }
+
+    fn apply(&mut self, step: &migrate::Step, to: u32) -> Result<(), StoreError> {
+        self.batch(step.sqlite)
+            .and_then(|()| {
+                self.batch(&format!(
+                    "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {to};"
+                ))
+            })
+            .and_then(|()| self.batch("COMMIT"))
+            .map_err(|e| self.abort(e))
+    }
+
+    fn skip(&mut self) -> Result<(), StoreError> {
+        self.batch("ROLLBACK")
+    }
+
+    fn migrated(&mut self, version: u32) {
+        tracing::info!(path = %self.path.display(), version, "state file migrated");
+    }
+}
+
+/// Where the state lives: the SQLite file (the default) or a PostgreSQL
+/// database shared by replicas (`state.backend = "postgres"`).
+#[derive(Debug)]
+enum Backend {
+    Sqlite(Sqlite),
+    Postgres(postgres::PgStore),
+}
+
+/// The state store: the same tables and the same calls on either backend.
+/// Every method is synchronous and short (PostgreSQL's are answered by the
+/// store's own thread, within [`postgres::CALL_TIMEOUT`]).
+#[derive(Debug)]
+pub struct Store {
+    backend: Backend,
+}
+
+/// Calls `$method` on whichever backend holds the state.
+macro_rules! dispatch {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        match &$self.backend {
+            Backend::Sqlite(s) => s.$method($($arg),*),
+            Backend::Postgres(p) => p.$method($($arg),*),
+        }
+    };
+}
+
+impl Store {
+    /// Opens the SQLite state file, creating it (and its directory) on
+    /// first run, and migrates it to [`SCHEMA_VERSION`].
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Ok(Store {
+            backend: Backend::Sqlite(Sqlite::open(path)?),
+        })
+    }
+
+    /// Opens the store `[state]` names: the SQLite file, or the PostgreSQL
+    /// database (connecting, and migrating it to [`SCHEMA_VERSION`]).
+    pub fn from_settings(settings: &Settings) -> Result<Store, StoreError> {
+        match settings.state.backend {
+            StateBackend::Sqlite => Store::open(&settings.state.path),
+            StateBackend::Postgres => Ok(Store {
+                backend: Backend::Postgres(postgres::PgStore::open(settings)?),
+            }),
+        }
+    }
+
+    /// Opens and migrates up to `target` (tests build older files with it).
+    #[cfg(test)]
+    fn open_upto(path: &Path, target: u32) -> Result<Store, StoreError> {
+        Ok(Store {
+            backend: Backend::Sqlite(Sqlite::open_upto(path, target)?),
+        })
+    }
+
+    /// The SQLite connection (tests look inside the file).
+    #[cfg(test)]
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.conn(),
+            Backend::Postgres(_) => panic!("not a SQLite store"),
+        }
+    }
+
+    /// Where the state is, for messages: the file, or the database's URL
+    /// without its password.
+    pub fn location(&self) -> String {
+        match &self.backend {
+            Backend::Sqlite(s) => s.path.display().to_string(),
+            Backend::Postgres(p) => p.location().to_string(),
+        }
+    }
+
+    /// The schema version of the open store.
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        dispatch!(self.schema_version())
+    }
+
+    /// The server time of the last complete cycle of this process (with
+    /// PostgreSQL each replica keeps its own), if any.
+    pub fn watermark(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        dispatch!(self.watermark())
+    }
+
+    /// Saves the watermark; call only once the cycle's writes are done.
+    pub fn set_watermark(&self, at: DateTime<Utc>) -> Result<(), StoreError> {
+        dispatch!(self.set_watermark(at))
+    }
+
+    /// Appends one row to the action log.
+    pub fn record_action(&self, record: &ActionRecord) -> Result<(), StoreError> {
+        dispatch!(self.record_action(record))
+    }
+
+    /// Whether the action is known to be in Bugzilla (a real write or a
+    /// marker found there; dry-run rows do not count).
+    pub fn is_done(&self, key: &ActionKey) -> Result<bool, StoreError> {
+        dispatch!(self.is_done(key))
+    }
+
+    /// The action log of one bug, oldest first.
+    pub fn actions_for_bug(&self, bug: BugId) -> Result<Vec<ActionRecord>, StoreError> {
+        dispatch!(self.actions_for_bug(bug))
+    }
+
+    /// The newest `limit` actions, newest first.
+    pub fn recent_actions(&self, limit: u32) -> Result<Vec<ActionRecord>, StoreError> {
+        dispatch!(self.recent_actions(limit))
+    }
+
+    /// Appends a cycle record.
+    pub fn record_cycle(&self, cycle: &CycleRecord) -> Result<(), StoreError> {
+        dispatch!(self.record_cycle(cycle))
+    }
+
+    /// The newest `limit` cycles, newest first.
+    pub fn recent_cycles(&self, limit: u32) -> Result<Vec<CycleRecord>, StoreError> {
+        dispatch!(self.recent_cycles(limit))
     }
 }
 

@@ -471,6 +471,10 @@ struct Health {
     write_cap_alert: bool,
     /// 503 after this long without a finished cycle.
     stale_after_secs: i64,
+    /// Among replicas: `single`, `standby`, `taking-over` or `writer`.
+    role: &'static str,
+    /// Seconds this process has held the writer's lease, if it does.
+    lease_age_secs: Option<i64>,
     /// With webhooks on: what arrived, and what polling found that no
     /// event announced (a webhook that stopped shows here, not as a 503:
     /// polling carries everything meanwhile).
@@ -496,6 +500,7 @@ async fn healthz(State(state): State<WebState>) -> Response {
     let now = state.now();
     let status = state.read(|d| d.status.clone());
     let limit = state.stale_after();
+    let lease = state.metrics.lease_status();
     let reference = status.last_cycle_at.unwrap_or(state.started_at);
     let (label, code) = if status.write_cap_alert {
         ("write_cap_alert", StatusCode::SERVICE_UNAVAILABLE)
@@ -517,6 +522,8 @@ async fn healthz(State(state): State<WebState>) -> Response {
         last_result: status.last_result,
         write_cap_alert: status.write_cap_alert,
         stale_after_secs: limit.num_seconds(),
+        role: lease.role.as_str(),
+        lease_age_secs: lease.age_secs(now),
         webhook: state.webhooks.then(|| {
             let m = &state.metrics;
             let last = m.webhook_last_event();

@@ -34,6 +34,12 @@ pub fn run(config: &Path, args: OnceArgs) -> anyhow::Result<ExitCode> {
     let now = super::now_arg(args.now.as_deref(), tz)?.unwrap_or_else(Utc::now);
     let mut options = PollerOptions::from_settings(&settings);
     options.execute.dry_run |= args.dry_run;
+    if settings.state.backend == pushbot::config::StateBackend::Postgres && !options.execute.dry_run
+    {
+        anyhow::bail!(
+            "`pushbot once` does not take the writer's lease: with state.backend = \"postgres\" only `pushbot run` writes (docs/ha.md); use `once --dry-run`, or `run`"
+        );
+    }
     options.execute.no_limit = args.no_limit;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let report = runtime.block_on(async {

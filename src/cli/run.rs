@@ -14,6 +14,8 @@ use anyhow::Context;
 use chrono::Utc;
 use pushbot::bot::{self, Decider};
 use pushbot::clock;
+use pushbot::config::StateBackend;
+use pushbot::lease::Lease;
 use pushbot::live;
 use pushbot::poll::{PollerOptions, Trigger};
 use pushbot::web::{self, WebData};
@@ -53,6 +55,15 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("pushbot cannot start with {}", config.display()))?;
         poller.set_clock(Arc::clone(&clock));
+        // Replicas on PostgreSQL: only the lease's holder writes.
+        let lease = match settings.state.backend {
+            StateBackend::Postgres => {
+                let lease = Lease::new(&settings)?;
+                poller.set_write_gate(Arc::new(lease.clone()));
+                Some((lease.spawn(), lease))
+            }
+            StateBackend::Sqlite => None,
+        };
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let server = if settings.web.enabled {
             let data = Arc::new(RwLock::new(WebData::default()));
@@ -61,6 +72,12 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
             let mut web_stop = stop_rx.clone();
             poller.set_after_cycle(live::feed(decider, &state));
             poller.set_metrics(state.metrics().clone());
+            if let Some((_, lease)) = &lease {
+                let lease = lease.clone();
+                state
+                    .metrics()
+                    .set_lease_source(Arc::new(move || lease.status()));
+            }
             let (addr, task) = live::spawn_server(listener, state, async move {
                 let _ = web_stop.wait_for(|stop| *stop).await;
             })?;
@@ -105,6 +122,10 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
                 }
             })
             .await;
+        if let Some((task, _)) = lease {
+            // The process ends next, closing the session: the lock is free.
+            task.abort();
+        }
         let _ = stop_tx.send(true);
         if let Some(task) = webhook {
             task.await

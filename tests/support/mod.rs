@@ -27,6 +27,7 @@ pub mod ledger;
 pub mod logs;
 pub mod net;
 pub mod output;
+pub mod pg;
 pub mod prometheus;
 pub mod week;
 
