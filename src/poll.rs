@@ -60,7 +60,7 @@ use crate::commands::Membership;
 use crate::config::Settings;
 use crate::execute::{ExecuteOptions, Executor, WriteGate};
 use crate::metrics::Metrics;
-use crate::plan::Action;
+use crate::plan::{Action, ActionKey};
 use crate::store::{CycleRecord, Store};
 
 pub use settings::PollSettings;
@@ -94,6 +94,32 @@ pub struct Snapshot {
     /// because the planner named them ([`CycleOutput::lookups`]). Missing
     /// means not looked up.
     pub memberships: Memberships,
+}
+
+impl Snapshot {
+    /// Takes in a bug as just read, with the comments read with it (all of
+    /// them for a bug new to memory, those since its last change for a
+    /// known one): memory then holds the bug as read and each comment once.
+    fn take_in(&mut self, bug: Bug, comments: Vec<Comment>) {
+        let tracked = self.bugs.entry(bug.id).or_insert_with(|| TrackedBug {
+            bug: bug.clone(),
+            comments: Vec::new(),
+        });
+        tracked.bug = bug;
+        tracked.merge_comments(comments);
+    }
+}
+
+/// The comments read for `id` in a refresh: from the request for bugs new
+/// to memory, or else from the one for known bugs.
+fn comments_read(
+    id: BugId,
+    new: &mut BTreeMap<BugId, Vec<Comment>>,
+    known: &mut BTreeMap<BugId, Vec<Comment>>,
+) -> Vec<Comment> {
+    new.remove(&id)
+        .or_else(|| known.remove(&id))
+        .unwrap_or_default()
 }
 
 /// What the planner is given each cycle: the snapshot (with the lookups
@@ -279,6 +305,14 @@ pub struct Poller {
     /// Bugs the bot wrote to since the last poll's search: their change is
     /// the bot's own, not one an event failed to announce.
     written: BTreeSet<BugId>,
+    /// Actions taken on bugs memory has not read again since, with each
+    /// bug's change stamp in memory when they were taken. Their markers
+    /// reach memory only with that read (the next poll's, or a webhook
+    /// run's on the same bug), so a webhook run before it would plan them
+    /// again; they are left out of the plan until then (the executor's
+    /// action log would skip them too, but count them as duplicates). A
+    /// read changes the bug's stamp, which ends its entry.
+    taken_unread: BTreeMap<BugId, (Option<DateTime<Utc>>, BTreeSet<ActionKey>)>,
 }
 
 impl Poller {
@@ -301,6 +335,7 @@ impl Poller {
             gate: None,
             trigger: None,
             written: BTreeSet::new(),
+            taken_unread: BTreeMap::new(),
         }
     }
 
@@ -428,7 +463,20 @@ impl Poller {
                 now,
             });
         }
-        let actions = out.actions;
+        let snapshot = &self.snapshot;
+        self.taken_unread.retain(|id, (stamp, _)| {
+            snapshot
+                .bugs
+                .get(id)
+                .is_some_and(|t| t.bug.last_change_time == *stamp)
+        });
+        let mut actions = out.actions;
+        actions.retain(|a| {
+            !self
+                .taken_unread
+                .get(&a.key.bug)
+                .is_some_and(|(_, keys)| keys.contains(&a.key))
+        });
         let executor = Executor::new(&self.client, &self.store, self.options.execute.clone())
             .with_stop(Arc::clone(&self.stop))
             .with_gate(self.gate.clone());
@@ -441,6 +489,22 @@ impl Poller {
                 .entry(settled.key.name().to_string())
                 .or_default() += 1;
             self.written.insert(settled.key.bug);
+            if settled.outcome == crate::store::Outcome::Posted {
+                let bug = settled.key.bug;
+                let stamp = self
+                    .snapshot
+                    .bugs
+                    .get(&bug)
+                    .and_then(|t| t.bug.last_change_time);
+                let (_, keys) = self
+                    .taken_unread
+                    .entry(bug)
+                    .or_insert_with(|| (stamp, BTreeSet::new()));
+                keys.insert(settled.key.clone());
+                if let Some(action) = actions.iter().find(|a| a.key == settled.key) {
+                    keys.extend(action.also.iter().cloned());
+                }
+            }
         }
         report.duplicates = done.duplicates.len();
         report.writes = done.writes;
@@ -611,16 +675,8 @@ impl Poller {
             if !changed_ids.contains(&id) {
                 continue; // unchanged: memory has it as it is
             }
-            let comments = new_comments
-                .remove(&id)
-                .or_else(|| known_comments.remove(&id))
-                .unwrap_or_default();
-            let tracked = self.snapshot.bugs.entry(id).or_insert_with(|| TrackedBug {
-                bug: bug.clone(),
-                comments: Vec::new(),
-            });
-            tracked.bug = bug;
-            tracked.merge_comments(comments);
+            let comments = comments_read(id, &mut new_comments, &mut known_comments);
+            self.snapshot.take_in(bug, comments);
         }
         Ok(changed)
     }
@@ -781,16 +837,8 @@ impl Poller {
         }
         for bug in kept {
             let id = bug.id;
-            let comments = new_comments
-                .remove(&id)
-                .or_else(|| known_comments.remove(&id))
-                .unwrap_or_default();
-            let tracked = self.snapshot.bugs.entry(id).or_insert_with(|| TrackedBug {
-                bug: bug.clone(),
-                comments: Vec::new(),
-            });
-            tracked.bug = bug;
-            tracked.merge_comments(comments);
+            let comments = comments_read(id, &mut new_comments, &mut known_comments);
+            self.snapshot.take_in(bug, comments);
         }
         // Shipped bugs whose last change fell behind the bound as the week
         // turned (the full load would not find them again).

@@ -44,6 +44,9 @@ async fn a_command_is_answered_on_its_event_without_a_poll() {
     assert!(bot.metrics.webhook_events(Outcome::IgnoredOwn) >= 1);
     assert!(bot.sandbox.webhook_answers().iter().all(|s| *s == 200));
     assert_eq!(bot.metrics.unannounced_changes(), 0);
+    // The run did not plan again the first poll's writes, which memory
+    // had not read back yet.
+    assert_eq!(bot.metrics.duplicates(), 0);
     bot.stop().await;
 }
 
@@ -102,6 +105,9 @@ async fn every_command_answered_once(delivery: Delivery) {
         );
     }
     assert_eq!(bot.metrics.unannounced_changes(), 0, "{delivery:?}");
+    // No run planned again what an earlier one (or the first poll) had
+    // done before memory read it back.
+    assert_eq!(bot.metrics.duplicates(), 0, "{delivery:?}");
     if delivery == Delivery::Twice {
         assert!(bot.metrics.webhook_events(Outcome::Duplicate) >= 5);
     }
