@@ -238,3 +238,26 @@ fn the_repository_has_the_rules_the_checks_load() {
     let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
     assert!(std::fs::read_dir(rules).unwrap().count() >= 6);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webhooks_on_against_a_server_without_them_is_a_warning() {
+    let sandbox = sandbox().await;
+    let (out, stdout) = doctor(
+        &sandbox.base_url(),
+        same,
+        &[
+            ("PUSHBOT__WEBHOOK__ENABLED", "true"),
+            ("PUSHBOT__WEBHOOK__SECRET", "doctor-test-secret-0123456789"),
+        ],
+    );
+    // A warning, not a failure: polling still carries everything.
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l.starts_with("WARN webhooks:")
+            && l.contains("this server has no webhooks")
+            && l.contains("webhook.enabled = false")),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("doctor-test-secret"), "{stdout}");
+    sandbox.shutdown().await;
+}

@@ -19,6 +19,7 @@ use pushbot::bugzilla::{BugId, BugzillaError, Client, SearchQuery};
 use pushbot::commands::Who;
 use pushbot::config::Settings;
 use pushbot::rules::{RuleKind, RuleSet};
+use pushbot::webhook::WebhookSettings;
 
 /// Whether the bot is in Bugzilla's insider group, and what that means for
 /// commands in private comments. A warning, never a failure: a team
@@ -61,6 +62,60 @@ enum Outcome {
     Pass(String),
     Warn(String),
     Fail(String),
+}
+
+/// What the server's webhooks (`None`: the server has none, stock 5.x)
+/// say beside `[webhook]`: each registered one enabled or disabled, and a
+/// warning when the settings wait for events that cannot come, or
+/// Bugzilla sends events the bot does not take.
+fn webhook_findings(
+    hooks: Option<&[serde_json::Value]>,
+    webhook: &WebhookSettings,
+) -> Vec<Outcome> {
+    let waiting = format!(
+        "commands wait for the poll every {} s (`webhook.poll_interval_secs`)",
+        webhook.poll_interval_secs
+    );
+    let Some(hooks) = hooks else {
+        return vec![if webhook.enabled {
+            Outcome::Warn(format!(
+                "`webhook.enabled` is on, but this server has no webhooks (stock 5.x): no event will come and {waiting}; set `webhook.enabled = false` to poll every `poll.interval_secs`"
+            ))
+        } else {
+            Outcome::Pass(
+                "not available on this server (stock 5.x); polling carries everything".to_string(),
+            )
+        }];
+    };
+    if hooks.is_empty() {
+        return vec![if webhook.enabled {
+            Outcome::Warn(format!(
+                "`webhook.enabled` is on, but none is registered for this account: no event will come and {waiting}; register one (docs/webhooks.md)"
+            ))
+        } else {
+            Outcome::Pass(
+                "none registered for this account; polling carries everything".to_string(),
+            )
+        }];
+    }
+    let mut out = Vec::new();
+    for hook in hooks {
+        let name = hook.get("name").and_then(|v| v.as_str()).unwrap_or("?");
+        let enabled = hook
+            .get("enabled")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true);
+        out.push(match (enabled, webhook.enabled) {
+            (true, true) => Outcome::Pass(format!("`{name}` enabled")),
+            (true, false) => Outcome::Warn(format!(
+                "`{name}` is enabled but `webhook.enabled` is off: its deliveries find no endpoint, and Bugzilla disables a webhook whose deliveries keep failing; turn `[webhook]` on (docs/webhooks.md) or remove the webhook in your Bugzilla preferences"
+            )),
+            (false, _) => Outcome::Warn(format!(
+                "`{name}` is disabled (Bugzilla disables a webhook whose deliveries keep failing); polling still carries everything; re-enable it in your Bugzilla preferences once the endpoint answers"
+            )),
+        });
+    }
+    out
 }
 
 /// The checks' lines, printed as they come.
@@ -267,39 +322,9 @@ async fn server_checks(
     tracking_bug(client, settings, &groups, report).await;
 
     match client.webhooks().await {
-        Ok(None) => report.say(
-            "webhooks",
-            Outcome::Pass(
-                "not available on this server (stock 5.x); polling carries everything".to_string(),
-            ),
-        ),
-        Ok(Some(hooks)) if hooks.is_empty() => report.say(
-            "webhooks",
-            Outcome::Pass(
-                "none registered for this account; polling carries everything".to_string(),
-            ),
-        ),
-        Ok(Some(hooks)) => {
-            for hook in hooks {
-                let name = hook
-                    .get("name")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("?")
-                    .to_string();
-                let enabled = hook
-                    .get("enabled")
-                    .and_then(|v| v.as_bool())
-                    .unwrap_or(true);
-                if enabled {
-                    report.say("webhooks", Outcome::Pass(format!("`{name}` enabled")));
-                } else {
-                    report.say(
-                        "webhooks",
-                        Outcome::Warn(format!(
-                            "`{name}` is disabled (Bugzilla disables a webhook whose deliveries keep failing); polling still carries everything; re-enable it in your Bugzilla preferences once the endpoint answers"
-                        )),
-                    );
-                }
+        Ok(hooks) => {
+            for outcome in webhook_findings(hooks.as_deref(), &settings.webhook) {
+                report.say("webhooks", outcome);
             }
         }
         Err(e) => report.say("webhooks", Outcome::Warn(format!("cannot list them: {e}"))),
@@ -506,5 +531,67 @@ async fn tracking_bug(
             "tracking bug",
             Outcome::Pass(format!("bug {id} is open and public")),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn on(enabled: bool) -> WebhookSettings {
+        WebhookSettings {
+            enabled,
+            ..WebhookSettings::default()
+        }
+    }
+
+    fn texts(found: &[Outcome]) -> Vec<(&'static str, &str)> {
+        found
+            .iter()
+            .map(|o| match o {
+                Outcome::Pass(t) => ("PASS", t.as_str()),
+                Outcome::Warn(t) => ("WARN", t.as_str()),
+                Outcome::Fail(t) => ("FAIL", t.as_str()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn waiting_for_events_that_cannot_come_is_a_warning() {
+        let none = webhook_findings(None, &on(true));
+        let [("WARN", text)] = texts(&none)[..] else {
+            panic!("{:?}", texts(&none))
+        };
+        assert!(text.contains("no webhooks") && text.contains("webhook.enabled = false"));
+        let empty = webhook_findings(Some(&[]), &on(true));
+        let [("WARN", text)] = texts(&empty)[..] else {
+            panic!("{:?}", texts(&empty))
+        };
+        assert!(text.contains("none is registered") && text.contains("900 s"));
+    }
+
+    #[test]
+    fn without_webhooks_in_the_settings_none_on_the_server_is_fine() {
+        assert_eq!(texts(&webhook_findings(None, &on(false)))[0].0, "PASS");
+        assert_eq!(texts(&webhook_findings(Some(&[]), &on(false)))[0].0, "PASS");
+    }
+
+    #[test]
+    fn each_registered_webhook_is_checked_against_the_settings() {
+        let hooks = [
+            json!({"name": "pushbot", "enabled": true}),
+            json!({"name": "old", "enabled": false}),
+        ];
+        let found = webhook_findings(Some(&hooks), &on(true));
+        assert_eq!(
+            texts(&found).iter().map(|t| t.0).collect::<Vec<_>>(),
+            ["PASS", "WARN"]
+        );
+        let found = webhook_findings(Some(&hooks[..1]), &on(false));
+        let [("WARN", text)] = texts(&found)[..] else {
+            panic!("{:?}", texts(&found))
+        };
+        assert!(text.contains("`pushbot` is enabled but `webhook.enabled` is off"));
     }
 }
