@@ -13,10 +13,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use pushbot::demo;
 use pushbot::sandbox::{
-    FaultKind, FaultPlan, FaultRule, Landing, LateAnswer, Sandbox, SandboxClock, SandboxData,
-    SandboxHandle, SandboxOptions, Trigger,
+    FaultPlan, Sandbox, SandboxClock, SandboxData, SandboxHandle, SandboxOptions,
 };
 
+#[allow(dead_code, reason = "the tests use the rest")]
+#[path = "../tests/support/ledger.rs"]
+mod ledger;
 #[allow(dead_code, reason = "the tests use the rest")]
 #[path = "../tests/support/output.rs"]
 mod output;
@@ -74,22 +76,6 @@ fn replica(config: &Path, url: &str) -> tokio::process::Child {
         .unwrap()
 }
 
-fn first_time(log: &str, needle: &str) -> Option<DateTime<Utc>> {
-    log.lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|v| {
-            v["fields"]["message"]
-                .as_str()
-                .is_some_and(|m| m.contains(needle))
-        })
-        .filter_map(|v| {
-            DateTime::parse_from_rfc3339(v["timestamp"].as_str()?)
-                .ok()
-                .map(|t| t.with_timezone(&Utc))
-        })
-        .next()
-}
-
 async fn sandbox() -> SandboxHandle {
     let sandbox = Sandbox::start(
         SandboxData::from_toml_str(demo::DATA).unwrap(),
@@ -100,19 +86,7 @@ async fn sandbox() -> SandboxHandle {
     )
     .await
     .unwrap();
-    sandbox.set_faults(FaultPlan::with_rules(
-        ["POST /rest/bug/{id}/comment", "PUT /rest/bug/{id}"]
-            .iter()
-            .map(|route| FaultRule {
-                route: Some((*route).to_string()),
-                kind: FaultKind::LateWrite {
-                    land: Landing::WhenLanded,
-                    answer: LateAnswer::Hold,
-                },
-                trigger: Trigger::Share(1.0),
-            })
-            .collect(),
-    ));
+    sandbox.set_faults(FaultPlan::with_rules(ledger::held_writes()));
     sandbox
 }
 
@@ -137,10 +111,15 @@ async fn round(pg: &pg::Postgres, n: usize) -> (f64, f64) {
     sandbox.land_late_writes().await;
     b_log.wait_for("lease confirmed; writing").await;
     let text = b_log.text();
+    // The first of each line (the new writer's first write).
     let secs =
         |t: Option<DateTime<Utc>>| (t.expect("logged") - killed).num_milliseconds() as f64 / 1000.0;
-    let took = secs(first_time(&text, "took the lease"));
-    let wrote = secs(first_time(&text, "lease confirmed; writing"));
+    let took = secs(output::times_of(&text, "took the lease").first().copied());
+    let wrote = secs(
+        output::times_of(&text, "lease confirmed; writing")
+            .first()
+            .copied(),
+    );
     b.start_kill().unwrap();
     let _ = b.wait().await;
     sandbox.shutdown().await;

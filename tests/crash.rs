@@ -22,12 +22,13 @@ use std::process::Stdio;
 use chrono::{DateTime, Utc};
 use pushbot::demo::{self, BOT_LOGIN};
 use pushbot::sandbox::{
-    FaultKind, FaultPlan, FaultRule, Landing, LateAnswer, LostAnswer, Sandbox, SandboxData,
-    SandboxHandle, SandboxOptions, Trigger,
+    FaultKind, FaultPlan, FaultRule, LostAnswer, Sandbox, SandboxData, SandboxHandle,
+    SandboxOptions, Trigger,
 };
 use pushbot::store::{Outcome, Store};
 
 mod support;
+use support::ledger::{counted, first_cycle, held, held_writes, WRITE_ROUTES};
 use support::output::Lines;
 
 const NOW: &str = "2026-11-30 09:00";
@@ -76,71 +77,6 @@ fn bot_markers(sandbox: &SandboxHandle, id: u64) -> Vec<String> {
         .collect()
 }
 
-/// The bot's comments (by marker, with how many times each exists) and
-/// flags (with how many times each was requested), per bug.
-fn written(sandbox: &SandboxHandle) -> BTreeMap<u64, BTreeMap<String, usize>> {
-    let mut out = BTreeMap::new();
-    for id in 801..=805 {
-        let mut things: BTreeMap<String, usize> = BTreeMap::new();
-        for marker in bot_markers(sandbox, id) {
-            *things.entry(marker).or_default() += 1;
-        }
-        for f in sandbox.flags(id) {
-            if f.setter == BOT_LOGIN {
-                let requestee = f.requestee.unwrap_or_default();
-                *things
-                    .entry(format!("flag {}{}({requestee})", f.name, f.status))
-                    .or_default() += 1;
-            }
-        }
-        out.insert(id, things);
-    }
-    out
-}
-
-/// Each expected comment and flag exactly once.
-fn expected() -> BTreeMap<u64, BTreeMap<String, usize>> {
-    let rows: &[(u64, &[&str])] = &[
-        (
-            801,
-            &[
-                // The reply to the developer's `@pushbot check` (comment 2).
-                "[pushbot command c2]",
-                "[pushbot release-conflict 2026-W49.large]",
-                "[pushbot release-conflict 2026-W49.total]",
-            ],
-        ),
-        (
-            802,
-            &[
-                "[pushbot release-conflict 2026-W49.large]",
-                "[pushbot release-conflict 2026-W49.total]",
-            ],
-        ),
-        (
-            803,
-            &[
-                "[pushbot no-owner nag-1]",
-                "[pushbot release-conflict 2026-W49.total]",
-            ],
-        ),
-        (
-            804,
-            &[
-                "[pushbot push-window 2026-11-30T14:00]",
-                "[pushbot release-conflict 2026-W49.total]",
-                "[pushbot signoff request-2026-11-30]",
-                "flag qa-signoff?(webqa@example.test)",
-                "flag webdev-signoff?(input-lead@example.test)",
-            ],
-        ),
-        (805, &[]),
-    ];
-    rows.iter()
-        .map(|(id, lines)| (*id, lines.iter().map(|l| (l.to_string(), 1)).collect()))
-        .collect()
-}
-
 fn marked_comments(sandbox: &SandboxHandle) -> usize {
     (801..=805)
         .flat_map(|id| sandbox.comments(id))
@@ -164,26 +100,6 @@ fn recorded_posts(state: &Path) -> usize {
                 .count()
         })
         .unwrap_or(0)
-}
-
-const WRITE_ROUTES: [&str; 2] = ["POST /rest/bug/{id}/comment", "PUT /rest/bug/{id}"];
-
-/// Every request to `route` is held by the sandbox (the client waits, the
-/// test is told) until the test lands it.
-fn held(route: &str) -> FaultRule {
-    FaultRule {
-        route: Some(route.to_string()),
-        kind: FaultKind::LateWrite {
-            land: Landing::WhenLanded,
-            answer: LateAnswer::Hold,
-        },
-        trigger: Trigger::Share(1.0),
-    }
-}
-
-/// Every write is held until the test lands it.
-fn held_writes() -> Vec<FaultRule> {
-    WRITE_ROUTES.iter().map(|route| held(route)).collect()
 }
 
 /// Every write is applied and its answer lost.
@@ -302,8 +218,8 @@ async fn killed_at_any_point_and_restarted_every_write_happens_once() {
         }
         assert!(finished, "round {round}: the restarted bot never completed");
         assert_eq!(
-            written(&sandbox),
-            expected(),
+            counted(&sandbox),
+            first_cycle(),
             "round {round} (killed at {point:?}, first run {status})"
         );
         sandbox.shutdown().await;
@@ -327,7 +243,7 @@ async fn once_dry_run_prints_the_writes_and_makes_none() {
     let out = once(&config, &["--dry-run"]).output().await.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
-    for lines in expected().values() {
+    for lines in first_cycle().values() {
         for line in lines.keys().filter(|l| l.starts_with("[pushbot")) {
             assert!(stdout.contains(line.as_str()), "{line} missing:\n{stdout}");
         }
@@ -338,7 +254,7 @@ async fn once_dry_run_prints_the_writes_and_makes_none() {
         .filter(|r| r.method == "POST" || r.method == "PUT")
         .count();
     assert_eq!(writes, 0, "dry-run made a write");
-    assert!(written(&sandbox).values().all(BTreeMap::is_empty));
+    assert!(counted(&sandbox).values().all(BTreeMap::is_empty));
     sandbox.shutdown().await;
 }
 
@@ -473,7 +389,7 @@ async fn once_exit_codes_follow_the_readme() {
         stdout.contains("ALERT: 4 writes planned in one cycle (one per bug)"),
         "{stdout}"
     );
-    assert!(written(&sandbox).values().all(BTreeMap::is_empty));
+    assert!(counted(&sandbox).values().all(BTreeMap::is_empty));
 
     let lifted = once(&config, &["--no-limit"])
         .env("PUSHBOT__POLL__MAX_WRITES_PER_CYCLE", "2")
@@ -486,7 +402,7 @@ async fn once_exit_codes_follow_the_readme() {
         "{}",
         String::from_utf8_lossy(&lifted.stdout)
     );
-    assert_eq!(written(&sandbox), expected());
+    assert_eq!(counted(&sandbox), first_cycle());
 
     // Every search fails: an outage.
     sandbox.set_faults(FaultPlan::with_rules(vec![FaultRule {

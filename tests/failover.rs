@@ -13,7 +13,6 @@
 
 #![cfg(unix)]
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -21,14 +20,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use pushbot::demo::{self, BOT_LOGIN};
 use pushbot::sandbox::SandboxClock;
-use pushbot::sandbox::{
-    FaultKind, FaultPlan, FaultRule, Landing, LateAnswer, Sandbox, SandboxData, SandboxHandle,
-    SandboxOptions, Trigger,
-};
+use pushbot::sandbox::{FaultPlan, Sandbox, SandboxData, SandboxHandle, SandboxOptions};
 
 mod support;
-use support::output::{Lines, HANG_GUARD};
+use support::ledger::{counted, first_cycle, held_writes};
+use support::output::{logged_addr, times_of, Lines, HANG_GUARD};
 use support::pg::Postgres;
+use support::prometheus::{parse_prometheus, value};
 
 const NOW: &str = "2026-11-30 09:00";
 
@@ -119,95 +117,10 @@ fn replica_with(
     cmd.spawn().unwrap()
 }
 
-/// The bot's marker lines and flag requests per bug, each with its count.
-fn written(sandbox: &SandboxHandle) -> BTreeMap<u64, BTreeMap<String, usize>> {
-    let mut out = BTreeMap::new();
-    for id in 801..=805 {
-        let mut things: BTreeMap<String, usize> = BTreeMap::new();
-        for c in sandbox.comments(id) {
-            if c.creator == BOT_LOGIN {
-                for marker in pushbot::plan::markers_in(&c.text) {
-                    *things.entry(marker.line()).or_default() += 1;
-                }
-            }
-        }
-        for f in sandbox.flags(id) {
-            if f.setter == BOT_LOGIN {
-                let requestee = f.requestee.unwrap_or_default();
-                *things
-                    .entry(format!("flag {}{}({requestee})", f.name, f.status))
-                    .or_default() += 1;
-            }
-        }
-        out.insert(id, things);
-    }
-    out
-}
-
-/// The demo week's first cycle: each comment and flag exactly once (the
-/// same list as `tests/crash.rs`).
-fn expected() -> BTreeMap<u64, BTreeMap<String, usize>> {
-    let rows: &[(u64, &[&str])] = &[
-        (
-            801,
-            &[
-                "[pushbot command c2]",
-                "[pushbot release-conflict 2026-W49.large]",
-                "[pushbot release-conflict 2026-W49.total]",
-            ],
-        ),
-        (
-            802,
-            &[
-                "[pushbot release-conflict 2026-W49.large]",
-                "[pushbot release-conflict 2026-W49.total]",
-            ],
-        ),
-        (
-            803,
-            &[
-                "[pushbot no-owner nag-1]",
-                "[pushbot release-conflict 2026-W49.total]",
-            ],
-        ),
-        (
-            804,
-            &[
-                "[pushbot push-window 2026-11-30T14:00]",
-                "[pushbot release-conflict 2026-W49.total]",
-                "[pushbot signoff request-2026-11-30]",
-                "flag qa-signoff?(webqa@example.test)",
-                "flag webdev-signoff?(input-lead@example.test)",
-            ],
-        ),
-        (805, &[]),
-    ];
-    rows.iter()
-        .map(|(id, lines)| (*id, lines.iter().map(|l| (l.to_string(), 1)).collect()))
-        .collect()
-}
-
-/// Every write held until the test lands it.
-fn held_writes() -> FaultPlan {
-    FaultPlan::with_rules(
-        ["POST /rest/bug/{id}/comment", "PUT /rest/bug/{id}"]
-            .iter()
-            .map(|route| FaultRule {
-                route: Some((*route).to_string()),
-                kind: FaultKind::LateWrite {
-                    land: Landing::WhenLanded,
-                    answer: LateAnswer::Hold,
-                },
-                trigger: Trigger::Share(1.0),
-            })
-            .collect(),
-    )
-}
-
 /// Waits (hang guard) until the sandbox holds every expected write.
 async fn until_all_written(sandbox: &SandboxHandle, logs: &[&Lines]) {
     let done = tokio::time::timeout(HANG_GUARD, async {
-        while written(sandbox) != expected() {
+        while counted(sandbox) != first_cycle() {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     })
@@ -216,25 +129,10 @@ async fn until_all_written(sandbox: &SandboxHandle, logs: &[&Lines]) {
         let texts: Vec<String> = logs.iter().map(|l| l.text()).collect();
         panic!(
             "the writes never completed (hang guard): {:#?}\n{}",
-            written(sandbox),
+            counted(sandbox),
             texts.join("\n----\n")
         );
     }
-}
-
-/// The times of the JSON log lines whose message holds `needle`.
-fn times_of(log: &str, needle: &str) -> Vec<DateTime<Utc>> {
-    log.lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|v| {
-            v["fields"]["message"]
-                .as_str()
-                .is_some_and(|m| m.contains(needle))
-        })
-        .filter_map(|v| v["timestamp"].as_str().map(str::to_string))
-        .filter_map(|t| DateTime::parse_from_rfc3339(&t).ok())
-        .map(|t| t.with_timezone(&Utc))
-        .collect()
 }
 
 const WRITING: &str = "lease confirmed; writing";
@@ -331,7 +229,7 @@ async fn the_writer_killed_mid_write_the_standby_takes_over_and_every_comment_ex
     let sandbox = sandbox([127, 0, 0, 1]).await;
     let dir = tempfile::tempdir().unwrap();
     let url = pg.url("127.0.0.1");
-    sandbox.set_faults(held_writes());
+    sandbox.set_faults(FaultPlan::with_rules(held_writes()));
 
     let mut first = replica(
         &settings_file(&sandbox.base_url(), dir.path(), "a"),
@@ -362,7 +260,7 @@ async fn the_writer_killed_mid_write_the_standby_takes_over_and_every_comment_ex
 
     second_log.wait_for(TOOK).await;
     until_all_written(&sandbox, &[&first_log, &second_log]).await;
-    assert_eq!(written(&sandbox), expected());
+    assert_eq!(counted(&sandbox), first_cycle());
     let log = second_log.text();
     assert!(!times_of(&log, WRITING).is_empty(), "{log}");
     assert!(times_of(&first_log.text(), WRITING).len() >= 2);
@@ -487,7 +385,7 @@ async fn a_writer_cut_off_from_postgres_stops_before_the_standby_starts() {
     let sandbox = sandbox([0, 0, 0, 0]).await;
     let port = sandbox.addr().port();
     let dir = tempfile::tempdir().unwrap();
-    sandbox.set_faults(held_writes());
+    sandbox.set_faults(FaultPlan::with_rules(held_writes()));
 
     // The writer lives in the namespace: the sandbox over link a (through
     // a forwarder on the namespace's loopback), PostgreSQL over link b.
@@ -523,7 +421,7 @@ async fn a_writer_cut_off_from_postgres_stops_before_the_standby_starts() {
     until_all_written(&sandbox, &[&writer_log, &standby_log]).await;
 
     // No comment twice.
-    assert_eq!(written(&sandbox), expected());
+    assert_eq!(counted(&sandbox), first_cycle());
     // The old writer started no write after its stop bound (it confirmed
     // the held one before the cut, and none after).
     let writer_text = writer_log.text();
@@ -565,20 +463,6 @@ async fn a_writer_cut_off_from_postgres_stops_before_the_standby_starts() {
 const SECRET: &str = "replica-webhook-secret-0123456789";
 const HEADER: &str = "X-Pushbot-Secret";
 
-/// The `addr` field of the first JSON log line whose message holds
-/// `needle` (e.g. `webhook endpoint listening` with `listen = …:0`).
-fn logged_addr(log: &str, needle: &str) -> String {
-    log.lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .find(|v| {
-            v["fields"]["message"]
-                .as_str()
-                .is_some_and(|m| m.contains(needle))
-        })
-        .and_then(|v| v["fields"]["addr"].as_str().map(str::to_string))
-        .unwrap_or_else(|| panic!("no `{needle}` with an addr in:\n{log}"))
-}
-
 /// One webhook registered per replica, as docs/ha.md says to: a loopback
 /// server that POSTs every delivery of the sandbox to each URL in `to`
 /// (one that is down is skipped) and answers 200.
@@ -615,18 +499,17 @@ async fn fan_out(to: Vec<String>) -> String {
     format!("http://{addr}/")
 }
 
-/// The value of the Prometheus series `series` (name and labels, as
-/// printed) at `http://{web}/metrics`.
-async fn metric(web: &str, series: &str) -> f64 {
+/// The value of the sample `name` with `labels` at `http://{web}/metrics`
+/// (read by the tests' strict parser).
+async fn metric(web: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
     let text = reqwest::get(format!("http://{web}/metrics"))
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no `{series}` in:\n{text}"))
+    let samples = parse_prometheus(&text);
+    value(&samples, name, labels).unwrap_or_else(|| panic!("no `{name}` {labels:?} in:\n{text}"))
 }
 
 /// `/healthz`'s JSON at `web`.
@@ -733,14 +616,14 @@ async fn webhooks_reach_both_replicas_and_only_the_writer_acts() {
     assert_eq!(healthz(&webs[0]).await["role"], "writer");
     assert_eq!(healthz(&webs[1]).await["role"], "standby");
     assert_eq!(
-        metric(&webs[0], "pushbot_lease_role{role=\"writer\"}").await,
+        metric(&webs[0], "pushbot_lease_role", &[("role", "writer")]).await,
         1.0
     );
     assert_eq!(
-        metric(&webs[1], "pushbot_lease_role{role=\"standby\"}").await,
+        metric(&webs[1], "pushbot_lease_role", &[("role", "standby")]).await,
         1.0
     );
-    assert!(metric(&webs[0], "pushbot_lease_age_seconds").await >= 0.0);
+    assert!(metric(&webs[0], "pushbot_lease_age_seconds", &[]).await >= 0.0);
 
     // A command: both replicas take the event, the writer alone answers.
     let asked = sandbox
@@ -751,9 +634,14 @@ async fn webhooks_reach_both_replicas_and_only_the_writer_acts() {
         1
     );
     sandbox.wait_webhooks_idle().await;
-    let accepted = "pushbot_webhook_events_total{outcome=\"accepted\"}";
-    assert!(metric(&webs[0], accepted).await >= 1.0);
-    assert!(metric(&webs[1], accepted).await >= 1.0);
+    for web in &webs {
+        let accepted = metric(
+            web,
+            "pushbot_webhook_events_total",
+            &[("outcome", "accepted")],
+        );
+        assert!(accepted.await >= 1.0, "{web}");
+    }
     assert!(
         times_of(&second_log.text(), WRITING).is_empty(),
         "the standby wrote:\n{}",
@@ -788,13 +676,13 @@ async fn webhooks_reach_both_replicas_and_only_the_writer_acts() {
     assert_eq!(healthz(&webs[1]).await["role"], "writer");
     // Nothing was written twice: the first week's writes and one reply to
     // each command.
-    let mut want = expected();
+    let mut want = first_cycle();
     for (bug, id) in [(801, asked), (802, asked_again)] {
         want.get_mut(&bug)
             .unwrap()
             .insert(format!("[pushbot command c{id}]"), 1);
     }
-    assert_eq!(written(&sandbox), want);
+    assert_eq!(counted(&sandbox), want);
     second.start_kill().unwrap();
     let _ = second.wait().await;
     sandbox.set_webhook(None);

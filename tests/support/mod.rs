@@ -4,11 +4,14 @@
 //! client tests' settings, tuning and recorded responses; [`week`]: the
 //! report fixtures of the report, web and browser tests; [`prometheus`]:
 //! reads `/metrics` (web, weekly); [`binary`]: for the tests that run the
-//! `pushbot` binary; [`ledger`]: what the bot left on the demo's bugs
-//! (cycle, late-write tests); [`logs`]: the test binary's captured log
-//! lines (secrets, redaction); [`output`]: a child process's output read
-//! as it comes, to wait for a line instead of sleeping; [`net`]: loopback
-//! addresses that refuse connections.
+//! `pushbot` binary; [`ledger`]: what the bot left on the demo's bugs,
+//! what the first cycle leaves and the held-writes fault (cycle,
+//! late-write, crash and replica tests); [`logs`]: the test binary's
+//! captured log lines (secrets, redaction); [`output`]: a child process's
+//! output read as it comes, to wait for a line instead of sleeping, and
+//! its JSON log lines' times and addresses; [`net`]: loopback addresses
+//! that refuse connections; [`pg`]: a PostgreSQL of the test's own
+//! (replica tests).
 //!
 //! How the tests wait: for an event (a line the bot prints, a request the
 //! sandbox logs, a write the sandbox holds, a condition polled), never for

@@ -9,6 +9,8 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::sync::watch;
 
@@ -89,4 +91,33 @@ impl Lines {
         );
         text
     }
+}
+
+/// The times of the JSON log lines whose message holds `needle`.
+pub fn times_of(log: &str, needle: &str) -> Vec<DateTime<Utc>> {
+    log.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|v| {
+            v["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(needle))
+        })
+        .filter_map(|v| v["timestamp"].as_str().map(str::to_string))
+        .filter_map(|t| DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .collect()
+}
+
+/// The `addr` field of the first JSON log line whose message holds
+/// `needle` (e.g. `webhook endpoint listening` with `listen = …:0`).
+pub fn logged_addr(log: &str, needle: &str) -> String {
+    log.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|v| {
+            v["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(needle))
+        })
+        .and_then(|v| v["fields"]["addr"].as_str().map(str::to_string))
+        .unwrap_or_else(|| panic!("no `{needle}` with an addr in:\n{log}"))
 }
