@@ -117,22 +117,27 @@ fn replica_with(
     cmd.spawn().unwrap()
 }
 
-/// Waits (hang guard) until the sandbox holds every expected write.
-async fn until_all_written(sandbox: &SandboxHandle, logs: &[&Lines]) {
-    let done = tokio::time::timeout(HANG_GUARD, async {
-        while counted(sandbox) != first_cycle() {
-            tokio::time::sleep(Duration::from_millis(200)).await;
+/// Waits (hang guard) until `done` holds, checked every 100 ms; panics
+/// with `what` and the replicas' logs otherwise.
+async fn until(what: &str, logs: &[&Lines], mut done: impl FnMut() -> bool) {
+    let waited = tokio::time::timeout(HANG_GUARD, async {
+        while !done() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     })
     .await;
-    if done.is_err() {
+    if waited.is_err() {
         let texts: Vec<String> = logs.iter().map(|l| l.text()).collect();
-        panic!(
-            "the writes never completed (hang guard): {:#?}\n{}",
-            counted(sandbox),
-            texts.join("\n----\n")
-        );
+        panic!("{what} (hang guard):\n{}", texts.join("\n----\n"));
     }
+}
+
+/// Waits until the sandbox holds every expected write.
+async fn until_all_written(sandbox: &SandboxHandle, logs: &[&Lines]) {
+    until("the writes never completed", logs, || {
+        counted(sandbox) == first_cycle()
+    })
+    .await;
 }
 
 const WRITING: &str = "lease confirmed; writing";
@@ -533,19 +538,8 @@ async fn until_answered(sandbox: &SandboxHandle, bug: u64, id: u64, logs: &[&Lin
             .filter(|c| c.creator == BOT_LOGIN && c.text.lines().any(|l| l.trim() == marker))
             .count()
     };
-    let done = tokio::time::timeout(HANG_GUARD, async {
-        while replies() == 0 {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    })
-    .await;
-    if done.is_err() {
-        let texts: Vec<String> = logs.iter().map(|l| l.text()).collect();
-        panic!(
-            "no reply to comment {id} on bug {bug}:\n{}",
-            texts.join("\n----\n")
-        );
-    }
+    let what = format!("no reply to comment {id} on bug {bug}");
+    until(&what, logs, || replies() > 0).await;
     replies()
 }
 
@@ -655,16 +649,12 @@ async fn webhooks_reach_both_replicas_and_only_the_writer_acts() {
     let _ = first.wait().await;
     second_log.wait_for(TOOK).await;
     let took = times_of(&second_log.text(), TOOK)[0];
-    tokio::time::timeout(HANG_GUARD, async {
-        while !times_of(&second_log.text(), "cycle done")
+    until("no full poll after the takeover", &[&second_log], || {
+        times_of(&second_log.text(), "cycle done")
             .iter()
             .any(|t| *t > took)
-        {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
     })
-    .await
-    .unwrap_or_else(|_| panic!("no full poll after the takeover:\n{}", second_log.text()));
+    .await;
     let asked_again = sandbox
         .add_comment(802, "amo-dev@example.test", "@pushbot check")
         .unwrap();
