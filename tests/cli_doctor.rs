@@ -132,7 +132,7 @@ async fn doctor_says_whether_the_bot_is_an_insider() {
 }
 
 /// BMO's `GET /rest/webhooks/list` (REST.md §10): an enabled webhook
-/// passes, a disabled one (BMO disables a webhook whose deliveries keep
+/// passes while `[webhook]` is on (and warns while it is off), a disabled one (BMO disables a webhook whose deliveries keep
 /// failing) is a warning that says polling carries everything meanwhile.
 #[tokio::test]
 async fn doctor_warns_about_a_disabled_webhook() {
@@ -147,7 +147,8 @@ async fn doctor_warns_about_a_disabled_webhook() {
         ]})))
         .mount(&server)
         .await;
-    let out = doctor(&server, "query", "qa@example.test").await;
+    let on = "[webhook]\nenabled = true\nsecret = \"a-secret-of-sixteen-or-more\"\n";
+    let out = doctor_with(&server, "query", "qa@example.test", on).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "a warning does not fail: {stdout}");
     assert!(
@@ -160,6 +161,15 @@ async fn doctor_warns_about_a_disabled_webhook() {
     );
     assert!(
         stdout.contains("PASS webhooks: `pushbot-other` enabled"),
+        "{stdout}"
+    );
+
+    // With `[webhook]` off, the enabled one's deliveries find no endpoint.
+    let out = doctor(&server, "query", "qa@example.test").await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "a warning does not fail: {stdout}");
+    assert!(
+        stdout.contains("WARN webhooks: `pushbot-other` is enabled but `webhook.enabled` is off"),
         "{stdout}"
     );
 }
