@@ -676,7 +676,7 @@ fn main() -> anyhow::Result<()> {
         |section: &str| only.is_empty() || only.iter().any(|w| section.contains(w.as_str()));
 
     let settings = load_settings(dir.path(), "http://127.0.0.1:9")?;
-    let decider = Decider::from_settings(&settings, shipped_rules()?)?;
+    let decider = pushbot::bot::decider(&settings, shipped_rules()?)?;
     if wanted("core") {
         bench_core(&decider);
     }

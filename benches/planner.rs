@@ -111,7 +111,7 @@ fn run_child(spec: &str) -> anyhow::Result<()> {
         .with_context(|| format!("{CHILD_ENV}: PER_WEEK in {spec}"))?;
     let dir = tempfile::tempdir().context("a temporary directory")?;
     let settings = load_settings(dir.path(), "http://127.0.0.1:9")?;
-    let decider = Decider::from_settings(&settings, shipped_rules()?)?;
+    let decider = pushbot::bot::decider(&settings, shipped_rules()?)?;
     let now = start_time();
     let mut snapshot = snapshot_of(n, per_week);
     let mut memo = Memo::default();

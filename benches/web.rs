@@ -37,7 +37,6 @@ use axum::body::Bytes;
 use chrono::{DateTime, Utc};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
-use pushbot::bot::Decider;
 use pushbot::demo::{Demo, SHIPPED_RULES};
 use pushbot::live;
 use pushbot::report::ics::IcsOptions;
@@ -192,7 +191,7 @@ fn render_costs(
     now: DateTime<Utc>,
     runs: usize,
 ) -> anyhow::Result<Vec<(&'static str, f64)>> {
-    let decider = Decider::from_settings(&demo.settings, RuleSet::from_sources(SHIPPED_RULES)?)?;
+    let decider = pushbot::bot::decider(&demo.settings, RuleSet::from_sources(SHIPPED_RULES)?)?;
     let reports = decider.week_reports(demo.poller.snapshot(), now);
     let week = "2026-W49".parse()?;
     let report = reports
@@ -233,7 +232,7 @@ async fn meeting_week_state(workdir: &std::path::Path) -> anyhow::Result<(Demo, 
         live::clock(Some(at("2026-11-30 09:06")?)),
     )?;
     let rules = RuleSet::from_sources(SHIPPED_RULES)?;
-    let decider = Decider::from_settings(&demo.settings, rules)?;
+    let decider = pushbot::bot::decider(&demo.settings, rules)?;
     demo.poller.set_after_cycle(live::feed(decider, &state));
     for time in ["2026-11-30 09:00", "2026-11-30 09:05"] {
         let report = demo.cycle_at(at(time)?).await;

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use thiserror::Error;
 
-use crate::bot::{self, Decider};
+use crate::bot;
 use crate::bugzilla::{Client, FlagStatus};
 use crate::config::Settings;
 use crate::execute::ExecuteOptions;
@@ -257,11 +257,11 @@ impl Demo {
     /// A second bot on the same sandbox and state (as after a restart).
     pub async fn restart(&mut self) -> Result<(), DemoError> {
         let rules = RuleSet::from_sources(SHIPPED_RULES)?;
-        let decider = Decider::from_settings(&self.settings, rules)?;
+        let decider = bot::decider(&self.settings, rules)?;
         let client = Client::new(&self.settings).map_err(bot::StartError::from)?;
         let store = Store::open(&self.settings.state.path).map_err(bot::StartError::from)?;
         let options = poller_options(&self.settings);
-        self.poller = decider.into_poller(client, store, options);
+        self.poller = bot::poller(decider, client, store, options);
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 //!
 //! The workspace is laid out along the data flow (see `ARCHITECTURE.md`):
 //! the pure core is the crate `pushbot-core` (push model, rules, commands,
-//! plan, reports, clock, redact, explain), Bugzilla's REST types and client
+//! plan, reports, clock, redact, explain, snapshot, decide), Bugzilla's REST types and client
 //! are `pushbot-bugzilla`, the Bugzilla 5.2 stand-in is `pushbot-sandbox`
 //! (behind the default-on `sandbox` feature). This crate is the running bot
 //! (poller, executor, store, web, command line) and re-exports the others
@@ -28,6 +28,11 @@
 //!   makes every bot comment findable in Bugzilla (the ledger).
 //! - [`commands`]: comment commands (`@pushbot check`, …): the parser, the
 //!   authorisation policy and the reply texts. Pure.
+//! - [`snapshot`]: what the planner sees: the tracked bugs, their comments
+//!   and the lookups answered so far. Pure data.
+//! - [`decide`]: the `Decider`: one reconciled plan per cycle from the
+//!   snapshot and the time (rules, command replies, the weekly summary),
+//!   the `Plan` protocol the poller calls and the `Memo` it keeps. Pure.
 //! - [`execute`]: applies planned actions through the client: marker check,
 //!   write cap, dry-run, no blind retry of writes; records them in the store.
 //! - [`poll`]: the cycle: incremental polling into an in-memory snapshot of
@@ -41,8 +46,8 @@
 //!   speed, never the ledger.
 //! - [`lease`]: replicas on PostgreSQL: the advisory-lock lease that lets
 //!   one of them write, confirmed before every write (docs/ha.md).
-//! - [`bot`]: wiring: settings and rules into a planner and a started
-//!   poller (start-up proves the API key).
+//! - [`bot`]: wiring: settings and rules into the core's `Decider` and a
+//!   started poller (start-up proves the API key).
 //! - [`demo`]: `pushbot demo`: the bot against the sandbox, seeded with
 //!   the seed meeting's week.
 //! - [`logging`]: tracing set-up (human or JSON) and secret redaction.
@@ -60,7 +65,9 @@
 // The crates of the workspace, under the paths they had as modules of
 // this crate (tests, benches and the command line use them).
 pub use pushbot_bugzilla as bugzilla;
-pub use pushbot_core::{clock, commands, config_error, explain, plan, push, redact, report, rules};
+pub use pushbot_core::{
+    clock, commands, config_error, decide, explain, plan, push, redact, report, rules, snapshot,
+};
 #[cfg(feature = "sandbox")]
 pub use pushbot_sandbox as sandbox;
 

@@ -60,55 +60,14 @@ use crate::commands::Membership;
 use crate::config::Settings;
 use crate::execute::{ExecuteOptions, Executor, WriteGate};
 use crate::metrics::Metrics;
-use crate::plan::{Action, ActionKey};
+use crate::plan::ActionKey;
 use crate::store::{CycleRecord, Store};
 
+pub use pushbot_core::decide::{CycleInput, CycleOutput, Plan, Planner};
+pub use pushbot_core::snapshot::{Snapshot, TrackedBug};
 pub use settings::PollSettings;
 pub use shipped::Shipped;
 pub use trigger::Trigger;
-
-/// A push bug and all its comments, oldest first.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TrackedBug {
-    pub bug: Bug,
-    pub comments: Vec<Comment>,
-}
-
-impl TrackedBug {
-    /// Adds comments not seen yet (by id) and keeps the list in order.
-    fn merge_comments(&mut self, new: Vec<Comment>) {
-        let known: BTreeSet<_> = self.comments.iter().map(|c| c.id).collect();
-        self.comments
-            .extend(new.into_iter().filter(|c| !known.contains(&c.id)));
-        self.comments.sort_by_key(|c| (c.creation_time, c.id));
-    }
-}
-
-/// Every push bug the bot tracks, by id: the open ones and those shipped
-/// recently enough to count ([`shipped`]); what the planner sees.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Snapshot {
-    pub bugs: BTreeMap<BugId, TrackedBug>,
-    /// The answers to the planner's lookups (group memberships, accounts)
-    /// known this cycle: still trusted from earlier cycles, or asked now
-    /// because the planner named them ([`CycleOutput::lookups`]). Missing
-    /// means not looked up.
-    pub memberships: Memberships,
-}
-
-impl Snapshot {
-    /// Takes in a bug as just read, with the comments read with it (all of
-    /// them for a bug new to memory, those since its last change for a
-    /// known one): memory then holds the bug as read and each comment once.
-    fn take_in(&mut self, bug: Bug, comments: Vec<Comment>) {
-        let tracked = self.bugs.entry(bug.id).or_insert_with(|| TrackedBug {
-            bug: bug.clone(),
-            comments: Vec::new(),
-        });
-        tracked.bug = bug;
-        tracked.merge_comments(comments);
-    }
-}
 
 /// The comments read for `id` in a refresh: from the request for bugs new
 /// to memory, or else from the one for known bugs.
@@ -121,48 +80,6 @@ fn comments_read(
         .or_else(|| known.remove(&id))
         .unwrap_or_default()
 }
-
-/// What the planner is given each cycle: the snapshot (with the lookups
-/// answered so far in [`Snapshot::memberships`]) and the time.
-#[derive(Debug, Clone, Copy)]
-pub struct CycleInput<'a> {
-    pub snapshot: &'a Snapshot,
-    pub now: DateTime<Utc>,
-}
-
-/// What the planner answers: the cycle's plan, and the lookups it needs
-/// that the input did not answer (a command whose author's groups are not
-/// known yet waits for them). The poller asks Bugzilla those and plans
-/// again, once, in the same cycle.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CycleOutput {
-    pub actions: Vec<Action>,
-    pub lookups: Vec<Lookup>,
-}
-
-/// The decision step the poller calls each cycle: pure in what it
-/// decides (same input, same output); it may keep a memo between calls
-/// to decide faster (`bot::Memo`).
-pub trait Plan: Send {
-    fn plan(&mut self, input: CycleInput<'_>) -> CycleOutput;
-}
-
-/// A closure from the snapshot and the time to actions is a planner that
-/// needs no lookups (tests use such planners).
-impl<F> Plan for F
-where
-    F: FnMut(&Snapshot, DateTime<Utc>) -> Vec<Action> + Send,
-{
-    fn plan(&mut self, input: CycleInput<'_>) -> CycleOutput {
-        CycleOutput {
-            actions: self(input.snapshot, input.now),
-            lookups: Vec::new(),
-        }
-    }
-}
-
-/// The poller's planner.
-pub type Planner = Box<dyn Plan>;
 
 /// The answers to lookups of earlier cycles still trusted.
 struct MembershipLookup {
@@ -1109,22 +1026,6 @@ fn log_cycle(report: &CycleReport) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bugzilla::CommentId;
-    use chrono::TimeZone;
-
-    fn comment(id: u64, minute: u32, who: &str) -> Comment {
-        Comment {
-            id: CommentId(id),
-            bug_id: Some(BugId(1)),
-            count: 0,
-            text: format!("comment {id}"),
-            creator: who.to_string(),
-            creation_time: Utc.with_ymd_and_hms(2026, 11, 24, 10, minute, 0).unwrap(),
-            is_private: false,
-            tags: Vec::new(),
-            attachment_id: None,
-        }
-    }
 
     /// The daemon is spawned on tokio's multi-threaded runtime, so a cycle
     /// must be `Send` (this fails to compile otherwise).
@@ -1133,16 +1034,5 @@ mod tests {
         fn is_send<T: Send>(_: T) {}
         is_send(poller.run_once(Utc::now()));
         is_send(poller.run(std::future::pending::<()>(), |_| {}));
-    }
-
-    #[test]
-    fn merging_dedupes_by_id_and_keeps_order() {
-        let mut tracked = TrackedBug {
-            bug: Bug::default(),
-            comments: vec![comment(1, 0, "a@x"), comment(3, 5, "pushbot@x")],
-        };
-        tracked.merge_comments(vec![comment(3, 5, "pushbot@x"), comment(2, 2, "b@x")]);
-        let ids: Vec<u64> = tracked.comments.iter().map(|c| c.id.0).collect();
-        assert_eq!(ids, vec![1, 2, 3]);
     }
 }

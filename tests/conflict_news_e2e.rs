@@ -26,7 +26,6 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use pushbot::bot::Decider;
 use pushbot::demo::{self, Demo, BOT_LOGIN, SHIPPED_RULES};
 use pushbot::poll::CycleReport;
 use pushbot::report::{markdown, IsoWeekId};
@@ -520,7 +519,7 @@ async fn a_small_push_hears_only_of_its_limits_and_a_restricted_one_counts_unnam
     // The week view and the summary put the same problems on the same
     // bugs as the comments told them.
     let now = local("2026-11-30 09:05");
-    let decider = Decider::from_settings(
+    let decider = pushbot::bot::decider(
         &demo.settings,
         RuleSet::from_sources(SHIPPED_RULES).unwrap(),
     )

@@ -15,7 +15,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use pushbot::bot::Decider;
 use pushbot::bugzilla::{BugId, Client, ClientTuning};
 use pushbot::demo::{self, Demo};
 use pushbot::metrics::Metrics;
@@ -398,7 +397,7 @@ fn bot_on(
     adjust: impl FnOnce(&mut PollerOptions),
 ) -> Poller {
     let rules = RuleSet::from_sources(demo::SHIPPED_RULES).unwrap();
-    let decider = Decider::from_settings(&demo.settings, rules).unwrap();
+    let decider = pushbot::bot::decider(&demo.settings, rules).unwrap();
     let client = match tuning {
         Some(t) => Client::with_tuning(&demo.settings, t).unwrap(),
         None => Client::new(&demo.settings).unwrap(),

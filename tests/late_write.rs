@@ -13,7 +13,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use pushbot::bot::Decider;
 use pushbot::bugzilla::{Client, ClientTuning};
 use pushbot::demo::{self, Demo};
 use pushbot::poll::{Poller, PollerOptions};
@@ -39,7 +38,7 @@ fn at(local: &str) -> DateTime<Utc> {
 /// that no other request of a loaded machine reaches it.
 fn bot_on(demo: &Demo, state: &Path) -> Poller {
     let rules = RuleSet::from_sources(demo::SHIPPED_RULES).unwrap();
-    let decider = Decider::from_settings(&demo.settings, rules).unwrap();
+    let decider = pushbot::bot::decider(&demo.settings, rules).unwrap();
     let tuning = ClientTuning {
         timeout: Duration::from_secs(2),
         ..ClientTuning::from_settings(&demo.settings)

@@ -19,7 +19,7 @@ fn local(text: &str) -> DateTime<Utc> {
 }
 
 fn decider(demo: &Demo) -> Decider {
-    Decider::from_settings(
+    pushbot::bot::decider(
         &demo.settings,
         RuleSet::from_sources(SHIPPED_RULES).unwrap(),
     )

@@ -32,7 +32,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
-use pushbot::bot::Decider;
 use pushbot::demo::{Demo, BOT_LOGIN, DATA, SHIPPED_RULES};
 use pushbot::live;
 use pushbot::redact::Audience;
@@ -190,7 +189,7 @@ async fn nothing_restricted_or_private_reaches_a_public_place() {
     )
     .await
     .unwrap();
-    let decider = Decider::from_settings(
+    let decider = pushbot::bot::decider(
         &demo.settings,
         RuleSet::from_sources(SHIPPED_RULES).unwrap(),
     )

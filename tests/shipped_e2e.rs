@@ -107,7 +107,7 @@ async fn cycle(demo: &mut Demo, at: &str) -> pushbot::poll::CycleReport {
 }
 
 fn decider(demo: &Demo) -> Decider {
-    Decider::from_settings(
+    pushbot::bot::decider(
         &demo.settings,
         RuleSet::from_sources(SHIPPED_RULES).unwrap(),
     )

@@ -56,7 +56,7 @@ async fn an_outsiders_signoff_is_missing_said_once_and_left_alone() {
 
     // The week report shows it missing, with why.
     let rules = pushbot::rules::RuleSet::from_sources(pushbot::demo::SHIPPED_RULES).unwrap();
-    let decider = pushbot::bot::Decider::from_settings(&demo.settings, rules).unwrap();
+    let decider = pushbot::bot::decider(&demo.settings, rules).unwrap();
     let week = pushbot::report::IsoWeekId::of_instant(t("2026-12-01 16:00"), decider.tz);
     let week = decider.week_report(demo.poller.snapshot(), week, t("2026-11-30 10:05"));
     let amo = week.pushes.iter().find(|p| p.bug.0 == 801).unwrap();

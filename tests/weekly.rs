@@ -39,7 +39,7 @@ fn w49() -> IsoWeekId {
 }
 
 fn decider(settings: &Settings) -> Decider {
-    Decider::from_settings(settings, RuleSet::from_sources(SHIPPED_RULES).unwrap()).unwrap()
+    pushbot::bot::decider(settings, RuleSet::from_sources(SHIPPED_RULES).unwrap()).unwrap()
 }
 
 /// A bot on the demo's sandbox with `settings` and the state file `state`.

@@ -12,7 +12,7 @@ use std::sync::{Arc, RwLock};
 
 use anyhow::Context;
 use chrono::Utc;
-use pushbot::bot::{self, Decider};
+use pushbot::bot;
 use pushbot::clock;
 use pushbot::config::StateBackend;
 use pushbot::lease::Lease;
@@ -49,7 +49,7 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         None => web::system_clock(),
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let decider = Decider::from_settings(&settings, rules.clone())?;
+    let decider = bot::decider(&settings, rules.clone())?;
     runtime.block_on(async {
         let mut poller = bot::start(&settings, rules, options)
             .await

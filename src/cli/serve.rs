@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, RwLock};
 
 use anyhow::Context;
-use pushbot::bot::{self, Decider};
+use pushbot::bot;
 use pushbot::live;
 use pushbot::poll::PollerOptions;
 use pushbot::web::{self, WebData};
@@ -42,7 +42,7 @@ pub fn run(config: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
     poll_settings.state.path = scratch.path().join("serve.sqlite");
     let mut options = PollerOptions::from_settings(&settings);
     options.execute.dry_run = true;
-    let decider = Decider::from_settings(&settings, rules.clone())?;
+    let decider = bot::decider(&settings, rules.clone())?;
     let data = Arc::new(RwLock::new(WebData::default()));
     let state = live::web_state(&settings, data, live::clock(pinned))?;
 

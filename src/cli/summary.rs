@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::Utc;
-use pushbot::bot::Decider;
 use pushbot::bugzilla::Client;
 use pushbot::live;
 use pushbot::poll::PollerOptions;
@@ -51,7 +50,7 @@ pub fn run(config: &Path, args: SummaryArgs) -> anyhow::Result<ExitCode> {
             .parse()
             .with_context(|| format!("--week {other}: use 2026-W49, `this` or `next`"))?,
     };
-    let decider = Decider::from_settings(&settings, rules)?;
+    let decider = pushbot::bot::decider(&settings, rules)?;
     let options = PollerOptions::from_settings(&settings);
     let client = Client::new(&settings).context("cannot build the Bugzilla client")?;
     // A past week's shipped pushes count for it too: load those shipped

@@ -16,12 +16,18 @@
 //! - [`report`]: the weekly report view model and its renderers (Markdown
 //!   summary, JSON, HTML week view, iCalendar feed).
 //! - [`explain`]: the `explain` report and reading bug JSON files.
+//! - [`snapshot`]: what the planner sees: the tracked bugs and their
+//!   comments, and the lookups answered so far.
+//! - [`decide`]: the decision step: the `Decider` (rules, command replies,
+//!   summary, reconciled into one plan per cycle), the `Plan` trait the
+//!   poller calls and the `Memo` it keeps between cycles.
 //!
 //! Must not: do I/O (the one exception is `rules::RuleSet::load`, which
 //! reads the rule directory at start-up), read the clock (chrono's `clock`
 //! feature is off here, and `clippy.toml` bans every clock read, so
 //! `cargo clippy --workspace -- -D warnings` fails if this crate reads it),
-//! or be async. Its dependency tree holds none of tokio, reqwest, rusqlite,
+//! or be async. It logs only through the `tracing` facade (the binary
+//! installs the subscriber). Its dependency tree holds none of tokio, reqwest, rusqlite,
 //! axum or hyper (`.ci/run` checks). It speaks Bugzilla only through the
 //! wire types of `pushbot-bugzilla` (without its client).
 
@@ -33,9 +39,11 @@ pub use pushbot_bugzilla::config_error;
 
 pub mod clock;
 pub mod commands;
+pub mod decide;
 pub mod explain;
 pub mod plan;
 pub mod push;
 pub mod redact;
 pub mod report;
 pub mod rules;
+pub mod snapshot;

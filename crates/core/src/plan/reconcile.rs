@@ -3,7 +3,7 @@
 //! read this cycle and against the actions planned before it, before any
 //! write is made.
 //!
-//! Why here, and why it cannot be bypassed: the planner ([`crate::bot::Decider`])
+//! Why here, and why it cannot be bypassed: the planner ([`crate::decide::Decider`])
 //! hands the executor exactly what [`reconcile`] returns, and the executor is
 //! the only code that writes to Bugzilla. Rules and commands are planned by
 //! separate code that cannot see each other's actions; on a real Bugzilla

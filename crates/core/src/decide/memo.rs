@@ -26,9 +26,9 @@ use chrono::{DateTime, Utc};
 
 use crate::bugzilla::{BugId, CommentId};
 use crate::commands::handle::Memberships;
-use crate::poll::TrackedBug;
 use crate::push::PushBug;
 use crate::rules::{self, Decided, Horizon, RuleSet, Verdict};
+use crate::snapshot::TrackedBug;
 
 /// What identifies one version of a bug as read: Bugzilla's change time,
 /// the number of its comments and the last one's id.
