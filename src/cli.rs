@@ -32,7 +32,7 @@ use pushbot::rules::RuleSet;
 pub fn load(config: &Path) -> anyhow::Result<(Settings, RuleSet)> {
     let settings = Settings::load(config)
         .with_context(|| format!("settings in {} are not usable", config.display()))?;
-    let rules = RuleSet::load(&settings.rules.dir).with_context(|| {
+    let rules = pushbot::rule_files::load(&settings.rules.dir).with_context(|| {
         format!(
             "rule files in {} are not usable (see `pushbot rules check {}`)",
             settings.rules.dir.display(),

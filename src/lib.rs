@@ -19,7 +19,10 @@
 //!   one ISO week type (`IsoWeekId`).
 //! - [`push`]: a bug and its comments read as a push (`PushBug`), and the
 //!   `[push]` settings.
-//! - [`rules`]: the rule files and the pure rule engine (`evaluate`).
+//! - [`rules`]: the rule files' format and the pure rule engine
+//!   (`evaluate`).
+//! - [`rule_files`]: reading the rule directory (`load`, `load_all`); the
+//!   core parses the texts.
 //! - [`redact`]: restricted stays restricted: the audience of each place
 //!   the bot writes, and the one step that names other bugs for it (a bug
 //!   in a security group becomes "1 restricted push"). Pure.
@@ -81,6 +84,7 @@ pub mod live;
 pub mod logging;
 pub mod metrics;
 pub mod poll;
+pub mod rule_files;
 pub mod store;
 pub mod web;
 pub mod webhook;

@@ -11,7 +11,7 @@ use pushbot::clock::parse_now;
 use pushbot::config::Settings;
 use pushbot::explain::parse_bug_json;
 use pushbot::push::{extract, PushBug};
-use pushbot::rules::{evaluate, RuleSet, Verdict};
+use pushbot::rules::{evaluate, Verdict};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -44,7 +44,7 @@ fn verdicts_at(now: &str) -> (Vec<PushBug>, Vec<Verdict>) {
             ));
         }
     }
-    let rules = RuleSet::load(&root().join("rules")).unwrap();
+    let rules = pushbot::rule_files::load(&root().join("rules")).unwrap();
     let now = parse_now(now, tz).unwrap();
     let verdicts = evaluate(&rules, &pushes, &settings.push, tz, now);
     (pushes, verdicts)

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use pushbot::rules::{RuleError, RuleSet};
+use pushbot::rules::RuleError;
 
 fn shipped() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules")
@@ -13,7 +13,7 @@ fn shipped() -> PathBuf {
 fn error_for(name: &str, text: &str) -> RuleError {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join(name), text).unwrap();
-    let err = RuleSet::load(dir.path()).unwrap_err();
+    let err = pushbot::rule_files::load(dir.path()).unwrap_err();
     assert_eq!(err.file, dir.path().join(name));
     err
 }
@@ -23,7 +23,7 @@ const GOOD_TAIL: &str =
 
 #[test]
 fn shipped_rules_load_and_cover_every_kind() {
-    let set = RuleSet::load(&shipped()).unwrap();
+    let set = pushbot::rule_files::load(&shipped()).unwrap();
     let mut kinds: Vec<&str> = set.rules.iter().map(|r| r.kind.name()).collect();
     kinds.sort();
     assert_eq!(

@@ -154,7 +154,7 @@ pub fn run(config: &Path) -> anyhow::Result<ExitCode> {
             settings.bugzilla.bot_login
         )),
     );
-    let rules = match RuleSet::load_all(&settings.rules.dir) {
+    let rules = match pushbot::rule_files::load_all(&settings.rules.dir) {
         Ok(rules) => {
             report.say(
                 "rules",

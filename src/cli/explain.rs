@@ -19,7 +19,7 @@ use pushbot::config::Settings;
 use pushbot::explain::{self, BugWithComments};
 use pushbot::poll::{search_push_bugs, PollerOptions};
 use pushbot::push::{self, PushSettings};
-use pushbot::rules::{self, RuleSet};
+use pushbot::rules;
 
 /// Arguments of `pushbot explain`.
 #[derive(Debug, clap::Args)]
@@ -153,7 +153,7 @@ pub fn run(config: &Path, args: ExplainArgs) -> anyhow::Result<ExitCode> {
         (None, Some(s)) => s.rules.dir.clone(),
         (None, None) => PathBuf::from("rules"),
     };
-    let rule_set = RuleSet::load(&dir).with_context(|| {
+    let rule_set = pushbot::rule_files::load(&dir).with_context(|| {
         format!(
             "rule files in {} are not valid; run `pushbot rules check`",
             dir.display()

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use pushbot::config::Settings;
-use pushbot::rules::RuleSet;
 
 /// `pushbot rules …`
 #[derive(Debug, clap::Subcommand)]
@@ -41,7 +40,7 @@ pub fn run(config: &Path, command: RulesCommand) -> anyhow::Result<ExitCode> {
     match command {
         RulesCommand::Check { dir } => {
             let dir = rules_dir(config, dir)?;
-            match RuleSet::load_all(&dir) {
+            match pushbot::rule_files::load_all(&dir) {
                 Ok(set) => {
                     for rule in &set.rules {
                         println!(

@@ -22,8 +22,8 @@
 //!   summary, reconciled into one plan per cycle), the `Plan` trait the
 //!   poller calls and the `Memo` it keeps between cycles.
 //!
-//! Must not: do I/O (the one exception is `rules::RuleSet::load`, which
-//! reads the rule directory at start-up), read the clock (chrono's `clock`
+//! Must not: do I/O (even the rule files are read by the bot, which hands
+//! their texts to `rules::RuleSet::from_files`), read the clock (chrono's `clock`
 //! feature is off here, and `clippy.toml` bans every clock read, so
 //! `cargo clippy --workspace -- -D warnings` fails if this crate reads it),
 //! or be async. It logs only through the `tracing` facade (the binary

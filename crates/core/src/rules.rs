@@ -12,8 +12,8 @@
 //! bot already posted are in [`PushBug::markers`]. A rule fires once per
 //! key; nag counts and back-off derive from those markers.
 //!
-//! Pure: no network, no files (except [`RuleSet::load`], which only reads
-//! the rule directory), no clock — `now` is an argument.
+//! Pure: no network, no files (the bot reads the rule directory and hands
+//! the texts to [`RuleSet::from_files`]), no clock — `now` is an argument.
 //! One module per rule kind under `src/rules/`.
 
 pub mod no_owner;
@@ -453,50 +453,16 @@ fn context(
 }
 
 impl RuleSet {
-    /// Loads every `*.toml` in `dir` (sorted by name). Stops at the first
-    /// problem; [`RuleSet::load_all`] reports them all.
-    pub fn load(dir: &Path) -> Result<RuleSet, RuleError> {
-        RuleSet::load_all(dir).map_err(|mut errors| errors.remove(0))
-    }
-
-    /// Loads every rule file in `dir`, collecting every problem (never an
-    /// empty error list).
-    pub fn load_all(dir: &Path) -> Result<RuleSet, Vec<RuleError>> {
-        let dir_err = |reason: String| {
-            vec![RuleError {
-                file: dir.to_path_buf(),
-                line: None,
-                reason,
-            }]
-        };
-        let entries = std::fs::read_dir(dir).map_err(|e| {
-            dir_err(format!(
-                "cannot read the rule directory ({e}); pass the directory holding the rule files or set `rules.dir`"
-            ))
-        })?;
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        files.sort();
-        if files.is_empty() {
-            return Err(dir_err(
-                "no rule files (*.toml) here; copy the shipped `rules/` directory".to_string(),
-            ));
-        }
+    /// Rules parsed from the files of a rule directory, as the bot read
+    /// them (`pushbot::rule_files`: every `*.toml`, in file-name order),
+    /// collecting every problem (never an empty error list).
+    pub fn from_files(files: &[(PathBuf, String)]) -> Result<RuleSet, Vec<RuleError>> {
         let mut rules = Vec::new();
         let mut errors = Vec::new();
-        for file in files {
-            match std::fs::read_to_string(&file) {
-                Ok(src) => match parse_rule(&file, &src) {
-                    Ok(rule) => rules.push(rule),
-                    Err(e) => errors.push(e),
-                },
-                Err(e) => errors.push(RuleError {
-                    file: file.clone(),
-                    line: None,
-                    reason: format!("cannot read: {e}"),
-                }),
+        for (file, src) in files {
+            match parse_rule(file, src) {
+                Ok(rule) => rules.push(rule),
+                Err(e) => errors.push(e),
             }
         }
         if errors.is_empty() {

@@ -405,12 +405,8 @@ fn settings_parse_strictly_and_validate() {
 
 #[test]
 fn the_example_settings_spell_out_the_defaults() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../pushbot.example.toml"
-    ))
-    .unwrap();
-    let table: toml::Table = toml::from_str(&text).unwrap();
+    let text = include_str!("../../../../pushbot.example.toml");
+    let table: toml::Table = toml::from_str(text).unwrap();
     let push = table["push"].clone();
     let parsed: PushSettings = push.try_into().unwrap();
     assert_eq!(parsed, PushSettings::default());

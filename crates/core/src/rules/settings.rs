@@ -1,5 +1,5 @@
-//! `[rules]`: where the rule files are (`RuleSet::load` reads them at
-//! start-up).
+//! `[rules]`: where the rule files are (`pushbot::rule_files` reads them
+//! at start-up).
 
 use std::path::PathBuf;
 
