@@ -69,6 +69,32 @@ pub use settings::PollSettings;
 pub use shipped::Shipped;
 pub use trigger::Trigger;
 
+/// The comments a refresh read: for the bugs new to memory, and for the
+/// known ones.
+type CommentsRead = (BTreeMap<BugId, Vec<Comment>>, BTreeMap<BugId, Vec<Comment>>);
+
+/// The comments a refresh reads, one batched request each: all of them
+/// for the bugs `new` to memory, those since `since` for the `known`
+/// ones (none asked for an empty list). A free function: the poller
+/// is not `Sync`, so its cycle must not hold `&self` across the await.
+async fn read_comments(
+    client: &Client,
+    new: &[BugId],
+    known: &[BugId],
+    since: Option<DateTime<Utc>>,
+) -> Result<CommentsRead, BugzillaError> {
+    let new_comments = if new.is_empty() {
+        BTreeMap::new()
+    } else {
+        client.comments(new, None).await?
+    };
+    let known_comments = if known.is_empty() {
+        BTreeMap::new()
+    } else {
+        client.comments(known, since).await?
+    };
+    Ok((new_comments, known_comments))
+}
 /// The comments read for `id` in a refresh: from the request for bugs new
 /// to memory, or else from the one for known bugs.
 fn comments_read(
@@ -540,24 +566,12 @@ impl Poller {
                 Some(t) => {
                     known.push(bug.id);
                     let bound = t.bug.last_change_time.map(|at| at - options.overlap);
-                    since = match (since, bound) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        (None, b) => b,
-                        (a, None) => a,
-                    };
+                    since = since.into_iter().chain(bound).min();
                 }
             }
         }
-        let mut new_comments = if new.is_empty() {
-            BTreeMap::new()
-        } else {
-            self.client.comments(&new, None).await?
-        };
-        let mut known_comments = if known.is_empty() {
-            BTreeMap::new()
-        } else {
-            self.client.comments(&known, since).await?
-        };
+        let (mut new_comments, mut known_comments) =
+            read_comments(&self.client, &new, &known, since).await?;
         // Changed: new to memory, other fields, or a comment not in memory.
         let moved = |bug: &Bug| {
             self.snapshot.bugs.get(&bug.id).is_none_or(|t| {
@@ -701,16 +715,8 @@ impl Poller {
                 seen.is_none() || now.is_none() || seen != now
             })
             .collect();
-        let mut new_comments = if new.is_empty() {
-            BTreeMap::new()
-        } else {
-            self.client.comments(&new, None).await?
-        };
-        let mut known_comments = if known.is_empty() {
-            BTreeMap::new()
-        } else {
-            self.client.comments(&known, since).await?
-        };
+        let (mut new_comments, mut known_comments) =
+            read_comments(&self.client, &new, &known, since).await?;
         if let Some(announced) = &announced {
             // A bug the bot wrote to changed by its hand; it is news only
             // with a comment by someone else (a field change by a person

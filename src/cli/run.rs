@@ -38,6 +38,7 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let (settings, rules) = super::load(config)?;
     let mut options = PollerOptions::from_settings(&settings);
     options.execute.dry_run |= args.dry_run;
+    let interval_secs = options.interval.as_secs();
     let clock = match &args.now {
         Some(text) => {
             let tz = settings.team.tz()?;
@@ -109,7 +110,7 @@ pub fn run(config: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
             None
         };
         tracing::info!(
-            interval_secs = PollerOptions::from_settings(&settings).interval.as_secs(),
+            interval_secs,
             webhooks = settings.webhook.enabled,
             dry_run = settings.dry_run || args.dry_run,
             "pushbot running; stop with Ctrl-C or SIGTERM"
